@@ -1,0 +1,122 @@
+// Command maskline-ferretdb runs FerretDB v1 embedded, with the SQLite backend, as the local MongoDB-wire store
+// for `npm start` and `npm test`.
+//
+// We embed FerretDB instead of `go install`-ing its own command because that command panics at start when
+// built from the module zip (it requires build/version/version.txt, which is not in the zip; FerretDB#2982).
+// Embedding also keeps telemetry off: ferretdb.New disables and locks it, so nothing is ever reported.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/FerretDB/FerretDB/ferretdb"
+)
+
+func main() {
+	listen := flag.String("listen", envOr("MASKLINE_FERRETDB_LISTEN", "127.0.0.1:27017"),
+		"loopback TCP address to listen on (port 0 picks a free port); env MASKLINE_FERRETDB_LISTEN")
+	dataDir := flag.String("data-dir", envOr("MASKLINE_FERRETDB_DATA_DIR", ".data/ferretdb"),
+		"directory for the SQLite files, one per database; created if missing; env MASKLINE_FERRETDB_DATA_DIR")
+	watchParent := flag.Bool("watch-parent", false,
+		"exit when the parent process goes away (so a crashed supervisor leaves no store behind)")
+	flag.Parse()
+
+	if err := run(*listen, *dataDir, *watchParent); err != nil {
+		fmt.Fprintf(os.Stderr, "maskline-ferretdb: %s\n", err)
+		os.Exit(1)
+	}
+}
+
+func run(listen, dataDir string, watchParent bool) error {
+	if err := requireLoopback(listen); err != nil {
+		return err
+	}
+
+	abs, err := filepath.Abs(dataDir)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(abs, 0o755); err != nil {
+		return fmt.Errorf("data directory: %w", err)
+	}
+
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+
+	// ferretdb.New binds the listener, so once it returns the port accepts connections.
+	f, err := ferretdb.New(&ferretdb.Config{
+		Listener:  ferretdb.ListenerConfig{TCP: listen},
+		Logger:    logger,
+		Handler:   "sqlite",
+		SQLiteURL: "file:" + abs + "/",
+	})
+	if err != nil {
+		return err
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+
+	if watchParent {
+		go exitWithParent(ctx, stop)
+	}
+
+	done := make(chan error, 1)
+	go func() { done <- f.Run(ctx) }()
+
+	// One line that supervisors wait for; it carries the real address when the port was 0.
+	fmt.Printf("maskline-ferretdb ready %s data=%s\n", f.MongoDBURI(), abs)
+
+	return <-done
+}
+
+// requireLoopback refuses anything but a loopback address: this store has no authentication.
+func requireLoopback(listen string) error {
+	host, _, err := net.SplitHostPort(listen)
+	if err != nil {
+		return fmt.Errorf("listen address %q: %w", listen, err)
+	}
+	if host == "localhost" {
+		return nil
+	}
+	ip := net.ParseIP(host)
+	if ip == nil || !ip.IsLoopback() {
+		return errors.New("listen address must be loopback (127.0.0.1, ::1 or localhost): " + listen)
+	}
+	return nil
+}
+
+// exitWithParent polls the parent pid: when the parent dies the kernel re-parents us, and the pid changes.
+func exitWithParent(ctx context.Context, stop context.CancelFunc) {
+	parent := os.Getppid()
+	t := time.NewTicker(500 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if os.Getppid() != parent {
+				fmt.Fprintln(os.Stderr, "maskline-ferretdb: parent process exited; shutting down")
+				stop()
+				return
+			}
+		}
+	}
+}
+
+func envOr(key, fallback string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return fallback
+}
