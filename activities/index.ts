@@ -1,0 +1,41 @@
+import { allocateVirtualNumber as allocate } from '../src/domain/allocation';
+import type { BookingRequest } from '../src/domain/booking';
+import type { Database } from '../src/store/database';
+import type { LeaseStore } from '../src/store/leases';
+
+export type AllocationResult =
+  | { outcome: 'allocated'; virtualNumber: string }
+  | { outcome: 'refused'; reason: 'no_number_available' };
+
+/**
+ * The booking workflow's side effects: thin adapters over the allocation rules and the store. Each one is
+ * idempotent, because Temporal retries them.
+ */
+export function createBookingActivities(deps: { leases: LeaseStore; database: Database }) {
+  return {
+    async allocateVirtualNumber(request: BookingRequest): Promise<AllocationResult> {
+      const result = await allocate(request, deps.leases);
+      // Only the VN goes back into the workflow's history; the parties are already in its input.
+      return result.outcome === 'allocated'
+        ? { outcome: 'allocated', virtualNumber: result.lease.virtualNumber }
+        : { outcome: 'refused', reason: result.reason };
+    },
+
+    async markCompleting(bookingId: string): Promise<void> {
+      await deps.leases.markCompleting(bookingId);
+    },
+
+    async releaseVirtualNumber(bookingId: string, virtualNumber: string | null): Promise<void> {
+      await deps.leases.release(bookingId, virtualNumber);
+    },
+
+    async storeRoundTrip(token: string): Promise<string> {
+      const probes = deps.database.db.collection<{ _id: string; writtenAt: Date }>('wiringProbes');
+      await probes.updateOne({ _id: token }, { $set: { writtenAt: new Date() } }, { upsert: true });
+      const read = await probes.findOne({ _id: token });
+      return read ? `stored ${read._id}` : 'missing';
+    },
+  };
+}
+
+export type BookingActivities = ReturnType<typeof createBookingActivities>;

@@ -1,0 +1,155 @@
+import {
+  WithStartWorkflowOperation,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  isGrpcServiceError,
+  type Client,
+} from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { isSameBooking, type BookingRequest, type BookingStatus } from '../domain/booking';
+import { bookingWorkflow } from '../../workflows/booking';
+import {
+  BookingFailure,
+  BookingStatusAttribute,
+  bookingStateQuery,
+  bookingWorkflowId,
+  callEventSignal,
+  closeBookingUpdate,
+  confirmBookingUpdate,
+  type BookingView,
+  type CallEventSignal,
+  type CloseAction,
+} from '../../workflows/messages';
+
+export type BookingErrorCode =
+  | 'booking_conflict'
+  | 'no_number_available'
+  | 'allocation_failed'
+  | 'booking_not_found'
+  | 'booking_closed'
+  | 'temporal_unavailable';
+
+/** A refusal the booking platform can act on, with a stable code. */
+export class BookingError extends Error {
+  override name = 'BookingError';
+  constructor(
+    readonly code: BookingErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * The typed client of booking workflows: what the HTTP API is built on, and what a booking platform with a
+ * Temporal client of its own may use directly.
+ */
+export class BookingClient {
+  constructor(
+    private readonly client: Client,
+    private readonly taskQueue: string,
+  ) {}
+
+  /**
+   * Creates the booking and waits until it holds a virtual number (update-with-start, so the answer carries
+   * the VN). Repeating the request returns the same booking with `created: false`.
+   */
+  async create(request: BookingRequest): Promise<{ created: boolean; booking: BookingView }> {
+    const workflowId = bookingWorkflowId(request.bookingId);
+    const startWorkflowOperation = new WithStartWorkflowOperation(bookingWorkflow, {
+      workflowId,
+      taskQueue: this.taskQueue,
+      args: [request],
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      // A refused booking fails its run, so the platform may try the same bookingId again later;
+      // a booking that ran its course is final.
+      workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
+      typedSearchAttributes: [{ key: BookingStatusAttribute, value: 'allocating' }],
+    });
+    try {
+      return await this.client.workflow.executeUpdateWithStart(confirmBookingUpdate, {
+        args: [request],
+        startWorkflowOperation,
+      });
+    } catch (error) {
+      if (error instanceof WorkflowExecutionAlreadyStartedError) return this.repeatOfEndedBooking(request);
+      throw translate(error, request.bookingId);
+    }
+  }
+
+  /** The booking's state, or null when there is no such booking. */
+  async get(bookingId: string): Promise<BookingView | null> {
+    try {
+      return await this.client.workflow.getHandle(bookingWorkflowId(bookingId)).query(bookingStateQuery);
+    } catch (error) {
+      if (isNotFound(error)) return null;
+      throw translate(error, bookingId);
+    }
+  }
+
+  async complete(bookingId: string): Promise<BookingStatus> {
+    return this.close(bookingId, 'complete');
+  }
+
+  async cancel(bookingId: string): Promise<BookingStatus> {
+    return this.close(bookingId, 'cancel');
+  }
+
+  /** Tells the booking about a call. Throws BookingError('booking_not_found') when it has ended or never was. */
+  async recordCallEvent(bookingId: string, event: CallEventSignal): Promise<void> {
+    try {
+      await this.client.workflow.getHandle(bookingWorkflowId(bookingId)).signal(callEventSignal, event);
+    } catch (error) {
+      throw translate(error, bookingId);
+    }
+  }
+
+  private async close(bookingId: string, action: CloseAction): Promise<BookingStatus> {
+    const handle = this.client.workflow.getHandle(bookingWorkflowId(bookingId));
+    try {
+      const { status } = await handle.executeUpdate(closeBookingUpdate, { args: [action] });
+      return status;
+    } catch (error) {
+      if (isNotFound(error)) {
+        // Updates only reach running workflows: an ended booking is "closed", an unknown one "not found".
+        if (await this.get(bookingId)) throw new BookingError('booking_closed', `booking ${bookingId} has already ended`);
+      }
+      throw translate(error, bookingId);
+    }
+  }
+
+  /** The bookingId belongs to a booking that has ended: the same request sees it again, another is a conflict. */
+  private async repeatOfEndedBooking(request: BookingRequest) {
+    const booking = await this.get(request.bookingId);
+    if (!booking) throw new BookingError('booking_not_found', `booking ${request.bookingId} could not be read`);
+    if (!isSameBooking(request, { parties: [booking.parties[0]!, booking.parties[1]!] })) {
+      throw new BookingError('booking_conflict', `booking ${request.bookingId} exists with other parties`);
+    }
+    return { created: false, booking };
+  }
+}
+
+function isNotFound(error: unknown): boolean {
+  if (error instanceof WorkflowNotFoundError) return true;
+  return error instanceof Error && /not found|workflow execution already completed/i.test(error.message);
+}
+
+const UNAVAILABLE = new Set([4 /* DEADLINE_EXCEEDED */, 14 /* UNAVAILABLE */]);
+
+function translate(error: unknown, bookingId: string): Error {
+  if (error instanceof BookingError) return error;
+  if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure) {
+    const type = error.cause.type;
+    const known = Object.values(BookingFailure) as string[];
+    if (type && known.includes(type)) return new BookingError(type as BookingErrorCode, error.cause.message);
+  }
+  if (isNotFound(error)) return new BookingError('booking_not_found', `no booking ${bookingId}`);
+  if (isGrpcServiceError(error) && UNAVAILABLE.has(error.code)) {
+    return new BookingError('temporal_unavailable', 'the booking service is unavailable, try again');
+  }
+  if (error instanceof Error && /connect|unavailable|deadline/i.test(error.message)) {
+    return new BookingError('temporal_unavailable', 'the booking service is unavailable, try again');
+  }
+  return error instanceof Error ? error : new Error(String(error));
+}

@@ -1,0 +1,86 @@
+import { decideRoute, type Pairing, type RoutingDecision } from '../domain/callRouting';
+import { connectCall, noticeAndHangup, type CallActionAnswer, type CallActionEvent } from '../eightbyeight';
+import type { Logger } from '../logging/logger';
+import type { CallRecords } from '../store/callRecords';
+import type { LeaseStore } from '../store/leases';
+
+export interface CallRoutingSettings {
+  unknownCallerNotice: string;
+  voiceProfile: string;
+  /** How long the answer may wait for the store before the caller hears the notice instead. */
+  storeTimeoutMs: number;
+}
+
+class StoreTimeout extends Error {}
+
+/**
+ * Answers 8x8's call actions from the store alone: Temporal is not on this path, so calls connect while it is
+ * down. The answer is always a valid callflow — when the store cannot tell in time, the caller hears the notice.
+ */
+export class CallRouter {
+  constructor(
+    private readonly leases: Pick<LeaseStore, 'findRoute'>,
+    private readonly callRecords: Pick<CallRecords, 'recordSession'>,
+    private readonly settings: CallRoutingSettings,
+    private readonly logger: Logger,
+  ) {}
+
+  async answer(event: CallActionEvent): Promise<CallActionAnswer> {
+    if (event.callStatus !== 'CALL_RECEIVED') {
+      // A follow-up after an action of ours (the notice has been said): nothing more to do on this call.
+      return { callflow: [{ action: 'hangup' }] };
+    }
+    const decision = await this.decide(event);
+    if (decision.kind === 'connect') {
+      this.recordSession(event, decision);
+      return connectCall({ virtualNumber: decision.callerId, destination: decision.destination });
+    }
+    this.logger.info({ sessionId: event.sessionId, reason: decision.reason }, 'caller turned away');
+    return this.notice();
+  }
+
+  notice(): CallActionAnswer {
+    return noticeAndHangup({ text: this.settings.unknownCallerNotice, voiceProfile: this.settings.voiceProfile });
+  }
+
+  private async decide(event: CallActionEvent): Promise<RoutingDecision> {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const deadline = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new StoreTimeout()), this.settings.storeTimeoutMs);
+      });
+      const pairing: Pairing | null = await Promise.race([
+        this.leases.findRoute(event.source, event.destination),
+        deadline,
+      ]);
+      return decideRoute(event.destination, pairing);
+    } catch (error) {
+      this.logger.warn(
+        { err: error instanceof StoreTimeout ? 'timeout' : error, sessionId: event.sessionId },
+        'store could not route the call; answering with the notice',
+      );
+      return { kind: 'reject', reason: 'store_unavailable' };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Off the answer's path: the caller is not kept waiting for a write whose loss only costs the call's role. */
+  private recordSession(event: CallActionEvent, decision: Extract<RoutingDecision, { kind: 'connect' }>): void {
+    this.callRecords
+      .recordSession({
+        sessionId: event.sessionId,
+        bookingId: decision.bookingId,
+        virtualNumber: decision.callerId,
+        callerRole: decision.callerRole,
+        caller: event.source,
+        startedAt: dateOr(event.timestamp, new Date()),
+      })
+      .catch((error: unknown) => this.logger.warn({ err: error, sessionId: event.sessionId }, 'call session not recorded'));
+  }
+}
+
+function dateOr(text: string | undefined, fallback: Date): Date {
+  const date = text ? new Date(text) : fallback;
+  return Number.isNaN(date.getTime()) ? fallback : date;
+}

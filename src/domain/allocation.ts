@@ -1,0 +1,149 @@
+import type { BookingRequest, Party } from './booking';
+import { countryOfNumber, type E164 } from './phoneNumbers';
+
+/**
+ * Allocation: choosing a virtual number (VN) for a booking.
+ *
+ * The rules that make or break number masking:
+ * - conflict-free: a VN is never held by the same person in two live bookings, or (caller, VN) would be
+ *   ambiguous and calls would cross. The store enforces this with one unique claim per (person, VN), so it
+ *   holds with any number of workers allocating at once;
+ * - complete: a booking is refused only when no usable VN is free for both parties;
+ * - load spread: among eligible numbers, the one with the fewest live bookings, ties broken at random;
+ * - scales: each step is an indexed query bounded by the parties' own bookings, never a scan of the pool.
+ */
+
+/** A number of the pool that may be given to a new booking, with its current load. */
+export interface CandidateNumber {
+  number: E164;
+  liveBookings: number;
+}
+
+/** The pairing a booking holds while it is live. */
+export interface Lease {
+  bookingId: string;
+  virtualNumber: E164;
+  parties: [Party, Party];
+}
+
+export type ClaimResult = 'claimed' | 'taken';
+
+/** What allocation needs from the store; implemented on MongoDB in src/store and in memory for simulations. */
+export interface AllocationStore {
+  /** The lease a previous attempt of this booking completed, if any. */
+  findLease(bookingId: string): Promise<Lease | null>;
+  /** VNs some previous, interrupted attempt of this booking claimed, with the parties that claimed them. */
+  findClaims(bookingId: string): Promise<{ party: E164; virtualNumber: E164 }[]>;
+  /** VNs held by any of these people in their live bookings. */
+  numbersHeldBy(parties: E164[]): Promise<Set<E164>>;
+  /** Allocatable numbers, least loaded first (random order among equals), excluding some. */
+  leastLoadedNumbers(query: { countryCode: string | null; exclude: E164[]; limit: number }): Promise<CandidateNumber[]>;
+  /** Atomically claims (party, VN) for the booking; 'taken' when that person already holds the VN elsewhere. */
+  claim(claim: { bookingId: string; party: Party; otherParty: Party; virtualNumber: E164 }): Promise<ClaimResult>;
+  /** Gives back one claim of this booking (no-op when it is not this booking's). */
+  unclaim(claim: { bookingId: string; party: E164; virtualNumber: E164 }): Promise<void>;
+  /** Records the finished pairing and counts it on the number; idempotent per booking. */
+  recordLease(lease: Lease, request: BookingRequest): Promise<void>;
+}
+
+export type AllocationOutcome =
+  | { outcome: 'allocated'; lease: Lease }
+  | { outcome: 'refused'; reason: 'no_number_available' };
+
+/** How many least-loaded candidates one query returns; a few are enough to absorb concurrent claims. */
+const CANDIDATES_PER_QUERY = 8;
+/**
+ * Claims lost to concurrent bookings of the same people before we give up this attempt. Each lost claim
+ * removes a candidate for good, so the loop ends; the cap only bounds one activity attempt, which Temporal
+ * retries.
+ */
+const MAX_LOST_CLAIMS = 64;
+
+export class AllocationContention extends Error {
+  override name = 'AllocationContention';
+}
+
+/** The country a booking prefers its VN from: its parties' country, the first party's when they differ. */
+export function preferredCountry(parties: readonly Party[]): string | null {
+  for (const party of parties) {
+    const country = countryOfNumber(party.number);
+    if (country) return country;
+  }
+  return null;
+}
+
+/** The least-loaded candidate; ties are broken at random so concurrent bookings do not pile on one number. */
+export function pickLeastLoaded(candidates: readonly CandidateNumber[], random: () => number = Math.random) {
+  if (candidates.length === 0) return null;
+  const lowest = Math.min(...candidates.map((c) => c.liveBookings));
+  const tied = candidates.filter((c) => c.liveBookings === lowest);
+  return tied[Math.floor(random() * tied.length)] ?? tied[0] ?? null;
+}
+
+/**
+ * Allocates a VN for the booking, or refuses when none is free for both parties.
+ * Idempotent: a retried attempt finds what an earlier one did and never takes a second number.
+ */
+export async function allocateVirtualNumber(
+  request: BookingRequest,
+  store: AllocationStore,
+  random: () => number = Math.random,
+): Promise<AllocationOutcome> {
+  const existing = await store.findLease(request.bookingId);
+  if (existing) return { outcome: 'allocated', lease: existing };
+
+  const resumed = await resumeInterruptedAttempt(request, store);
+  if (resumed) return { outcome: 'allocated', lease: resumed };
+
+  const [first, second] = request.parties;
+  const country = preferredCountry(request.parties);
+  const lost = new Set<E164>();
+
+  while (lost.size < MAX_LOST_CLAIMS) {
+    const held = await store.numbersHeldBy([first.number, second.number]);
+    const exclude = [...held, ...lost];
+    let candidates = await store.leastLoadedNumbers({ countryCode: country, exclude, limit: CANDIDATES_PER_QUERY });
+    if (candidates.length === 0 && country !== null && request.geoMatch === 'prefer') {
+      candidates = await store.leastLoadedNumbers({ countryCode: null, exclude, limit: CANDIDATES_PER_QUERY });
+    }
+    const choice = pickLeastLoaded(candidates, random);
+    if (!choice) return { outcome: 'refused', reason: 'no_number_available' };
+
+    const virtualNumber = choice.number;
+    if ((await store.claim({ bookingId: request.bookingId, party: first, otherParty: second, virtualNumber })) === 'taken') {
+      lost.add(virtualNumber);
+      continue;
+    }
+    if ((await store.claim({ bookingId: request.bookingId, party: second, otherParty: first, virtualNumber })) === 'taken') {
+      await store.unclaim({ bookingId: request.bookingId, party: first.number, virtualNumber });
+      lost.add(virtualNumber);
+      continue;
+    }
+    const lease: Lease = { bookingId: request.bookingId, virtualNumber, parties: request.parties };
+    await store.recordLease(lease, request);
+    return { outcome: 'allocated', lease };
+  }
+  throw new AllocationContention(`gave up after losing ${lost.size} claims to concurrent bookings`);
+}
+
+/**
+ * An attempt that crashed after claiming left claims behind: finish it when both parties hold the same VN,
+ * otherwise give the partial claims back and start afresh.
+ */
+async function resumeInterruptedAttempt(request: BookingRequest, store: AllocationStore): Promise<Lease | null> {
+  const claims = await store.findClaims(request.bookingId);
+  if (claims.length === 0) return null;
+  const [first, second] = request.parties;
+  const complete = claims.find(
+    (claim) =>
+      claim.party === first.number &&
+      claims.some((other) => other.party === second.number && other.virtualNumber === claim.virtualNumber),
+  );
+  if (complete) {
+    const lease: Lease = { bookingId: request.bookingId, virtualNumber: complete.virtualNumber, parties: request.parties };
+    await store.recordLease(lease, request);
+    return lease;
+  }
+  for (const claim of claims) await store.unclaim({ bookingId: request.bookingId, ...claim });
+  return null;
+}

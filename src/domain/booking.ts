@@ -1,0 +1,65 @@
+import type { E164 } from './phoneNumbers';
+
+/** One of the two people a booking connects, e.g. the rider and the driver. */
+export interface Party {
+  role: string;
+  number: E164;
+}
+
+export type GeoMatch = 'prefer' | 'strict';
+
+/** What the booking platform asks for; validated at the HTTP edge or by the typed client. */
+export interface BookingRequest {
+  bookingId: string;
+  parties: [Party, Party];
+  expiresInSeconds: number;
+  gracePeriodSeconds: number;
+  geoMatch: GeoMatch;
+}
+
+export const BOOKING_DEFAULTS = {
+  expiresInSeconds: 4 * 60 * 60,
+  gracePeriodSeconds: 10 * 60,
+  geoMatch: 'prefer' as GeoMatch,
+};
+
+export const BOOKING_LIMITS = {
+  expiresInSeconds: { min: 1, max: 30 * 24 * 60 * 60 },
+  gracePeriodSeconds: { min: 0, max: 24 * 60 * 60 },
+};
+
+/**
+ * - allocating: looking for a virtual number
+ * - active: the pairing is held and calls connect
+ * - completing: the ride is over, calls still connect until the grace period ends
+ * - completed / cancelled / expired: the number is released (or being released)
+ * - refused: no number was free for both parties; nothing was held
+ */
+export type BookingStatus = 'allocating' | 'active' | 'completing' | 'completed' | 'cancelled' | 'expired' | 'refused';
+
+export const LIVE_STATUSES: readonly BookingStatus[] = ['active', 'completing'];
+export const ENDED_STATUSES: readonly BookingStatus[] = ['completed', 'cancelled', 'expired', 'refused'];
+
+export function isEnded(status: BookingStatus): boolean {
+  return ENDED_STATUSES.includes(status);
+}
+
+/** Two requests for one bookingId are the same booking when they pair the same people in the same roles. */
+export function isSameBooking(a: Pick<BookingRequest, 'parties'>, b: Pick<BookingRequest, 'parties'>): boolean {
+  const key = (request: Pick<BookingRequest, 'parties'>) =>
+    request.parties
+      .map((party) => `${party.role}\u0000${party.number}`)
+      .sort()
+      .join('\u0001');
+  return key(a) === key(b);
+}
+
+/** A call between the parties as the booking records it (numbers never appear here, only roles). */
+export interface CallRecord {
+  sessionId: string;
+  callerRole: string | null;
+  startedAt: string;
+  status: string;
+  endedAt?: string;
+  durationSeconds?: number;
+}

@@ -1,0 +1,68 @@
+import { bodyParser } from '@koa/bodyparser';
+import Koa from 'koa';
+import type { BookingClient } from '../bookings/client';
+import type { CallEventRecorder } from '../calls/callEvents';
+import type { CallRouter } from '../calls/callRouting';
+import type { Logger } from '../logging/logger';
+import type { NumberPool } from '../store/numberPool';
+import { requireApiKey } from './auth';
+import { bodyParseError, errorResponses } from './errors';
+import { bookingRoutes } from './routes/bookings';
+import { healthRoutes, type Readiness } from './routes/health';
+import { numberRoutes } from './routes/numbers';
+import { openApiRoutes } from './routes/openapi';
+import { callflowOnError, webhookRoutes } from './routes/webhooks';
+
+export interface AppDependencies {
+  apiKey: string | null;
+  webhookSecret: string | null;
+  logger: Logger;
+  readiness: Readiness;
+  numbers: NumberPool;
+  bookings: BookingClient;
+  callRouter: CallRouter;
+  callEvents: CallEventRecorder;
+}
+
+export const MAX_BODY = '64kb';
+
+/** The HTTP surface: health, OpenAPI document, the booking platform's API and 8x8's webhooks. */
+export function createApp(deps: AppDependencies): Koa {
+  const app = new Koa();
+  app.proxy = true;
+  app.silent = true;
+
+  app.use(errorResponses(deps.logger));
+  app.use(callflowOnError('/webhooks/8x8/call-action', () => deps.callRouter.notice()));
+  app.use(
+    bodyParser({
+      enableTypes: ['json'],
+      jsonLimit: MAX_BODY,
+      // Every body we accept is JSON, whatever Content-Type the sender set (or forgot).
+      detectJSON: () => true,
+      onError: (error) => {
+        throw bodyParseError(error);
+      },
+    }),
+  );
+
+  const health = healthRoutes(deps.readiness);
+  const openApi = openApiRoutes();
+  const apiAuth = requireApiKey(deps.apiKey);
+  const numbers = numberRoutes(deps.numbers);
+  const bookings = bookingRoutes(deps.bookings);
+  const webhooks = webhookRoutes({
+    router: deps.callRouter,
+    events: deps.callEvents,
+    webhookSecret: deps.webhookSecret,
+    logger: deps.logger,
+  });
+
+  app.use(health.routes());
+  app.use(openApi.routes());
+  app.use(webhooks.routes()).use(webhooks.allowedMethods());
+  app.use(async (ctx, next) => (ctx.path.startsWith('/v1/') ? apiAuth(ctx, next) : next()));
+  app.use(numbers.routes()).use(numbers.allowedMethods());
+  app.use(bookings.routes()).use(bookings.allowedMethods());
+  return app;
+}

@@ -1,0 +1,48 @@
+import type { Context, Next } from 'koa';
+import type { Logger } from '../logging/logger';
+
+/** An answer the client caused: an HTTP status, a stable code and a message meant for a developer. */
+export class HttpError extends Error {
+  override name = 'HttpError';
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+  }
+}
+
+export function errorBody(code: string, message: string) {
+  return { error: { code, message } };
+}
+
+/** Turns every thrown error into `{"error": {"code", "message"}}`; only our own bugs and outages are 5xx. */
+export function errorResponses(logger: Logger) {
+  return async (ctx: Context, next: Next) => {
+    try {
+      await next();
+      if (ctx.status === 404 && ctx.body === undefined) {
+        throw new HttpError(404, 'not_found', `no route for ${ctx.method} ${ctx.path}`);
+      }
+    } catch (error) {
+      if (error instanceof HttpError) {
+        ctx.status = error.status;
+        ctx.set(error.headers);
+        ctx.body = errorBody(error.code, error.message);
+        return;
+      }
+      logger.error({ err: error, method: ctx.method, path: ctx.path }, 'request failed');
+      ctx.status = 500;
+      ctx.body = errorBody('internal_error', 'something went wrong on our side');
+    }
+  };
+}
+
+/** Body parsing failures from co-body, as HttpErrors with codes. */
+export function bodyParseError(error: Error & { status?: number; type?: string }): HttpError {
+  if (error.status === 413) return new HttpError(413, 'payload_too_large', 'the request body is larger than 64 KB');
+  if (error.status === 415) return new HttpError(415, 'unsupported_media_type', error.message);
+  return new HttpError(400, 'invalid_json', 'the request body is not valid JSON');
+}

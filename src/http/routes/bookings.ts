@@ -1,0 +1,77 @@
+import Router from '@koa/router';
+import { BookingError, type BookingClient, type BookingErrorCode } from '../../bookings/client';
+import { HttpError } from '../errors';
+import { parseBookingRequest } from '../requests';
+import type { BookingView } from '../../../workflows/messages';
+
+const STATUS_OF: Record<BookingErrorCode, number> = {
+  booking_conflict: 409,
+  no_number_available: 409,
+  booking_closed: 409,
+  booking_not_found: 404,
+  allocation_failed: 503,
+  temporal_unavailable: 503,
+};
+
+function asHttpError(error: unknown): unknown {
+  if (!(error instanceof BookingError)) return error;
+  const headers: Record<string, string> = STATUS_OF[error.code] === 503 ? { 'Retry-After': '5' } : {};
+  return new HttpError(STATUS_OF[error.code], error.code, error.message, headers);
+}
+
+/** What the platform sees of a booking. */
+function present(booking: BookingView) {
+  return {
+    bookingId: booking.bookingId,
+    status: booking.status,
+    virtualNumber: booking.virtualNumber,
+    parties: booking.parties,
+    expiresAt: booking.expiresAt,
+    createdAt: booking.createdAt,
+    gracePeriodSeconds: booking.gracePeriodSeconds,
+    graceEndsAt: booking.graceEndsAt,
+    endedAt: booking.endedAt,
+    calls: booking.calls,
+  };
+}
+
+/** The booking platform's API: create a masked pairing, read it, complete or cancel it. */
+export function bookingRoutes(bookings: BookingClient): Router {
+  const router = new Router({ prefix: '/v1/bookings' });
+
+  router.post('/', async (ctx) => {
+    const request = parseBookingRequest(ctx.request.body);
+    try {
+      const { created, booking } = await bookings.create(request);
+      ctx.status = created ? 201 : 200;
+      ctx.body = present(booking);
+    } catch (error) {
+      throw asHttpError(error);
+    }
+  });
+
+  router.get('/:bookingId', async (ctx) => {
+    try {
+      const booking = await bookings.get(ctx.params.bookingId ?? '');
+      if (!booking) throw new HttpError(404, 'booking_not_found', `no booking ${ctx.params.bookingId}`);
+      ctx.body = present(booking);
+    } catch (error) {
+      throw asHttpError(error);
+    }
+  });
+
+  for (const action of ['complete', 'cancel'] as const) {
+    router.post(`/:bookingId/${action}`, async (ctx) => {
+      const bookingId = ctx.params.bookingId ?? '';
+      try {
+        const status = action === 'complete' ? await bookings.complete(bookingId) : await bookings.cancel(bookingId);
+        ctx.status = 202;
+        ctx.body = { bookingId, status };
+      } catch (error) {
+        throw asHttpError(error);
+      }
+    });
+  }
+
+  return router;
+}

@@ -1,0 +1,39 @@
+import Router from '@koa/router';
+import { countryOfNumber } from '../../domain/phoneNumbers';
+import { NumberExists, type NumberPool } from '../../store/numberPool';
+import { HttpError } from '../errors';
+import { parseNumberParam, parseNumberRequest } from '../requests';
+
+/** The pool of virtual numbers: add, list, drain. */
+export function numberRoutes(pool: NumberPool): Router {
+  const router = new Router({ prefix: '/v1/numbers' });
+
+  router.post('/', async (ctx) => {
+    const request = parseNumberRequest(ctx.request.body);
+    try {
+      ctx.body = await pool.add({
+        number: request.number,
+        countryCode: request.countryCode ?? countryOfNumber(request.number),
+        referenceId: request.referenceId ?? null,
+      });
+      ctx.status = 201;
+    } catch (error) {
+      if (error instanceof NumberExists) throw new HttpError(409, 'number_exists', error.message);
+      throw error;
+    }
+  });
+
+  router.get('/', async (ctx) => {
+    ctx.body = { numbers: await pool.list() };
+  });
+
+  router.delete('/:number', async (ctx) => {
+    const number = parseNumberParam(ctx.params.number ?? '');
+    const drained = await pool.setStatus(number, 'draining');
+    if (!drained) throw new HttpError(404, 'number_not_found', `${number} is not in the pool`);
+    ctx.status = 202;
+    ctx.body = drained;
+  });
+
+  return router;
+}

@@ -1,0 +1,90 @@
+import Router from '@koa/router';
+import type { Context, Next } from 'koa';
+import type { CallEventRecorder } from '../../calls/callEvents';
+import type { CallRouter } from '../../calls/callRouting';
+import { parseCallAction, parseCallStatus, parseSessionSummary, parseWebhook, type Webhook } from '../../eightbyeight';
+import type { Logger } from '../../logging/logger';
+import { webhookSecretMatches } from '../auth';
+import { HttpError, errorBody } from '../errors';
+import type { CallActionAnswer } from '../../eightbyeight';
+
+export interface WebhookDependencies {
+  router: CallRouter;
+  events: CallEventRecorder;
+  webhookSecret: string | null;
+  logger: Logger;
+}
+
+/**
+ * 8x8's webhooks. One URL per type, plus `/webhooks/8x8` which takes any type and dispatches on `eventType`
+ * (older 8x8 guides route every type to one URL). Bad input is a 4xx, never a 5xx.
+ */
+export function webhookRoutes(deps: WebhookDependencies): Router {
+  const router = new Router({ prefix: '/webhooks/8x8' });
+
+  router.use(async (ctx: Context, next: Next) => {
+    if (!webhookSecretMatches(ctx.get('authorization'), deps.webhookSecret)) {
+      throw new HttpError(401, 'unauthorized', 'missing or wrong webhook credential');
+    }
+    await next();
+  });
+
+  router.post('/call-action', async (ctx) => {
+    const parsed = parseCallAction(ctx.request.body);
+    if (!parsed.ok) throw new HttpError(400, parsed.error.code, parsed.error.message);
+    ctx.body = await deps.router.answer(parsed.value);
+  });
+
+  router.post('/call-status', async (ctx) => {
+    const parsed = parseCallStatus(ctx.request.body);
+    if (!parsed.ok) throw new HttpError(400, parsed.error.code, parsed.error.message);
+    ctx.body = { received: true, outcome: await deps.events.recordStatus(parsed.value) };
+  });
+
+  router.post('/session-summary', async (ctx) => {
+    const parsed = parseSessionSummary(ctx.request.body);
+    if (!parsed.ok) throw new HttpError(400, parsed.error.code, parsed.error.message);
+    ctx.body = { received: true, outcome: await deps.events.recordSummary(parsed.value) };
+  });
+
+  router.post('/', async (ctx) => {
+    const parsed = parseWebhook(ctx.request.body);
+    if (!parsed.ok) throw new HttpError(400, parsed.error.code, parsed.error.message);
+    ctx.body = await dispatch(parsed.value, deps);
+  });
+
+  return router;
+}
+
+async function dispatch(webhook: Webhook, deps: WebhookDependencies) {
+  switch (webhook.type) {
+    case 'CALL_ACTION':
+      return deps.router.answer(webhook.event);
+    case 'CALL_STATUS':
+      return { received: true, outcome: await deps.events.recordStatus(webhook.event) };
+    case 'SESSION_SUMMARY':
+      return { received: true, outcome: await deps.events.recordSummary(webhook.event) };
+    case 'VIRTUAL_NUMBER_UPDATE':
+    case 'CALL_RECORDING_STATUS':
+      deps.logger.info({ eventType: webhook.type }, 'webhook received; not acted on yet');
+      return { received: true, outcome: 'ignored' };
+  }
+}
+
+/**
+ * A call-action answer is always a callflow, even with an error status: should 8x8 act on a 4xx body, the
+ * caller hears the notice rather than silence. Wraps body parsing too, so it sits before the body parser.
+ */
+export function callflowOnError(path: string, notice: () => CallActionAnswer) {
+  return async (ctx: Context, next: Next) => {
+    if (ctx.path !== path) return next();
+    try {
+      await next();
+    } catch (error) {
+      if (!(error instanceof HttpError)) throw error;
+      ctx.status = error.status;
+      ctx.set(error.headers);
+      ctx.body = { ...errorBody(error.code, error.message), ...notice() };
+    }
+  };
+}

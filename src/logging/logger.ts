@@ -1,0 +1,29 @@
+import pino from 'pino';
+import { redactText, redactValue } from './redact';
+
+export type Logger = pino.Logger;
+
+/**
+ * The one logger of a Maskline process: JSON lines on stdout, level from LOG_LEVEL, and every line passed
+ * through the phone-number redaction step, both the message and every field.
+ */
+export function createLogger(options: { level?: string; name?: string; destination?: pino.DestinationStream } = {}) {
+  return pino(
+    {
+      level: options.level ?? process.env.LOG_LEVEL ?? 'info',
+      base: { service: options.name ?? 'maskline' },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: {
+        level: (label) => ({ level: label }),
+        log: (record) => redactValue(record) as Record<string, unknown>,
+      },
+      hooks: {
+        logMethod(args, method) {
+          const redacted = args.map((arg) => (typeof arg === 'string' ? redactText(arg) : arg));
+          method.apply(this, redacted as Parameters<typeof method>);
+        },
+      },
+    },
+    options.destination ?? pino.destination({ sync: false }),
+  );
+}

@@ -1,0 +1,36 @@
+/**
+ * Masks phone numbers in text bound for logs: `+6591234567` becomes `+65****4567`.
+ *
+ * Anything that looks like a phone number is masked, whatever its format (`+65 9123 4567`, `6591234567`,
+ * `(65) 9123-4567`): a log line is no place to decide whether a digit run is a phone number or an id, so we
+ * err on the side of privacy. Runs of fewer than seven digits (ports, counts, durations) are left alone.
+ */
+const PHONE_LIKE = /\+?\(?\d[\d\s().-]{5,}\d/g;
+
+export function maskPhoneNumber(candidate: string): string {
+  const digits = candidate.replace(/\D/g, '');
+  if (digits.length < 7) return candidate;
+  const plus = candidate.trimStart().startsWith('+') ? '+' : '';
+  return `${plus}${digits.slice(0, 2)}****${digits.slice(-4)}`;
+}
+
+export function redactText(text: string): string {
+  return text.replace(PHONE_LIKE, (match) => {
+    // Timestamps (2026-11-25T10:00:00) and decimals are not phone numbers; leave them readable.
+    if (/^\d{4}-\d{2}-\d{2}/.test(match) || /^\d+\.\d+$/.test(match)) return match;
+    return maskPhoneNumber(match);
+  });
+}
+
+/** Deep copy of a log record with every string redacted. */
+export function redactValue(value: unknown, depth = 0): unknown {
+  if (typeof value === 'string') return redactText(value);
+  if (value === null || typeof value !== 'object' || depth > 8) return value;
+  if (value instanceof Error) {
+    return { type: value.name, message: redactText(value.message), stack: value.stack && redactText(value.stack) };
+  }
+  if (Array.isArray(value)) return value.map((item) => redactValue(item, depth + 1));
+  const copy: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value)) copy[key] = redactValue(item, depth + 1);
+  return copy;
+}

@@ -1,0 +1,61 @@
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { ConfigError, loadConfig } from '../config';
+import { createLogger } from '../logging/logger';
+import { connectDatabase, ensureIndexes } from '../store/database';
+import { connectTemporalClient } from '../temporal/connection';
+import { createHttpApplication } from './services';
+
+/** The HTTP server process: the booking API and 8x8's webhooks, until SIGINT/SIGTERM. */
+async function main() {
+  const config = loadConfig();
+  const logger = createLogger({ level: config.logLevel, name: 'maskline-http' });
+  if (config.developmentMode) {
+    logger.warn('DEVELOPMENT MODE: MASKLINE_API_KEY or MASKLINE_WEBHOOK_SECRET is unset; requests without credentials are accepted');
+  }
+
+  const database = await connectDatabase(config.mongodbUri);
+  await ensureIndexes(database);
+  const temporal = await connectTemporalClient(config);
+  const { app, callEvents } = createHttpApplication(config, { database, temporal, logger });
+
+  const server = app.listen(config.port);
+  await once(server, 'listening');
+  // Keep-alive longer than typical load balancers' idle timeout, so they never reuse a closed socket.
+  server.keepAliveTimeout = 65_000;
+  logger.info({ port: (server.address() as AddressInfo).port }, 'http server listening');
+
+  // Events stored while Temporal was unreachable reach their bookings once it is back.
+  const redelivery = setInterval(() => {
+    callEvents.deliverPending().catch((error: unknown) => logger.warn({ err: error }, 'event redelivery failed'));
+  }, 5_000);
+
+  const shutdown = async (signal: string) => {
+    logger.info({ signal }, 'http server stopping');
+    clearInterval(redelivery);
+    server.close();
+    server.closeIdleConnections();
+    await once(server, 'close');
+    await temporal.connection.close();
+    await database.close();
+    logger.info('http server stopped');
+    logger.flush();
+  };
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      shutdown(signal).then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
+    });
+  }
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof ConfigError) {
+    console.error(error.message);
+  } else {
+    createLogger({ name: 'maskline-http' }).fatal({ err: error }, 'http server failed');
+  }
+  process.exitCode = 1;
+});

@@ -1,0 +1,41 @@
+import { BookingClient } from '../bookings/client';
+import { CallEventRecorder } from '../calls/callEvents';
+import { CallRouter } from '../calls/callRouting';
+import type { Config } from '../config';
+import { createApp } from '../http/app';
+import type { Logger } from '../logging/logger';
+import { pingDatabase, type Database } from '../store/database';
+import { CallRecords } from '../store/callRecords';
+import { LeaseStore } from '../store/leases';
+import { NumberPool } from '../store/numberPool';
+import { pingTemporal } from '../temporal/connection';
+import type { Client } from '@temporalio/client';
+
+/** Wires the HTTP application from its parts; shared by the server process and the tests. */
+export function createHttpApplication(config: Config, deps: { database: Database; temporal: Client; logger: Logger }) {
+  const leases = new LeaseStore(deps.database.collections);
+  const callRecords = new CallRecords(deps.database.collections);
+  const bookings = new BookingClient(deps.temporal, config.temporalTaskQueue);
+  const callRouter = new CallRouter(
+    leases,
+    callRecords,
+    {
+      unknownCallerNotice: config.unknownCallerNotice,
+      voiceProfile: config.voiceProfile,
+      storeTimeoutMs: config.callActionStoreTimeoutMs,
+    },
+    deps.logger,
+  );
+  const callEvents = new CallEventRecorder(callRecords, leases, bookings, deps.logger);
+  const app = createApp({
+    apiKey: config.apiKey,
+    webhookSecret: config.webhookSecret,
+    logger: deps.logger,
+    readiness: { store: () => pingDatabase(deps.database), temporal: () => pingTemporal(deps.temporal) },
+    numbers: new NumberPool(deps.database.collections),
+    bookings,
+    callRouter,
+    callEvents,
+  });
+  return { app, bookings, callEvents, leases, callRecords };
+}

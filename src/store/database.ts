@@ -1,0 +1,129 @@
+import { MongoClient, type Collection, type Db } from 'mongodb';
+import type { E164 } from '../domain/phoneNumbers';
+import type { Party } from '../domain/booking';
+
+/** A virtual number of the pool. `bookingIds` makes counting a booking on its number idempotent. */
+export interface NumberDocument {
+  _id: E164;
+  countryCode: string | null;
+  referenceId: string | null;
+  /** active: allocatable; disabled (8x8 says it is not usable) and draining: keep serving, get no new bookings. */
+  status: NumberStatus;
+  liveBookings: number;
+  bookingIds: string[];
+  /** Re-drawn on every change so that an index on (liveBookings, tieBreak) breaks ties at random. */
+  tieBreak: number;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export type NumberStatus = 'active' | 'disabled' | 'draining';
+
+/**
+ * One person's claim on one VN for one booking. The `_id` is `<person>|<VN>`, so the unique primary key is
+ * what makes "a VN is never held by the same person in two live bookings" true under any concurrency, with no
+ * transaction (FerretDB has none). It is also the call-routing index: (caller, VN) → the other party.
+ */
+export interface ClaimDocument {
+  _id: string;
+  party: E164;
+  role: string;
+  virtualNumber: E164;
+  bookingId: string;
+  otherParty: E164;
+  otherRole: string;
+  claimedAt: Date;
+}
+
+/** The pairing of a live booking; deleted when the booking releases its number. */
+export interface LeaseDocument {
+  _id: string;
+  virtualNumber: E164;
+  parties: [Party, Party];
+  status: 'active' | 'completing';
+  createdAt: Date;
+  expiresAt: Date;
+}
+
+/** A call session 8x8 told us about, linked to its booking when the call was answered. */
+export interface CallSessionDocument {
+  _id: string;
+  bookingId: string | null;
+  virtualNumber: E164;
+  callerRole: string | null;
+  /** Masked (`+65****4567`): call records never keep a party number in clear. */
+  callerMasked: string;
+  startedAt: Date;
+}
+
+/** A call-status or session-summary webhook, stored before anything else so that none is ever lost. */
+export interface CallEventDocument {
+  _id: string;
+  kind: 'status' | 'summary';
+  sessionId: string;
+  bookingId: string | null;
+  receivedAt: Date;
+  /** Whether the booking's workflow has been told; undelivered events are retried. */
+  delivered: boolean;
+  detail: Record<string, unknown>;
+}
+
+export interface Collections {
+  numbers: Collection<NumberDocument>;
+  claims: Collection<ClaimDocument>;
+  leases: Collection<LeaseDocument>;
+  callSessions: Collection<CallSessionDocument>;
+  callEvents: Collection<CallEventDocument>;
+}
+
+export interface Database {
+  client: MongoClient;
+  db: Db;
+  collections: Collections;
+  close(): Promise<void>;
+}
+
+export async function connectDatabase(uri: string, options: { serverSelectionTimeoutMS?: number } = {}): Promise<Database> {
+  const client = new MongoClient(uri, {
+    serverSelectionTimeoutMS: options.serverSelectionTimeoutMS ?? 5_000,
+    // Fail fast rather than queue: a call-routing lookup that cannot run now is answered with the notice.
+    maxPoolSize: 50,
+    appName: 'maskline',
+  });
+  await client.connect();
+  const db = client.db();
+  const collections: Collections = {
+    numbers: db.collection('numbers'),
+    claims: db.collection('claims'),
+    leases: db.collection('leases'),
+    callSessions: db.collection('callSessions'),
+    callEvents: db.collection('callEvents'),
+  };
+  return { client, db, collections, close: () => client.close() };
+}
+
+/**
+ * Indexes every query of ours needs. Plain and compound indexes only: FerretDB 1.x refuses partial and TTL
+ * indexes, so retention is a scheduled job rather than a TTL index.
+ */
+export async function ensureIndexes({ collections }: Database): Promise<void> {
+  await Promise.all([
+    collections.numbers.createIndex({ status: 1, countryCode: 1, liveBookings: 1, tieBreak: 1 }),
+    collections.numbers.createIndex({ status: 1, liveBookings: 1, tieBreak: 1 }),
+    collections.claims.createIndex({ party: 1 }),
+    collections.claims.createIndex({ bookingId: 1 }),
+    collections.leases.createIndex({ expiresAt: 1 }),
+    collections.callSessions.createIndex({ bookingId: 1 }),
+    collections.callEvents.createIndex({ bookingId: 1 }),
+    collections.callEvents.createIndex({ delivered: 1, receivedAt: 1 }),
+  ]);
+}
+
+export async function pingDatabase(database: Database, timeoutMs = 1_000): Promise<boolean> {
+  try {
+    await database.db.command({ ping: 1 }, { timeoutMS: timeoutMs });
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,136 @@
+import type { AllocationStore, CandidateNumber, ClaimResult, Lease } from '../domain/allocation';
+import type { BookingRequest, Party } from '../domain/booking';
+import type { E164 } from '../domain/phoneNumbers';
+import type { Collections, ClaimDocument, LeaseDocument } from './database';
+import { isDuplicateKey } from './numberPool';
+
+function claimId(party: E164, virtualNumber: E164): string {
+  return `${party}|${virtualNumber}`;
+}
+
+/** What call routing needs to know about (caller, VN): who to connect them to. */
+export interface Route {
+  bookingId: string;
+  callerRole: string;
+  otherParty: E164;
+  otherRole: string;
+}
+
+/**
+ * Leases on MongoDB: the claims that make allocation conflict-free, the pairing records, and the counts that
+ * spread load. Every write is a single-document atomic operation and every one is safe to repeat.
+ */
+export class LeaseStore implements AllocationStore {
+  constructor(private readonly collections: Pick<Collections, 'numbers' | 'claims' | 'leases'>) {}
+
+  async findLease(bookingId: string): Promise<Lease | null> {
+    const doc = await this.collections.leases.findOne({ _id: bookingId });
+    return doc ? { bookingId: doc._id, virtualNumber: doc.virtualNumber, parties: doc.parties } : null;
+  }
+
+  async findClaims(bookingId: string) {
+    const docs = await this.collections.claims.find({ bookingId }).toArray();
+    return docs.map((doc) => ({ party: doc.party, virtualNumber: doc.virtualNumber }));
+  }
+
+  async numbersHeldBy(parties: E164[]): Promise<Set<E164>> {
+    const docs = await this.collections.claims
+      .find({ party: { $in: parties } }, { projection: { virtualNumber: 1 } })
+      .toArray();
+    return new Set(docs.map((doc) => doc.virtualNumber));
+  }
+
+  async leastLoadedNumbers(query: { countryCode: string | null; exclude: E164[]; limit: number }): Promise<CandidateNumber[]> {
+    const filter = {
+      status: 'active' as const,
+      ...(query.countryCode !== null ? { countryCode: query.countryCode } : {}),
+      ...(query.exclude.length > 0 ? { _id: { $nin: query.exclude } } : {}),
+    };
+    const docs = await this.collections.numbers
+      .find(filter, { projection: { liveBookings: 1 } })
+      .sort({ liveBookings: 1, tieBreak: 1 })
+      .limit(query.limit)
+      .toArray();
+    return docs.map((doc) => ({ number: doc._id, liveBookings: doc.liveBookings }));
+  }
+
+  async claim(claim: { bookingId: string; party: Party; otherParty: Party; virtualNumber: E164 }): Promise<ClaimResult> {
+    const doc: ClaimDocument = {
+      _id: claimId(claim.party.number, claim.virtualNumber),
+      party: claim.party.number,
+      role: claim.party.role,
+      virtualNumber: claim.virtualNumber,
+      bookingId: claim.bookingId,
+      otherParty: claim.otherParty.number,
+      otherRole: claim.otherParty.role,
+      claimedAt: new Date(),
+    };
+    try {
+      await this.collections.claims.insertOne(doc);
+      return 'claimed';
+    } catch (error) {
+      if (!isDuplicateKey(error)) throw error;
+      // A retried insert whose first try did land finds its own claim: that is a success, not a conflict.
+      const holder = await this.collections.claims.findOne({ _id: doc._id }, { projection: { bookingId: 1 } });
+      return holder?.bookingId === claim.bookingId ? 'claimed' : 'taken';
+    }
+  }
+
+  async unclaim(claim: { bookingId: string; party: E164; virtualNumber: E164 }): Promise<void> {
+    await this.collections.claims.deleteOne({ _id: claimId(claim.party, claim.virtualNumber), bookingId: claim.bookingId });
+  }
+
+  async recordLease(lease: Lease, request: BookingRequest): Promise<void> {
+    // The number's count moves only if this booking is not yet in its list: a retry never counts twice.
+    await this.collections.numbers.updateOne(
+      { _id: lease.virtualNumber, bookingIds: { $ne: lease.bookingId } },
+      { $push: { bookingIds: lease.bookingId }, $inc: { liveBookings: 1 }, $set: { tieBreak: Math.random() } },
+    );
+    const now = new Date();
+    const doc: LeaseDocument = {
+      _id: lease.bookingId,
+      virtualNumber: lease.virtualNumber,
+      parties: lease.parties,
+      status: 'active',
+      createdAt: now,
+      expiresAt: new Date(now.getTime() + request.expiresInSeconds * 1000),
+    };
+    await this.collections.leases.updateOne({ _id: lease.bookingId }, { $setOnInsert: doc }, { upsert: true });
+  }
+
+  async markCompleting(bookingId: string): Promise<void> {
+    await this.collections.leases.updateOne({ _id: bookingId }, { $set: { status: 'completing' } });
+  }
+
+  /**
+   * Gives the booking's number back: claims first (calls stop routing), then the count, then the pairing
+   * record. Each step is idempotent, so a release interrupted anywhere is finished by its retry.
+   */
+  async release(bookingId: string, virtualNumber: E164 | null): Promise<void> {
+    const claims = await this.collections.claims.find({ bookingId }, { projection: { virtualNumber: 1 } }).toArray();
+    const numbers = new Set<E164>(claims.map((claim) => claim.virtualNumber));
+    if (virtualNumber) numbers.add(virtualNumber);
+    await this.collections.claims.deleteMany({ bookingId });
+    for (const number of numbers) {
+      await this.collections.numbers.updateOne(
+        { _id: number, bookingIds: bookingId },
+        { $pull: { bookingIds: bookingId }, $inc: { liveBookings: -1 }, $set: { tieBreak: Math.random() } },
+      );
+    }
+    await this.collections.leases.deleteOne({ _id: bookingId });
+  }
+
+  /** The call-routing lookup: one read by primary key. */
+  async findRoute(caller: E164, virtualNumber: E164): Promise<Route | null> {
+    const doc = await this.collections.claims.findOne(
+      { _id: claimId(caller, virtualNumber) },
+      { projection: { bookingId: 1, role: 1, otherParty: 1, otherRole: 1 } },
+    );
+    return doc ? { bookingId: doc.bookingId, callerRole: doc.role, otherParty: doc.otherParty, otherRole: doc.otherRole } : null;
+  }
+
+  /** Live pairings, for the reconciler and for operators. */
+  async listLeases(): Promise<LeaseDocument[]> {
+    return this.collections.leases.find({}).toArray();
+  }
+}

@@ -1,0 +1,52 @@
+import { NativeConnection, Runtime, Worker, type LogLevel, type LogMetadata } from '@temporalio/worker';
+import { createBookingActivities } from '../../activities';
+import type { Logger } from '../logging/logger';
+import type { Database } from '../store/database';
+import { LeaseStore } from '../store/leases';
+
+export interface BookingWorkerOptions {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  database: Database;
+  /** A prebuilt workflow bundle (tests build it once); otherwise the workflows are bundled at start. */
+  workflowBundlePath?: string;
+}
+
+export async function createBookingWorker(options: BookingWorkerOptions): Promise<Worker> {
+  const activities = createBookingActivities({
+    leases: new LeaseStore(options.database.collections),
+    database: options.database,
+  });
+  return Worker.create({
+    connection: options.connection,
+    namespace: options.namespace,
+    taskQueue: options.taskQueue,
+    activities,
+    ...(options.workflowBundlePath
+      ? { workflowBundle: { codePath: options.workflowBundlePath } }
+      : { workflowsPath: require.resolve('../../workflows') }),
+  });
+}
+
+/** Routes the SDK's own logs (worker and workflow sandbox) through our logger, and so through redaction. */
+export function installTemporalLogging(logger: Logger): void {
+  const log = (level: LogLevel, message: string, meta?: LogMetadata) => {
+    const target = logger.child({ component: 'temporal' });
+    const fields = meta ?? {};
+    if (level === 'ERROR') target.error(fields, message);
+    else if (level === 'WARN') target.warn(fields, message);
+    else if (level === 'INFO') target.info(fields, message);
+    else target.debug(fields, message);
+  };
+  Runtime.install({
+    logger: {
+      log,
+      trace: (m, meta) => log('TRACE', m, meta),
+      debug: (m, meta) => log('DEBUG', m, meta),
+      info: (m, meta) => log('INFO', m, meta),
+      warn: (m, meta) => log('WARN', m, meta),
+      error: (m, meta) => log('ERROR', m, meta),
+    },
+  });
+}

@@ -1,0 +1,156 @@
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Writable } from 'node:stream';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import { loadConfig, type Config } from '../../src/config';
+import { createLogger } from '../../src/logging/logger';
+import { createHttpApplication } from '../../src/server/services';
+import { connectDatabase, ensureIndexes, type Database } from '../../src/store/database';
+import { createBookingWorker } from '../../src/temporal/worker';
+
+export const API_KEY = 'test-api-key-0123456789';
+export const WEBHOOK_SECRET = 'test-webhook-secret-0123456789';
+
+export function uniqueId(prefix: string): string {
+  return `${prefix}-${randomBytes(5).toString('hex')}`;
+}
+
+/** Every log line the stack wrote, for tests that check what reaches the logs. */
+export class CapturedLogs extends Writable {
+  readonly lines: string[] = [];
+  override _write(chunk: Buffer, _encoding: string, done: () => void) {
+    this.lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+    done();
+  }
+}
+
+/** The database URI for this test file: the runner's server, a database of its own. */
+export function testDatabaseUri(name: string): string {
+  const base = process.env.MONGODB_URI ?? 'mongodb://127.0.0.1:27017/maskline_test?directConnection=true';
+  const url = new URL(base);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+export interface Stack {
+  config: Config;
+  baseUrl: string;
+  database: Database;
+  temporal: Client;
+  logs: CapturedLogs;
+  /** Stops the worker only (as a crash would), leaving HTTP and store up. */
+  stopWorker(): Promise<void>;
+  startWorker(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The real thing, in-process: a worker on a task queue of its own, the HTTP app on a free port, a database of
+ * its own on the test run's store, and the test run's Temporal server.
+ */
+export async function startStack(options: { env?: Record<string, string> } = {}): Promise<Stack> {
+  const logs = new CapturedLogs();
+  const mongodbUri = testDatabaseUri(uniqueId('maskline_test').replace(/-/g, '_'));
+  const config = loadConfig({
+    ...process.env,
+    PORT: '0',
+    MONGODB_URI: mongodbUri,
+    TEMPORAL_TASK_QUEUE: uniqueId('bookings'),
+    MASKLINE_API_KEY: API_KEY,
+    MASKLINE_WEBHOOK_SECRET: WEBHOOK_SECRET,
+    ...options.env,
+  });
+  const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'info', destination: logs });
+
+  const database = await connectDatabase(config.mongodbUri);
+  await ensureIndexes(database);
+  const clientConnection = await Connection.connect({ address: config.temporalAddress });
+  const temporal = new Client({ connection: clientConnection, namespace: config.temporalNamespace });
+
+  let worker: Worker | null = null;
+  let workerRun: Promise<void> | null = null;
+  let workerConnection: NativeConnection | null = null;
+  const startWorker = async () => {
+    workerConnection = await NativeConnection.connect({ address: config.temporalAddress });
+    worker = await createBookingWorker({
+      connection: workerConnection,
+      namespace: config.temporalNamespace,
+      taskQueue: config.temporalTaskQueue,
+      database,
+      workflowBundlePath: process.env.MASKLINE_WORKFLOW_BUNDLE,
+    });
+    workerRun = worker.run();
+  };
+  const stopWorker = async () => {
+    if (!worker) return;
+    worker.shutdown();
+    await workerRun;
+    await workerConnection?.close();
+    worker = null;
+  };
+  await startWorker();
+
+  const { app } = createHttpApplication(config, { database, temporal, logger });
+  const server: Server = app.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    config,
+    baseUrl: `http://127.0.0.1:${port}`,
+    database,
+    temporal,
+    logs,
+    stopWorker,
+    startWorker,
+    async stop() {
+      server.closeAllConnections();
+      server.close();
+      await stopWorker();
+      await clientConnection.close();
+      await database.db.dropDatabase().catch(() => undefined);
+      await database.close();
+    },
+  };
+}
+
+export interface Answer {
+  status: number;
+  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+
+/** A request as the booking platform makes it. */
+export async function api(stack: Stack, method: string, path: string, body?: unknown, apiKey = API_KEY): Promise<Answer> {
+  const response = await fetch(`${stack.baseUrl}${path}`, {
+    method,
+    headers: { 'content-type': 'application/json', ...(apiKey ? { authorization: `Bearer ${apiKey}` } : {}) },
+    ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+  });
+  const text = await response.text();
+  return { status: response.status, body: text ? JSON.parse(text) : undefined };
+}
+
+/** A webhook as 8x8 sends it: the registered httpAuthHeader verbatim in Authorization. */
+export async function webhook(stack: Stack, path: string, body: unknown, secret = WEBHOOK_SECRET): Promise<Answer> {
+  const response = await fetch(`${stack.baseUrl}/webhooks/8x8${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(secret ? { authorization: secret } : {}) },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await response.text();
+  return { status: response.status, body: text ? JSON.parse(text) : undefined };
+}
+
+export async function eventually<T>(probe: () => Promise<T>, accept: (value: T) => boolean, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last = await probe();
+  while (!accept(last)) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms; last value: ${JSON.stringify(last)}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    last = await probe();
+  }
+  return last;
+}

@@ -1,0 +1,72 @@
+/**
+ * The booking workflow's messages, defined once for the workflow and for every client of it.
+ * Deterministic code only: this module is bundled into the workflow sandbox.
+ */
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import type { BookingRequest, BookingStatus, CallRecord, Party } from '../src/domain/booking';
+
+export const TASK_QUEUE_DEFAULT = 'maskline-bookings';
+
+export function bookingWorkflowId(bookingId: string): string {
+  return `booking-${bookingId}`;
+}
+
+/** Operators filter on these in the Temporal UI: `BookingStatus = "active"`. Never a party's number. */
+export const BookingStatusAttribute = defineSearchAttributeKey('BookingStatus', SearchAttributeType.KEYWORD);
+export const VirtualNumberAttribute = defineSearchAttributeKey('VirtualNumber', SearchAttributeType.KEYWORD);
+
+/** Why a booking was refused a number. */
+export type RefusalReason = 'no_number_available' | 'allocation_failed';
+
+/** The booking as the platform and operators see it. */
+export interface BookingView {
+  bookingId: string;
+  status: BookingStatus;
+  virtualNumber: string | null;
+  parties: Party[];
+  createdAt: string;
+  expiresAt: string;
+  gracePeriodSeconds: number;
+  /** Set while completing: calls connect until then. */
+  graceEndsAt: string | null;
+  endedAt: string | null;
+  /** Whether the virtual number has been given back to the pool. */
+  numberReleased: boolean;
+  refusal: RefusalReason | null;
+  calls: CallRecord[];
+}
+
+export interface ConfirmBookingResult {
+  /** True for the request that created the booking; false for a repeat of it. */
+  created: boolean;
+  booking: BookingView;
+}
+
+export type CloseAction = 'complete' | 'cancel';
+
+/** A call-status or session-summary event, reduced to what the booking keeps (roles, never numbers). */
+export interface CallEventSignal {
+  sessionId: string;
+  callerRole: string | null;
+  kind: 'status' | 'summary';
+  at: string;
+  /** The leg's status (CALL_CONNECTED, ...) or the session's outcome (COMPLETED, NO_ANSWER, ...). */
+  status: string;
+  startedAt?: string;
+  endedAt?: string;
+  durationSeconds?: number;
+}
+
+/** Failure types the workflow reports; the HTTP API maps each to an answer. */
+export const BookingFailure = {
+  conflict: 'booking_conflict',
+  noNumber: 'no_number_available',
+  allocationFailed: 'allocation_failed',
+  closed: 'booking_closed',
+} as const;
+
+export const confirmBookingUpdate = defineUpdate<ConfirmBookingResult, [BookingRequest]>('confirmBooking');
+export const closeBookingUpdate = defineUpdate<{ status: BookingStatus }, [CloseAction]>('closeBooking');
+export const callEventSignal = defineSignal<[CallEventSignal]>('callEvent');
+export const bookingStateQuery = defineQuery<BookingView>('bookingState');
