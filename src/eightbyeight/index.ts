@@ -1,0 +1,28 @@
+// The 8x8 Voice API as JSON: parsing the webhooks 8x8 sends us, and building the callflows we answer with.
+export {
+  parseWebhook,
+  parseCallAction,
+  parseCallStatus,
+  parseSessionSummary,
+  parseVirtualNumberUpdate,
+  type Webhook,
+  type WebhookError,
+  type WebhookParseResult,
+  type CallActionEvent,
+  type CallStatusEvent,
+  type SessionSummaryEvent,
+  type SessionLeg,
+  type VirtualNumberUpdateEvent,
+  type VirtualNumberState,
+} from './webhooks';
+export {
+  connectCall,
+  noticeAndHangup,
+  MAX_SAY_TEXT_LENGTH,
+  type CallActionAnswer,
+  type CallflowAction,
+  type MakeCallAction,
+  type SayAction,
+  type HangupAction,
+} from './callflow';
+export { toE164 } from './phoneNumber';
