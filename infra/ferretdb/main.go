@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -29,15 +30,23 @@ func main() {
 		"directory for the SQLite files, one per database; created if missing; env MASKLINE_FERRETDB_DATA_DIR")
 	watchParent := flag.Bool("watch-parent", false,
 		"exit when the parent process goes away (so a crashed supervisor leaves no store behind)")
+	logLevel := flag.String("log-level", envOr("MASKLINE_FERRETDB_LOG_LEVEL", "warn"),
+		"debug, info, warn or error; env MASKLINE_FERRETDB_LOG_LEVEL")
 	flag.Parse()
 
-	if err := run(*listen, *dataDir, *watchParent); err != nil {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		fmt.Fprintf(os.Stderr, "maskline-ferretdb: -log-level: %s\n", err)
+		os.Exit(2)
+	}
+
+	if err := run(*listen, *dataDir, *watchParent, level); err != nil {
 		fmt.Fprintf(os.Stderr, "maskline-ferretdb: %s\n", err)
 		os.Exit(1)
 	}
 }
 
-func run(listen, dataDir string, watchParent bool) error {
+func run(listen, dataDir string, watchParent bool, level slog.Level) error {
 	if err := requireLoopback(listen); err != nil {
 		return err
 	}
@@ -50,7 +59,11 @@ func run(listen, dataDir string, watchParent bool) error {
 		return fmt.Errorf("data directory: %w", err)
 	}
 
-	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	var handler slog.Handler = slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})
+	if level > slog.LevelDebug {
+		handler = quietHandler{handler}
+	}
+	logger := slog.New(handler)
 
 	// ferretdb.New binds the listener, so once it returns the port accepts connections.
 	f, err := ferretdb.New(&ferretdb.Config{
@@ -112,6 +125,27 @@ func exitWithParent(ctx context.Context, stop context.CancelFunc) {
 			}
 		}
 	}
+}
+
+// quietHandler drops FerretDB's per-connection chatter that it logs at WARN: a full wire dump of every command
+// that answered ok:0 (the driver's endSessions, which FerretDB 1.x lacks, on every client close; the client sees
+// real errors itself) and "Connection stopped" whenever a client disconnects. -log-level debug shows them.
+type quietHandler struct{ slog.Handler }
+
+func (h quietHandler) Handle(ctx context.Context, r slog.Record) error {
+	if r.Level < slog.LevelError && (strings.HasPrefix(r.Message, "Response header:") ||
+		strings.HasPrefix(r.Message, "Response message:") || r.Message == "Connection stopped") {
+		return nil
+	}
+	return h.Handler.Handle(ctx, r)
+}
+
+func (h quietHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return quietHandler{h.Handler.WithAttrs(attrs)}
+}
+
+func (h quietHandler) WithGroup(name string) slog.Handler {
+	return quietHandler{h.Handler.WithGroup(name)}
 }
 
 func envOr(key, fallback string) string {
