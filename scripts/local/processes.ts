@@ -1,0 +1,185 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import readline from 'node:readline';
+import { repoRoot } from './paths';
+import { sleep } from './ports';
+
+export interface ExitInfo {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** Set when the process could not be started at all (e.g. ENOENT). */
+  error?: Error;
+}
+
+export type LineSink = (line: string, stream: 'stdout' | 'stderr') => void;
+
+export interface SpawnOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Receives every output line; default: dropped (the last lines are still kept for error messages). */
+  output?: LineSink;
+}
+
+const TAIL_LINES = 40;
+
+/**
+ * A child process in a process group of its own (a new session, so a Ctrl-C in the terminal reaches only the
+ * supervisor, which then stops the children in order). Stopping signals the whole group.
+ */
+export class ManagedProcess {
+  readonly exited: Promise<ExitInfo>;
+  /** True once stop() was called: an exit after that is expected. */
+  stopping = false;
+  exitInfo: ExitInfo | undefined;
+  private readonly tail: string[] = [];
+  private readonly waiters = new Set<(line: string) => void>();
+
+  constructor(
+    readonly name: string,
+    readonly child: ChildProcess,
+    output: LineSink | undefined,
+  ) {
+    this.exited = new Promise((resolve) => {
+      child.once('error', (error) => {
+        // 'error' without 'exit' means it never started.
+        if (child.pid === undefined) resolve((this.exitInfo = { code: null, signal: null, error }));
+      });
+      child.once('exit', (code, signal) => resolve((this.exitInfo = { code, signal })));
+    });
+    const onLine = (stream: 'stdout' | 'stderr') => (line: string) => {
+      this.tail.push(line);
+      if (this.tail.length > TAIL_LINES) this.tail.shift();
+      for (const waiter of this.waiters) waiter(line);
+      output?.(line, stream);
+    };
+    if (child.stdout) readline.createInterface({ input: child.stdout }).on('line', onLine('stdout'));
+    if (child.stderr) readline.createInterface({ input: child.stderr }).on('line', onLine('stderr'));
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  /** The last output lines, for error messages. */
+  recentOutput(): string {
+    return this.tail.join('\n');
+  }
+
+  /** Resolves with the first output line that matches; rejects when the process exits first or on timeout. */
+  waitForLine(match: (line: string) => boolean, timeoutMs: number, what: string): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const finish = (fn: () => void) => {
+        clearTimeout(timer);
+        this.waiters.delete(waiter);
+        fn();
+      };
+      const waiter = (line: string) => {
+        if (match(line)) finish(() => resolve(line));
+      };
+      const timer = setTimeout(
+        () => finish(() => reject(new Error(`${this.name}: ${what} did not happen within ${timeoutMs / 1000} s`))),
+        timeoutMs,
+      );
+      this.waiters.add(waiter);
+      void this.exited.then((info) => finish(() => reject(this.exitError(info))));
+    });
+  }
+
+  /** An error describing an exit, with the last output lines. */
+  exitError(info: ExitInfo): Error {
+    const how = info.error
+      ? `could not be started (${info.error.message})`
+      : `exited with ${info.signal ? `signal ${info.signal}` : `code ${info.code}`}`;
+    const output = this.recentOutput();
+    return new Error(`${this.name} ${how}${output ? `; its last output:\n${output}` : ''}`);
+  }
+
+  /**
+   * SIGTERM to the whole process group, then SIGKILL if the group is still there after `timeoutMs`.
+   * Resolves once the process has exited.
+   */
+  async stop(timeoutMs = 10_000): Promise<ExitInfo> {
+    this.stopping = true;
+    const pid = this.pid;
+    if (pid === undefined) return this.exited;
+    if (!this.exitInfo) signalGroup(pid, 'SIGTERM');
+    const deadline = Date.now() + timeoutMs;
+    while ((!this.exitInfo || groupAlive(pid)) && Date.now() < deadline) await sleep(50);
+    if (!this.exitInfo || groupAlive(pid)) {
+      process.stderr.write(`${this.name} did not stop within ${timeoutMs / 1000} s; killing it\n`);
+      signalGroup(pid, 'SIGKILL');
+    }
+    return this.exited;
+  }
+}
+
+function signalGroup(pgid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pgid, signal);
+  } catch {
+    // the group is already gone
+  }
+}
+
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Starts child processes so that none outlives us: each child leads its own process group, and a watchdog
+ * process (watchdog.ts) learns every group; if this process dies without stopping them, the watchdog sees its
+ * stdin close and stops them.
+ */
+export class Supervisor {
+  private readonly watchdog: ChildProcess;
+  readonly processes: ManagedProcess[] = [];
+
+  constructor() {
+    this.watchdog = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'watchdog.ts')], {
+      cwd: repoRoot,
+      detached: true,
+      stdio: ['pipe', 'ignore', 'inherit'],
+    });
+    // Neither the watchdog nor its pipe may keep our event loop alive.
+    this.watchdog.unref();
+    (this.watchdog.stdin as unknown as { unref?: () => void }).unref?.();
+    this.watchdog.stdin?.on('error', () => {});
+  }
+
+  spawn(name: string, command: string, args: string[], options: SpawnOptions = {}): ManagedProcess {
+    const child = spawn(command, args, {
+      cwd: repoRoot,
+      env: options.env ?? process.env,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const managed = new ManagedProcess(name, child, options.output);
+    const pid = child.pid;
+    if (pid !== undefined) {
+      this.watchdog.stdin?.write(`+${pid}\n`);
+      void managed.exited.then(async () => {
+        // Give the rest of the group a moment to follow its leader before we stop watching it.
+        for (let i = 0; i < 50 && groupAlive(pid); i++) await sleep(100);
+        if (!groupAlive(pid)) this.watchdog.stdin?.write(`-${pid}\n`);
+      });
+    }
+    this.processes.push(managed);
+    return managed;
+  }
+
+  /** Stops every process still running, newest first, then lets the watchdog go. */
+  async close(timeoutMs = 10_000): Promise<void> {
+    for (const p of [...this.processes].reverse()) await p.stop(timeoutMs);
+    this.watchdog.stdin?.end();
+  }
+
+  /** Last resort on a second Ctrl-C: SIGKILL every group at once. */
+  killAll(): void {
+    for (const p of this.processes) if (p.pid !== undefined) signalGroup(p.pid, 'SIGKILL');
+    this.watchdog.stdin?.end();
+  }
+}
