@@ -1,0 +1,171 @@
+/**
+ * `npm start`: the whole service on this machine. Starts a Temporal dev server and FerretDB (unless
+ * TEMPORAL_ADDRESS / MONGODB_URI point elsewhere), then the worker and the HTTP server, waits until all are
+ * ready, prints where everything is, and on Ctrl-C stops them in order: HTTP server, worker (it drains), stores.
+ */
+import path from 'node:path';
+import { dataDirs, repoRoot } from './local/paths';
+import { isPortFree, waitUntil } from './local/ports';
+import { Supervisor, type LineSink, type ManagedProcess } from './local/processes';
+import { startTemporalDevServer } from './local/temporal';
+import { startFerretDb } from './local/ferretdb';
+
+const HOST = '127.0.0.1';
+const TEMPORAL_PORT = 7233;
+const TEMPORAL_UI_PORT = 8233;
+const MONGODB_PORT = 27017;
+const APP_READY_TIMEOUT_MS = 180_000;
+
+const say = (message: string) => process.stdout.write(`[start] ${message}\n`);
+const prefixed =
+  (prefix: string): LineSink =>
+  (line, stream) =>
+    (stream === 'stderr' ? process.stderr : process.stdout).write(`[${prefix}] ${line}\n`);
+const passThrough: LineSink = (line, stream) =>
+  (stream === 'stderr' ? process.stderr : process.stdout).write(`${line}\n`);
+
+const supervisor = new Supervisor();
+const roles: { http?: ManagedProcess; worker?: ManagedProcess; ferretdb?: ManagedProcess; temporal?: ManagedProcess } =
+  {};
+let shuttingDown: Promise<never> | undefined;
+let firstSignalAt = 0;
+
+async function main(): Promise<void> {
+  const port = Number(process.env.PORT ?? 3000);
+  if (!Number.isInteger(port) || port <= 0 || port > 65535)
+    throw new Error(`PORT must be a port number: ${process.env.PORT}`);
+  if (!(await isPortFree(HOST, port))) {
+    throw new Error(`port ${HOST}:${port} for the HTTP server is already in use; stop what runs there or set PORT`);
+  }
+
+  const external = { temporal: process.env.TEMPORAL_ADDRESS, mongodb: process.env.MONGODB_URI };
+  const [temporal, ferretdb] = await Promise.all([
+    external.temporal
+      ? undefined
+      : (say(`starting Temporal dev server on ${HOST}:${TEMPORAL_PORT}`),
+        startTemporalDevServer(supervisor, {
+          port: TEMPORAL_PORT,
+          uiPort: TEMPORAL_UI_PORT,
+          dbFilename: dataDirs.temporalDb,
+          output: prefixed('temporal'),
+        })),
+    external.mongodb
+      ? undefined
+      : (say(`starting FerretDB on ${HOST}:${MONGODB_PORT}`),
+        startFerretDb(supervisor, { port: MONGODB_PORT, dataDir: dataDirs.ferretdb, output: prefixed('ferretdb') })),
+  ]);
+  roles.temporal = temporal?.process;
+  roles.ferretdb = ferretdb?.process;
+  for (const p of [roles.temporal, roles.ferretdb]) if (p) watchForUnexpectedExit(p);
+
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    PORT: String(port),
+    TEMPORAL_ADDRESS: external.temporal ?? temporal?.address,
+    MONGODB_URI: external.mongodb ?? ferretdb?.uri('maskline'),
+  };
+  say('starting the worker and the HTTP server');
+  const node = (entry: string) => ['--import', 'tsx', entry];
+  roles.worker = supervisor.spawn('worker', process.execPath, node('src/worker/main.ts'), { env, output: passThrough });
+  roles.http = supervisor.spawn('HTTP server', process.execPath, node('src/server/main.ts'), {
+    env,
+    output: passThrough,
+  });
+  watchForUnexpectedExit(roles.worker);
+  watchForUnexpectedExit(roles.http);
+
+  const http = roles.http;
+  await Promise.all([
+    roles.worker.waitForLine((line) => line.includes('"msg":"worker running"'), APP_READY_TIMEOUT_MS, 'worker start'),
+    waitUntil(`HTTP server (GET http://${HOST}:${port}/readyz)`, () => isReady(port), {
+      timeoutMs: APP_READY_TIMEOUT_MS,
+      intervalMs: 250,
+      abort: http.exited.then((info) => Promise.reject(http.exitError(info))),
+    }),
+  ]);
+
+  printSummary(port, temporal?.uiUrl, external);
+}
+
+async function isReady(port: number): Promise<boolean> {
+  const response = await fetch(`http://${HOST}:${port}/readyz`, { signal: AbortSignal.timeout(2_000) });
+  await response.body?.cancel();
+  return response.status === 200;
+}
+
+function printSummary(port: number, temporalUi: string | undefined, external: { temporal?: string; mongodb?: string }) {
+  const api = `http://${HOST}:${port}`;
+  const rel = (p: string) => path.relative(repoRoot, p);
+  const lines = [
+    '',
+    'Maskline is running.',
+    `  API            ${api}`,
+    `  8x8 webhooks   ${api}/webhooks/8x8/call-action`,
+    `                 ${api}/webhooks/8x8/call-status`,
+    `                 ${api}/webhooks/8x8/session-summary`,
+    `                 ${api}/webhooks/8x8`,
+    external.temporal
+      ? `  Temporal       ${external.temporal} (TEMPORAL_ADDRESS)`
+      : `  Temporal UI    ${temporalUi ?? ''}`,
+    `  Data           ${
+      [
+        external.temporal ? undefined : rel(dataDirs.temporalDb),
+        external.mongodb ? undefined : `${rel(dataDirs.ferretdb)}/`,
+      ]
+        .filter(Boolean)
+        .join(', ') || '(external servers)'
+    }`,
+  ];
+  if (!process.env.MASKLINE_API_KEY || !process.env.MASKLINE_WEBHOOK_SECRET) {
+    lines.push(
+      '',
+      '  DEVELOPMENT MODE: MASKLINE_API_KEY and/or MASKLINE_WEBHOOK_SECRET are unset, so the API and the',
+      '  webhooks accept requests WITHOUT credentials. Set both before exposing this to any network.',
+    );
+  }
+  lines.push('', 'Press Ctrl-C to stop.', '');
+  process.stdout.write(lines.join('\n') + '\n');
+}
+
+function watchForUnexpectedExit(p: ManagedProcess): void {
+  void p.exited.then((info) => {
+    if (p.stopping || shuttingDown) return;
+    process.stderr.write(`[start] ${p.exitError(info).message}\n`);
+    void shutdown(1);
+  });
+}
+
+/** Stops everything in order and exits. */
+function shutdown(code: number): Promise<never> {
+  shuttingDown ??= (async () => {
+    say('stopping');
+    await roles.http?.stop(15_000);
+    await roles.worker?.stop(60_000);
+    await Promise.all([roles.ferretdb?.stop(10_000), roles.temporal?.stop(10_000)]);
+    await supervisor.close();
+    say('stopped');
+    process.exit(code);
+  })();
+  return shuttingDown;
+}
+
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.on(signal, () => {
+    // npm forwards the terminal's Ctrl-C, so one keypress can arrive twice; only a later one forces.
+    if (!shuttingDown) {
+      firstSignalAt = Date.now();
+      if (signal === 'SIGINT') say('Ctrl-C: shutting down (press it again to kill everything at once)');
+      void shutdown(0);
+    } else if (Date.now() - firstSignalAt > 1_000) {
+      say('killing everything');
+      supervisor.killAll();
+      process.exit(130);
+    }
+  });
+}
+
+main().catch((err: unknown) => {
+  if (shuttingDown) return;
+  process.stderr.write(`[start] ${err instanceof Error ? err.message : String(err)}\n`);
+  void shutdown(1);
+});
