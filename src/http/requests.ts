@@ -63,8 +63,18 @@ function parseOrThrow<T>(schema: z.ZodType<T>, body: unknown): T {
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
   const field = issue && issue.path.length > 0 ? issue.path.join('.') : 'body';
-  const message = issue?.code === 'invalid_type' && issue.input === undefined ? 'is required' : (issue?.message ?? 'is invalid');
+  const missing = issue?.code === 'invalid_type' && valueAt(body, issue.path) === undefined;
+  const message = missing ? 'is required' : (issue?.message ?? 'is invalid');
   throw new HttpError(400, 'invalid_request', `${field}: ${message}`);
+}
+
+function valueAt(body: unknown, path: readonly PropertyKey[]): unknown {
+  let value = body;
+  for (const key of path) {
+    if (value === null || typeof value !== 'object') return undefined;
+    value = (value as Record<PropertyKey, unknown>)[key];
+  }
+  return value;
 }
 
 export function parseBookingRequest(body: unknown): BookingRequest {

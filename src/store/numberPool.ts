@@ -75,8 +75,9 @@ export class NumberPool {
     const doc = await this.collections.numbers.findOneAndUpdate(
       { _id: number },
       { $set: { status, updatedAt: new Date() } },
-      { returnDocument: 'after', projection: { bookingIds: 0 } },
+      // No projection: FerretDB 1.x does not implement one on findAndModify.
+      { returnDocument: 'after' },
     );
-    return doc ? toPoolNumber({ ...doc, bookingIds: [] }) : null;
+    return doc ? toPoolNumber(doc) : null;
   }
 }

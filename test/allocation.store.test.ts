@@ -1,0 +1,181 @@
+import assert from 'node:assert/strict';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import { allocateVirtualNumber, pickLeastLoaded, preferredCountry } from '../src/domain/allocation';
+import { BOOKING_DEFAULTS, type BookingRequest } from '../src/domain/booking';
+import { connectDatabase, ensureIndexes, type Database } from '../src/store/database';
+import { LeaseStore } from '../src/store/leases';
+import { NumberPool } from '../src/store/numberPool';
+import { testDatabaseUri, uniqueId } from './support/stack';
+
+function booking(bookingId: string, first: string, second: string, extra: Partial<BookingRequest> = {}): BookingRequest {
+  return {
+    bookingId,
+    parties: [
+      { role: 'rider', number: first },
+      { role: 'driver', number: second },
+    ],
+    ...BOOKING_DEFAULTS,
+    ...extra,
+  };
+}
+
+describe('allocation rules (domain)', () => {
+  it('prefers the country of the first party that has one', () => {
+    assert.equal(preferredCountry([{ role: 'a', number: '+6591234567' }, { role: 'b', number: '+14155550123' }]), 'SG');
+    assert.equal(preferredCountry([{ role: 'a', number: '+14155550123' }, { role: 'b', number: '+6591234567' }]), 'US');
+  });
+
+  it('picks among the least-loaded numbers only, at random', () => {
+    const candidates = [
+      { number: '+1', liveBookings: 2 },
+      { number: '+2', liveBookings: 1 },
+      { number: '+3', liveBookings: 1 },
+    ];
+    assert.equal(pickLeastLoaded(candidates, () => 0)?.number, '+2');
+    assert.equal(pickLeastLoaded(candidates, () => 0.99)?.number, '+3');
+    assert.equal(pickLeastLoaded([], () => 0), null);
+  });
+});
+
+describe('allocation on the store', () => {
+  let database: Database;
+  let leases: LeaseStore;
+  let pool: NumberPool;
+
+  before(async () => {
+    database = await connectDatabase(testDatabaseUri(uniqueId('alloc').replace(/-/g, '_')));
+    await ensureIndexes(database);
+    leases = new LeaseStore(database.collections);
+    pool = new NumberPool(database.collections);
+  });
+  beforeEach(async () => {
+    await Promise.all(Object.values(database.collections).map((collection) => collection.deleteMany({})));
+  });
+  after(async () => {
+    await database.db.dropDatabase();
+    await database.close();
+  });
+
+  async function addNumbers(numbers: string[], countryCode: string | null = 'SG') {
+    for (const number of numbers) await pool.add({ number, countryCode, referenceId: null });
+  }
+
+  it('never gives one person the same virtual number in two live bookings', async () => {
+    await addNumbers(['+6560000001', '+6560000002']);
+    const a = await allocateVirtualNumber(booking('b1', '+6591000001', '+6591000002'), leases);
+    const b = await allocateVirtualNumber(booking('b2', '+6591000001', '+6591000003'), leases);
+    assert.equal(a.outcome, 'allocated');
+    assert.equal(b.outcome, 'allocated');
+    assert.ok(a.outcome === 'allocated' && b.outcome === 'allocated');
+    assert.notEqual(a.lease.virtualNumber, b.lease.virtualNumber);
+  });
+
+  it('refuses only when every number is held by one of the two parties', async () => {
+    await addNumbers(['+6560000001', '+6560000002']);
+    await allocateVirtualNumber(booking('b1', '+6591000001', '+6591000002'), leases);
+    await allocateVirtualNumber(booking('b2', '+6591000003', '+6591000004'), leases);
+    // Both numbers are busy, but not with these two people: the number is shared, never refused.
+    const shared = await allocateVirtualNumber(booking('b3', '+6591000005', '+6591000006'), leases);
+    assert.equal(shared.outcome, 'allocated');
+    // Party 1 holds one number, party 3 the other: nothing is free for both.
+    const refused = await allocateVirtualNumber(booking('b4', '+6591000001', '+6591000003'), leases);
+    assert.deepEqual(refused, { outcome: 'refused', reason: 'no_number_available' });
+  });
+
+  it('spreads bookings over the least-loaded numbers', async () => {
+    await addNumbers(['+6560000001', '+6560000002', '+6560000003', '+6560000004']);
+    for (let i = 0; i < 12; i++) {
+      const outcome = await allocateVirtualNumber(booking(`b${i}`, `+659100${String(i).padStart(4, '0')}`, `+659200${String(i).padStart(4, '0')}`), leases);
+      assert.equal(outcome.outcome, 'allocated');
+    }
+    const loads = (await pool.list()).map((number) => number.liveBookings);
+    assert.deepEqual(loads, [3, 3, 3, 3]);
+  });
+
+  it('takes a number of the parties\u2019 country first and falls back to another unless strict', async () => {
+    await addNumbers(['+14155550100'], 'US');
+    await addNumbers(['+6560000001'], 'SG');
+    const local = await allocateVirtualNumber(booking('sg1', '+6591000001', '+6591000002'), leases);
+    assert.ok(local.outcome === 'allocated' && local.lease.virtualNumber === '+6560000001');
+    await pool.setStatus('+6560000001', 'draining');
+    const fallback = await allocateVirtualNumber(booking('sg2', '+6591000003', '+6591000004'), leases);
+    assert.ok(fallback.outcome === 'allocated' && fallback.lease.virtualNumber === '+14155550100');
+    const strict = await allocateVirtualNumber(booking('sg3', '+6591000005', '+6591000006', { geoMatch: 'strict' }), leases);
+    assert.equal(strict.outcome, 'refused');
+  });
+
+  it('gives no new bookings to draining or disabled numbers, which keep routing the bookings that hold them', async () => {
+    await addNumbers(['+6560000001']);
+    const held = await allocateVirtualNumber(booking('b1', '+6591000001', '+6591000002'), leases);
+    assert.equal(held.outcome, 'allocated');
+    await pool.setStatus('+6560000001', 'disabled');
+    assert.equal((await allocateVirtualNumber(booking('b2', '+6591000003', '+6591000004'), leases)).outcome, 'refused');
+    const route = await leases.findRoute('+6591000001', '+6560000001');
+    assert.equal(route?.otherParty, '+6591000002');
+  });
+
+  it('a retried allocation returns the same number and counts it once', async () => {
+    await addNumbers(['+6560000001', '+6560000002']);
+    const request = booking('b1', '+6591000001', '+6591000002');
+    const first = await allocateVirtualNumber(request, leases);
+    const retry = await allocateVirtualNumber(request, leases);
+    assert.deepEqual(retry, first);
+    const total = (await pool.list()).reduce((sum, number) => sum + number.liveBookings, 0);
+    assert.equal(total, 1);
+  });
+
+  it('an attempt that crashed after claiming is finished by its retry, not doubled', async () => {
+    await addNumbers(['+6560000001', '+6560000002']);
+    const request = booking('b1', '+6591000001', '+6591000002');
+    const [first, second] = request.parties;
+    // The crash: both claims written, the lease and the count not.
+    await leases.claim({ bookingId: 'b1', party: first, otherParty: second, virtualNumber: '+6560000002' });
+    await leases.claim({ bookingId: 'b1', party: second, otherParty: first, virtualNumber: '+6560000002' });
+    const outcome = await allocateVirtualNumber(request, leases);
+    assert.ok(outcome.outcome === 'allocated' && outcome.lease.virtualNumber === '+6560000002');
+    assert.equal((await pool.get('+6560000002'))?.liveBookings, 1);
+
+    // A crash between the two claims leaves half a pairing, which the retry gives back.
+    await leases.claim({ bookingId: 'b2', party: { role: 'rider', number: '+6591000009' }, otherParty: second, virtualNumber: '+6560000001' });
+    const resumed = await allocateVirtualNumber(booking('b2', '+6591000009', '+6591000008'), leases);
+    assert.equal(resumed.outcome, 'allocated');
+    assert.equal((await database.collections.claims.countDocuments({ bookingId: 'b2' })), 2);
+  });
+
+  it('release gives the number back completely, and releasing twice changes nothing', async () => {
+    await addNumbers(['+6560000001']);
+    const outcome = await allocateVirtualNumber(booking('b1', '+6591000001', '+6591000002'), leases);
+    assert.ok(outcome.outcome === 'allocated');
+    await leases.release('b1', outcome.lease.virtualNumber);
+    await leases.release('b1', outcome.lease.virtualNumber);
+    assert.equal((await pool.get('+6560000001'))?.liveBookings, 0);
+    assert.equal(await database.collections.claims.countDocuments({}), 0);
+    assert.equal(await database.collections.leases.countDocuments({}), 0);
+    assert.equal(await leases.findRoute('+6591000001', '+6560000001'), null);
+  });
+
+  it('holds under concurrent allocations for the same people', async () => {
+    await addNumbers(['+6560000001', '+6560000002', '+6560000003']);
+    const parties = ['+6591000001', '+6591000002', '+6591000003'];
+    const requests = Array.from({ length: 30 }, (_, i) => booking(`c${i}`, parties[i % 3]!, parties[(i + 1) % 3]!));
+    const outcomes = await Promise.all(requests.map((request) => allocateVirtualNumber(request, leases)));
+    const held = new Map<string, Set<string>>();
+    for (const [i, outcome] of outcomes.entries()) {
+      if (outcome.outcome !== 'allocated') continue;
+      for (const party of requests[i]!.parties) {
+        const numbers = held.get(party.number) ?? new Set<string>();
+        assert.ok(!numbers.has(outcome.lease.virtualNumber), `${party.number} holds ${outcome.lease.virtualNumber} twice`);
+        numbers.add(outcome.lease.virtualNumber);
+        held.set(party.number, numbers);
+      }
+    }
+    // No booking ends here, so a refusal was true only if, in the end, its two people hold every number between them.
+    for (const [i, outcome] of outcomes.entries()) {
+      if (outcome.outcome !== 'refused') continue;
+      const [first, second] = requests[i]!.parties;
+      const busy = new Set([...(held.get(first.number) ?? []), ...(held.get(second.number) ?? [])]);
+      assert.equal(busy.size, 3, `booking ${requests[i]!.bookingId} was refused while a number was free for both`);
+    }
+    assert.ok(outcomes.some((outcome) => outcome.outcome === 'allocated'));
+  });
+});

@@ -1,0 +1,184 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { callReceived } from './support/eightbyeightPayloads';
+import { api, eventually, startStack, uniqueId, webhook, type Stack } from './support/stack';
+
+const RIDER = '+6591230001';
+const DRIVER = '+6598760001';
+
+function ride(bookingId: string, extra: Record<string, unknown> = {}, parties = [RIDER, DRIVER]) {
+  return {
+    bookingId,
+    parties: [
+      { role: 'rider', number: parties[0] },
+      { role: 'driver', number: parties[1] },
+    ],
+    ...extra,
+  };
+}
+
+describe('booking lifecycle', () => {
+  let stack: Stack;
+
+  before(async () => {
+    stack = await startStack();
+    assert.equal((await api(stack, 'POST', '/v1/numbers', { number: '+6560001001' })).status, 201);
+  });
+  after(() => stack.stop());
+
+  it('cancelling releases the number at once', async () => {
+    const bookingId = uniqueId('cancel');
+    const created = await api(stack, 'POST', '/v1/bookings', ride(bookingId));
+    assert.equal(created.status, 201);
+    const cancelled = await api(stack, 'POST', `/v1/bookings/${bookingId}/cancel`);
+    assert.equal(cancelled.status, 202);
+    assert.equal(cancelled.body.status, 'cancelled');
+    await eventually(
+      () => api(stack, 'GET', '/v1/numbers'),
+      (answer) => answer.body.numbers[0].liveBookings === 0,
+    );
+    const call = await webhook(stack, '/call-action', callReceived(RIDER, created.body.virtualNumber));
+    assert.equal(call.body.callflow[0].action, 'say');
+    const again = await api(stack, 'POST', `/v1/bookings/${bookingId}/complete`);
+    assert.equal(again.status, 409);
+    assert.equal(again.body.error.code, 'booking_closed');
+  });
+
+  it('a booking expires when its time is up and gives its number back', async () => {
+    const bookingId = uniqueId('expire');
+    const created = await api(stack, 'POST', '/v1/bookings', ride(bookingId, { expiresInSeconds: 2 }));
+    assert.equal(created.status, 201);
+    assert.equal(Date.parse(created.body.expiresAt) - Date.parse(created.body.createdAt), 2000);
+    const expired = await eventually(
+      () => api(stack, 'GET', `/v1/bookings/${bookingId}`),
+      (answer) => answer.body.status === 'expired' && answer.body.endedAt !== null,
+    );
+    assert.equal(expired.status, 200);
+    const numbers = await api(stack, 'GET', '/v1/numbers');
+    assert.equal(numbers.body.numbers[0].liveBookings, 0);
+  });
+
+  it('cancelling during the grace period ends it early', async () => {
+    const bookingId = uniqueId('grace');
+    await api(stack, 'POST', '/v1/bookings', ride(bookingId, { gracePeriodSeconds: 3600 }));
+    assert.equal((await api(stack, 'POST', `/v1/bookings/${bookingId}/complete`)).body.status, 'completing');
+    assert.equal((await api(stack, 'POST', `/v1/bookings/${bookingId}/complete`)).status, 202);
+    assert.equal((await api(stack, 'POST', `/v1/bookings/${bookingId}/cancel`)).body.status, 'cancelled');
+    await eventually(
+      () => api(stack, 'GET', `/v1/bookings/${bookingId}`),
+      (answer) => answer.body.endedAt !== null,
+    );
+  });
+
+  it('refuses a booking when no number is free for both parties, holding nothing, and accepts it once one is', async () => {
+    const holding = uniqueId('holding');
+    assert.equal((await api(stack, 'POST', '/v1/bookings', ride(holding))).status, 201);
+    const bookingId = uniqueId('refused');
+    const refused = await api(stack, 'POST', '/v1/bookings', ride(bookingId, {}, [RIDER, '+6598760002']));
+    assert.equal(refused.status, 409);
+    assert.equal(refused.body.error.code, 'no_number_available');
+    const record = await api(stack, 'GET', `/v1/bookings/${bookingId}`);
+    assert.equal(record.body.status, 'refused');
+    assert.equal(await stack.database.collections.claims.countDocuments({ bookingId }), 0);
+
+    assert.equal((await api(stack, 'POST', '/v1/numbers', { number: '+6560001002' })).status, 201);
+    const retried = await api(stack, 'POST', '/v1/bookings', ride(bookingId, {}, [RIDER, '+6598760002']));
+    assert.equal(retried.status, 201);
+    assert.equal(retried.body.virtualNumber, '+6560001002');
+    await api(stack, 'POST', `/v1/bookings/${holding}/cancel`);
+    await api(stack, 'POST', `/v1/bookings/${bookingId}/cancel`);
+  });
+
+  it('a finished booking asked for again is answered as it ended, not started anew', async () => {
+    const bookingId = uniqueId('finished');
+    await api(stack, 'POST', '/v1/bookings', ride(bookingId));
+    await api(stack, 'POST', `/v1/bookings/${bookingId}/cancel`);
+    await eventually(
+      () => api(stack, 'GET', `/v1/bookings/${bookingId}`),
+      (answer) => answer.body.endedAt !== null,
+    );
+    const again = await api(stack, 'POST', '/v1/bookings', ride(bookingId));
+    assert.equal(again.status, 200);
+    assert.equal(again.body.status, 'cancelled');
+    const other = await api(stack, 'POST', '/v1/bookings', ride(bookingId, {}, [RIDER, '+6598760009']));
+    assert.equal(other.status, 409);
+    assert.equal(other.body.error.code, 'booking_conflict');
+  });
+
+  it('unknown bookings are 404', async () => {
+    for (const [method, path] of [
+      ['GET', '/v1/bookings/nope'],
+      ['POST', '/v1/bookings/nope/complete'],
+      ['POST', '/v1/bookings/nope/cancel'],
+    ] as const) {
+      const answer = await api(stack, method, path);
+      assert.equal(answer.status, 404, `${method} ${path}`);
+      assert.equal(answer.body.error.code, 'booking_not_found');
+    }
+  });
+});
+
+describe('booking requests that are refused at the door', () => {
+  let stack: Stack;
+  before(async () => {
+    stack = await startStack();
+  });
+  after(() => stack.stop());
+
+  const invalid: [string, unknown, RegExp][] = [
+    ['one party', { bookingId: 'x', parties: [{ role: 'rider', number: RIDER }] }, /^parties: /],
+    ['three parties', { bookingId: 'x', parties: [1, 2, 3].map((i) => ({ role: `r${i}`, number: `+659123000${i}` })) }, /^parties/],
+    ['equal numbers', ride('x', {}, [RIDER, RIDER]), /^parties\.1\.number: must differ/],
+    ['not a phone number', ride('x', {}, [RIDER, 'call me maybe']), /^parties\.1\.number: not a valid phone number/],
+    ['too short a number', ride('x', {}, [RIDER, '+6512']), /^parties\.1\.number/],
+    ['a fractional duration', ride('x', { expiresInSeconds: 1.5 }), /^expiresInSeconds: must be a whole number/],
+    ['a zero expiry', ride('x', { expiresInSeconds: 0 }), /^expiresInSeconds: must be at least 1/],
+    ['an expiry over 30 days', ride('x', { expiresInSeconds: 30 * 86400 + 1 }), /^expiresInSeconds: must be at most/],
+    ['a negative grace period', ride('x', { gracePeriodSeconds: -1 }), /^gracePeriodSeconds: must be at least 0/],
+    ['a grace period over a day', ride('x', { gracePeriodSeconds: 86401 }), /^gracePeriodSeconds: must be at most/],
+    ['a duration as a string', ride('x', { expiresInSeconds: '60' }), /^expiresInSeconds/],
+    ['no bookingId', { parties: ride('x').parties }, /^bookingId: is required/],
+    ['an unknown geoMatch', ride('x', { geoMatch: 'nearby' }), /^geoMatch/],
+    ['an array body', [], /^body/],
+  ];
+  for (const [what, body, message] of invalid) {
+    it(`a booking with ${what} is a 400 naming the field`, async () => {
+      const answer = await api(stack, 'POST', '/v1/bookings', body);
+      assert.equal(answer.status, 400);
+      assert.equal(answer.body.error.code, 'invalid_request');
+      assert.match(answer.body.error.message, message);
+    });
+  }
+
+  it('malformed JSON is a 400 invalid_json', async () => {
+    const answer = await api(stack, 'POST', '/v1/bookings', '{"bookingId": ');
+    assert.equal(answer.status, 400);
+    assert.equal(answer.body.error.code, 'invalid_json');
+  });
+
+  it('the API refuses requests without the right key, and webhooks without the right secret', async () => {
+    for (const key of ['', 'wrong-key-wrong-key']) {
+      const answer = await api(stack, 'GET', '/v1/numbers', undefined, key);
+      assert.equal(answer.status, 401);
+      assert.equal(answer.body.error.code, 'unauthorized');
+    }
+    const call = await webhook(stack, '/call-action', callReceived(RIDER, '+6560001001'), 'wrong-secret');
+    assert.equal(call.status, 401);
+    assert.equal(call.body.callflow.at(-1).action, 'hangup');
+    const status = await webhook(stack, '/call-status', {}, '');
+    assert.equal(status.status, 401);
+  });
+
+  it('numbers are normalised to E.164 and a number added twice is a 409', async () => {
+    const added = await api(stack, 'POST', '/v1/numbers', { number: '65 6000 2001' });
+    assert.equal(added.status, 201);
+    assert.equal(added.body.number, '+6560002001');
+    assert.equal(added.body.countryCode, 'SG');
+    const again = await api(stack, 'POST', '/v1/numbers', { number: '+6560002001' });
+    assert.equal(again.status, 409);
+    assert.equal(again.body.error.code, 'number_exists');
+    const drained = await api(stack, 'DELETE', `/v1/numbers/${encodeURIComponent('+6560002001')}`);
+    assert.equal(drained.status, 202);
+    assert.equal(drained.body.status, 'draining');
+  });
+});
