@@ -7,35 +7,20 @@
  * where no terminal signal reaches it. We then stop what is left: newest group first, SIGTERM, and SIGKILL
  * after a grace period.
  */
+import { groupAlive, signalGroup } from './groups';
+
 const GRACE_MS = 10_000;
 
 const groups: number[] = [];
 
-function alive(pgid: number): boolean {
-  try {
-    process.kill(-pgid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-function signal(pgid: number, sig: NodeJS.Signals): void {
-  try {
-    process.kill(-pgid, sig);
-  } catch {
-    // already gone
-  }
-}
-
 async function stopAll(): Promise<void> {
   for (const pgid of [...groups].reverse()) {
-    if (!alive(pgid)) continue;
+    if (!groupAlive(pgid)) continue;
     process.stderr.write(`maskline watchdog: supervisor is gone; stopping process group ${pgid}\n`);
-    signal(pgid, 'SIGTERM');
+    signalGroup(pgid, 'SIGTERM');
     const deadline = Date.now() + GRACE_MS;
-    while (alive(pgid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    if (alive(pgid)) signal(pgid, 'SIGKILL');
+    while (groupAlive(pgid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    if (groupAlive(pgid)) signalGroup(pgid, 'SIGKILL');
   }
   process.exit(0);
 }
