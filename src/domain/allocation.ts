@@ -34,8 +34,11 @@ export interface AllocationStore {
   findLease(bookingId: string): Promise<Lease | null>;
   /** VNs some previous, interrupted attempt of this booking claimed, with the parties that claimed them. */
   findClaims(bookingId: string): Promise<{ party: E164; virtualNumber: E164 }[]>;
-  /** VNs held by any of these people in their live bookings. */
-  numbersHeldBy(parties: E164[]): Promise<Set<E164>>;
+  /**
+   * VNs held by any of these people. `settled` is false for a claim whose booking is still being allocated:
+   * it may yet be given back if that attempt loses its second claim.
+   */
+  holdingsOf(parties: E164[]): Promise<{ virtualNumber: E164; settled: boolean }[]>;
   /** Allocatable numbers, least loaded first (random order among equals), excluding some. */
   leastLoadedNumbers(query: { countryCode: string | null; exclude: E164[]; limit: number }): Promise<CandidateNumber[]>;
   /** Atomically claims (party, VN) for the booking; 'taken' when that person already holds the VN elsewhere. */
@@ -52,6 +55,11 @@ export type AllocationOutcome =
 
 /** How many least-loaded candidates one query returns; a few are enough to absorb concurrent claims. */
 const CANDIDATES_PER_QUERY = 8;
+/**
+ * How long a booking that finds nothing free waits for concurrent attempts of the same people to settle
+ * before it believes the refusal: a claim that loses its pair is given back within milliseconds.
+ */
+const SETTLE_WINDOW_MS = 3_000;
 /**
  * Claims lost to concurrent bookings of the same people before we give up this attempt. Each lost claim
  * removes a candidate for good, so the loop ends; the cap only bounds one activity attempt, which Temporal
@@ -97,17 +105,27 @@ export async function allocateVirtualNumber(
 
   const [first, second] = request.parties;
   const country = preferredCountry(request.parties);
-  const lost = new Set<E164>();
+  const settleBy = Date.now() + SETTLE_WINDOW_MS;
+  let lost = new Set<E164>();
 
   while (lost.size < MAX_LOST_CLAIMS) {
-    const held = await store.numbersHeldBy([first.number, second.number]);
-    const exclude = [...held, ...lost];
+    const holdings = await store.holdingsOf([first.number, second.number]);
+    const exclude = [...new Set([...holdings.map((holding) => holding.virtualNumber), ...lost])];
     let candidates = await store.leastLoadedNumbers({ countryCode: country, exclude, limit: CANDIDATES_PER_QUERY });
     if (candidates.length === 0 && country !== null && request.geoMatch === 'prefer') {
       candidates = await store.leastLoadedNumbers({ countryCode: null, exclude, limit: CANDIDATES_PER_QUERY });
     }
     const choice = pickLeastLoaded(candidates, random);
-    if (!choice) return { outcome: 'refused', reason: 'no_number_available' };
+    if (!choice) {
+      // Refuse only on settled facts: claims of attempts still in flight, and numbers lost to them, may come free.
+      const unsettled = lost.size > 0 || holdings.some((holding) => !holding.settled);
+      if (unsettled && Date.now() < settleBy) {
+        await sleep(20 + random() * 30);
+        lost = new Set();
+        continue;
+      }
+      return { outcome: 'refused', reason: 'no_number_available' };
+    }
 
     const virtualNumber = choice.number;
     if ((await store.claim({ bookingId: request.bookingId, party: first, otherParty: second, virtualNumber })) === 'taken') {
@@ -146,4 +164,8 @@ async function resumeInterruptedAttempt(request: BookingRequest, store: Allocati
   }
   for (const claim of claims) await store.unclaim({ bookingId: request.bookingId, ...claim });
   return null;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }

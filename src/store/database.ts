@@ -32,6 +32,8 @@ export interface ClaimDocument {
   bookingId: string;
   otherParty: E164;
   otherRole: string;
+  /** False while the booking's allocation is under way; such a claim may still be given back. */
+  settled: boolean;
   claimedAt: Date;
 }
 
@@ -113,6 +115,7 @@ export async function ensureIndexes({ collections }: Database): Promise<void> {
     collections.claims.createIndex({ party: 1 }),
     collections.claims.createIndex({ bookingId: 1 }),
     collections.leases.createIndex({ expiresAt: 1 }),
+    collections.leases.createIndex({ virtualNumber: 1 }),
     collections.callSessions.createIndex({ bookingId: 1 }),
     collections.callEvents.createIndex({ bookingId: 1 }),
     collections.callEvents.createIndex({ delivered: 1, receivedAt: 1 }),

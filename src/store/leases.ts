@@ -33,11 +33,11 @@ export class LeaseStore implements AllocationStore {
     return docs.map((doc) => ({ party: doc.party, virtualNumber: doc.virtualNumber }));
   }
 
-  async numbersHeldBy(parties: E164[]): Promise<Set<E164>> {
+  async holdingsOf(parties: E164[]) {
     const docs = await this.collections.claims
-      .find({ party: { $in: parties } }, { projection: { virtualNumber: 1 } })
+      .find({ party: { $in: parties } }, { projection: { virtualNumber: 1, settled: 1 } })
       .toArray();
-    return new Set(docs.map((doc) => doc.virtualNumber));
+    return docs.map((doc) => ({ virtualNumber: doc.virtualNumber, settled: doc.settled }));
   }
 
   async leastLoadedNumbers(query: { countryCode: string | null; exclude: E164[]; limit: number }): Promise<CandidateNumber[]> {
@@ -63,6 +63,7 @@ export class LeaseStore implements AllocationStore {
       bookingId: claim.bookingId,
       otherParty: claim.otherParty.number,
       otherRole: claim.otherParty.role,
+      settled: false,
       claimedAt: new Date(),
     };
     try {
@@ -96,6 +97,7 @@ export class LeaseStore implements AllocationStore {
       expiresAt: new Date(now.getTime() + request.expiresInSeconds * 1000),
     };
     await this.collections.leases.updateOne({ _id: lease.bookingId }, { $setOnInsert: doc }, { upsert: true });
+    await this.collections.claims.updateMany({ bookingId: lease.bookingId }, { $set: { settled: true } });
   }
 
   async markCompleting(bookingId: string): Promise<void> {
@@ -127,6 +129,37 @@ export class LeaseStore implements AllocationStore {
       { projection: { bookingId: 1, role: 1, otherParty: 1, otherRole: 1 } },
     );
     return doc ? { bookingId: doc.bookingId, callerRole: doc.role, otherParty: doc.otherParty, otherRole: doc.otherRole } : null;
+  }
+
+  /**
+   * Brings the per-number load counts that allocation ranks by back in line with the pairings. On MongoDB the
+   * guarded $inc keeps them exact and this finds nothing; FerretDB 1.x applies concurrent updates of one
+   * document as read-modify-write and can lose one, so there this heals the drift. A count is only corrected
+   * when it disagrees in the same way twice in a row, so an allocation between its two writes is not "fixed".
+   */
+  async reconcileLoad(previous: Map<E164, string> = new Map()): Promise<{ corrected: number; observed: Map<E164, string> }> {
+    const [numbers, leases] = await Promise.all([
+      this.collections.numbers.find({}, { projection: { liveBookings: 1, bookingIds: 1 } }).toArray(),
+      this.collections.leases.find({}, { projection: { virtualNumber: 1 } }).toArray(),
+    ]);
+    const actual = new Map<E164, string[]>();
+    for (const lease of leases) actual.set(lease.virtualNumber, [...(actual.get(lease.virtualNumber) ?? []), lease._id]);
+    const observed = new Map<E164, string>();
+    let corrected = 0;
+    for (const number of numbers) {
+      const bookingIds = (actual.get(number._id) ?? []).sort();
+      const stored = [...number.bookingIds].sort();
+      if (number.liveBookings === bookingIds.length && stored.join() === bookingIds.join()) continue;
+      const signature = `${number.liveBookings}:${stored.join()}|${bookingIds.join()}`;
+      observed.set(number._id, signature);
+      if (previous.get(number._id) !== signature) continue;
+      await this.collections.numbers.updateOne(
+        { _id: number._id, liveBookings: number.liveBookings },
+        { $set: { liveBookings: bookingIds.length, bookingIds } },
+      );
+      corrected += 1;
+    }
+    return { corrected, observed };
   }
 
   /** Live pairings, for the reconciler and for operators. */

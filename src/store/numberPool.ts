@@ -36,7 +36,7 @@ function toPoolNumber(doc: NumberDocument): PoolNumber {
 
 /** The pool of virtual numbers Maskline may give to bookings. */
 export class NumberPool {
-  constructor(private readonly collections: Pick<Collections, 'numbers'>) {}
+  constructor(private readonly collections: Pick<Collections, 'numbers' | 'leases'>) {}
 
   async add(input: { number: E164; countryCode: string | null; referenceId: string | null }): Promise<PoolNumber> {
     const now = new Date();
@@ -60,9 +60,20 @@ export class NumberPool {
     return toPoolNumber(doc);
   }
 
+  /** The pool with each number's live bookings counted from the pairings themselves, not the allocation hint. */
   async list(): Promise<PoolNumber[]> {
-    const docs = await this.collections.numbers.find({}, { projection: { bookingIds: 0 } }).sort({ _id: 1 }).toArray();
-    return docs.map((doc) => toPoolNumber({ ...doc, bookingIds: [] }));
+    const [docs, counts] = await Promise.all([
+      this.collections.numbers.find({}, { projection: { bookingIds: 0 } }).sort({ _id: 1 }).toArray(),
+      this.liveBookingsByNumber(),
+    ]);
+    return docs.map((doc) => toPoolNumber({ ...doc, bookingIds: [], liveBookings: counts.get(doc._id) ?? 0 }));
+  }
+
+  async liveBookingsByNumber(): Promise<Map<E164, number>> {
+    const groups = await this.collections.leases
+      .aggregate<{ _id: E164; count: number }>([{ $group: { _id: '$virtualNumber', count: { $sum: 1 } } }])
+      .toArray();
+    return new Map(groups.map((group) => [group._id, group.count]));
   }
 
   async get(number: E164): Promise<PoolNumber | null> {

@@ -2,6 +2,7 @@ import { NativeConnection } from '@temporalio/worker';
 import { ConfigError, loadConfig } from '../config';
 import { createLogger } from '../logging/logger';
 import { connectDatabase, ensureIndexes } from '../store/database';
+import { LeaseStore } from '../store/leases';
 import { createBookingWorker, installTemporalLogging } from '../temporal/worker';
 
 /** The Temporal worker process: runs booking workflows and their activities until SIGINT/SIGTERM. */
@@ -21,9 +22,23 @@ async function main() {
     workflowBundlePath: process.env.MASKLINE_WORKFLOW_BUNDLE,
   });
 
+  // Keeps the allocation load counts true to the pairings (see LeaseStore.reconcileLoad).
+  const leases = new LeaseStore(database.collections);
+  let observed = new Map<string, string>();
+  const loadReconciliation = setInterval(() => {
+    leases.reconcileLoad(observed).then(
+      (result) => {
+        observed = result.observed;
+        if (result.corrected > 0) logger.info({ corrected: result.corrected }, 'load counts corrected');
+      },
+      (error: unknown) => logger.warn({ err: error }, 'load reconciliation failed'),
+    );
+  }, 15_000);
+
   logger.info({ taskQueue: config.temporalTaskQueue, namespace: config.temporalNamespace }, 'worker running');
   // The SDK shuts the worker down on SIGINT/SIGTERM: it stops polling and lets running tasks finish.
   await worker.run();
+  clearInterval(loadReconciliation);
   await connection.close();
   await database.close();
   logger.info('worker stopped');

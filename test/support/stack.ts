@@ -51,7 +51,7 @@ export interface Stack {
  * The real thing, in-process: a worker on a task queue of its own, the HTTP app on a free port, a database of
  * its own on the test run's store, and the test run's Temporal server.
  */
-export async function startStack(options: { env?: Record<string, string> } = {}): Promise<Stack> {
+export async function startStack(options: { env?: Record<string, string>; workers?: number } = {}): Promise<Stack> {
   const logs = new CapturedLogs();
   const mongodbUri = testDatabaseUri(uniqueId('maskline_test').replace(/-/g, '_'));
   const config = loadConfig({
@@ -70,26 +70,29 @@ export async function startStack(options: { env?: Record<string, string> } = {})
   const clientConnection = await Connection.connect({ address: config.temporalAddress });
   const temporal = new Client({ connection: clientConnection, namespace: config.temporalNamespace });
 
-  let worker: Worker | null = null;
-  let workerRun: Promise<void> | null = null;
-  let workerConnection: NativeConnection | null = null;
+  // Several workers on one task queue, as several worker processes would be in production.
+  let workers: { worker: Worker; run: Promise<void>; connection: NativeConnection }[] = [];
   const startWorker = async () => {
-    workerConnection = await NativeConnection.connect({ address: config.temporalAddress });
-    worker = await createBookingWorker({
-      connection: workerConnection,
-      namespace: config.temporalNamespace,
-      taskQueue: config.temporalTaskQueue,
-      database,
-      workflowBundlePath: process.env.MASKLINE_WORKFLOW_BUNDLE,
-    });
-    workerRun = worker.run();
+    for (let i = 0; i < (options.workers ?? 1); i++) {
+      const connection = await NativeConnection.connect({ address: config.temporalAddress });
+      const worker = await createBookingWorker({
+        connection,
+        namespace: config.temporalNamespace,
+        taskQueue: config.temporalTaskQueue,
+        database,
+        workflowBundlePath: process.env.MASKLINE_WORKFLOW_BUNDLE,
+      });
+      workers.push({ worker, run: worker.run(), connection });
+    }
   };
   const stopWorker = async () => {
-    if (!worker) return;
-    worker.shutdown();
-    await workerRun;
-    await workerConnection?.close();
-    worker = null;
+    const stopping = workers;
+    workers = [];
+    for (const { worker } of stopping) worker.shutdown();
+    for (const { run, connection } of stopping) {
+      await run;
+      await connection.close();
+    }
   };
   await startWorker();
 

@@ -1,0 +1,112 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { api, eventually, startStack, uniqueId, type Stack } from './support/stack';
+
+const PARTIES = Array.from({ length: 12 }, (_, i) => `+659100${String(i).padStart(4, '0')}`);
+const NUMBERS = Array.from({ length: 4 }, (_, i) => `+656000${String(3000 + i)}`);
+const BOOKINGS = 60;
+
+interface Attempt {
+  bookingId: string;
+  parties: [string, string];
+  status: number;
+  code?: string;
+  virtualNumber?: string;
+}
+
+describe('many bookings at once over few people and few numbers', () => {
+  let stack: Stack;
+  const attempts: Attempt[] = [];
+
+  before(async () => {
+    stack = await startStack({ workers: 2 });
+    for (const number of NUMBERS) assert.equal((await api(stack, 'POST', '/v1/numbers', { number })).status, 201);
+    const random = seeded(42);
+    const requests = Array.from({ length: BOOKINGS }, () => {
+      const first = Math.floor(random() * PARTIES.length);
+      const second = (first + 1 + Math.floor(random() * (PARTIES.length - 1))) % PARTIES.length;
+      return { bookingId: uniqueId('race'), parties: [PARTIES[first]!, PARTIES[second]!] as [string, string] };
+    });
+    await Promise.all(
+      requests.map(async (request) => {
+        const answer = await api(stack, 'POST', '/v1/bookings', {
+          bookingId: request.bookingId,
+          parties: [
+            { role: 'customer', number: request.parties[0] },
+            { role: 'courier', number: request.parties[1] },
+          ],
+        });
+        attempts.push({ ...request, status: answer.status, code: answer.body.error?.code, virtualNumber: answer.body.virtualNumber });
+      }),
+    );
+  });
+  after(() => stack.stop());
+
+  it('every request is answered with a number or a true refusal', () => {
+    for (const attempt of attempts) {
+      assert.ok(attempt.status === 201 || (attempt.status === 409 && attempt.code === 'no_number_available'), JSON.stringify(attempt));
+    }
+    const allocated = attempts.filter((attempt) => attempt.status === 201).length;
+    console.log(`concurrency: ${BOOKINGS} bookings over ${PARTIES.length} people and ${NUMBERS.length} numbers: ${allocated} allocated, ${BOOKINGS - allocated} refused`);
+    assert.ok(allocated > 0);
+  });
+
+  it('no person holds one virtual number in two live bookings, by the answers and by the store', async () => {
+    const held = new Map<string, Set<string>>();
+    for (const attempt of attempts.filter((a) => a.status === 201)) {
+      for (const party of attempt.parties) {
+        const numbers = held.get(party) ?? new Set<string>();
+        assert.ok(!numbers.has(attempt.virtualNumber!), `${attempt.bookingId}: person already holds ${attempt.virtualNumber}`);
+        numbers.add(attempt.virtualNumber!);
+        held.set(party, numbers);
+      }
+    }
+    const claims = await stack.database.collections.claims.find({}).toArray();
+    assert.equal(claims.length, 2 * attempts.filter((a) => a.status === 201).length);
+    for (const claim of claims) {
+      const attempt = attempts.find((a) => a.bookingId === claim.bookingId);
+      assert.equal(attempt?.virtualNumber, claim.virtualNumber);
+    }
+  });
+
+  it('each booking\u2019s workflow holds the number its answer gave', async () => {
+    for (const attempt of attempts.filter((a) => a.status === 201)) {
+      const booking = await api(stack, 'GET', `/v1/bookings/${attempt.bookingId}`);
+      assert.equal(booking.body.status, 'active');
+      assert.equal(booking.body.virtualNumber, attempt.virtualNumber);
+    }
+  });
+
+  it('refusals happened only when the two people held every number between them', () => {
+    // Nothing ended while the bookings were made, so what people hold now is a superset of what they held then.
+    const heldBy = (party: string) =>
+      attempts.filter((a) => a.status === 201 && a.parties.includes(party)).map((a) => a.virtualNumber!);
+    for (const attempt of attempts.filter((a) => a.status === 409)) {
+      const busy = new Set([...heldBy(attempt.parties[0]), ...heldBy(attempt.parties[1])]);
+      assert.equal(busy.size, NUMBERS.length, `${attempt.bookingId} refused while a number was free for both`);
+    }
+  });
+
+  it('once every booking ends, every number is free', async () => {
+    await Promise.all(
+      attempts.filter((a) => a.status === 201).map((a) => api(stack, 'POST', `/v1/bookings/${a.bookingId}/cancel`)),
+    );
+    const numbers = await eventually(
+      () => api(stack, 'GET', '/v1/numbers'),
+      (answer) => answer.body.numbers.every((n: { liveBookings: number }) => n.liveBookings === 0),
+      30_000,
+    );
+    assert.equal(numbers.body.numbers.length, NUMBERS.length);
+    assert.equal(await stack.database.collections.claims.countDocuments({}), 0);
+    assert.equal(await stack.database.collections.leases.countDocuments({}), 0);
+  });
+});
+
+/** A small deterministic generator, so a failing run can be replayed. */
+function seeded(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state * 1664525 + 1013904223) >>> 0;
+    return state / 2 ** 32;
+  };
+}
