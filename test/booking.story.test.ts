@@ -82,6 +82,14 @@ describe('a booking from confirmation to release', () => {
     assert.equal(answer.body.callflow[0].params.text, stack.config.unknownCallerNotice);
   });
 
+  it('a caller who withheld their number hears the notice, answered 200', async () => {
+    const withheld = callReceived(RIDER, virtualNumber);
+    withheld.payload.source = 'anonymous';
+    const answer = await webhook(stack, '/call-action', withheld);
+    assert.equal(answer.status, 200);
+    assert.equal(answer.body.callflow[0].action, 'say');
+  });
+
   it('records call status and the session summary on the booking, once', async () => {
     const sessionId = uniqueId('session');
     await webhook(stack, '/call-action', callReceived(RIDER, virtualNumber, sessionId));

@@ -252,8 +252,12 @@ describe('a call arriving on a virtual number (CALL_ACTION)', () => {
     assert.deepEqual(error, { code: 'invalid_webhook', message: 'payload.source: required' });
   });
 
-  test('a caller number that is not a phone number (withheld caller ID) is rejected, naming payload.source', () => {
-    const error = errorOf(parseCallAction(withPayload(callReceived, { source: 'anonymous' })));
+  test('a caller who withheld their number is still a call to answer, with no caller number', () => {
+    assert.equal(valueOf(parseCallAction(withPayload(callReceived, { source: 'anonymous' }))).source, null);
+  });
+
+  test('a missing caller is rejected, naming payload.source', () => {
+    const error = errorOf(parseCallAction(withPayload(callReceived, { source: '' })));
     assert.equal(error.code, 'invalid_webhook');
     assert.match(error.message, /^payload\.source: /);
   });

@@ -49,6 +49,7 @@ export class CallRouter {
       const deadline = new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new StoreTimeout()), this.settings.storeTimeoutMs);
       });
+      if (event.source === null) return { kind: 'reject', reason: 'no_live_booking' };
       const pairing: Pairing | null = await Promise.race([
         this.leases.findRoute(event.source, event.destination),
         deadline,
@@ -73,7 +74,7 @@ export class CallRouter {
         bookingId: decision.bookingId,
         virtualNumber: decision.callerId,
         callerRole: decision.callerRole,
-        caller: event.source,
+        caller: event.source ?? 'withheld',
         startedAt: dateOr(event.timestamp, new Date()),
       })
       .catch((error: unknown) => this.logger.warn({ err: error, sessionId: event.sessionId }, 'call session not recorded'));

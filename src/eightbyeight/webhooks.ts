@@ -15,8 +15,8 @@ export interface CallActionEvent {
   sessionId: string;
   subAccountId?: string;
   callStatus: 'CALL_RECEIVED' | 'ACTION_COMPLETED' | (string & {});
-  /** The caller's real number, E.164. */
-  source: string;
+  /** The caller's real number, E.164; null when the caller withheld it (8x8 then sends e.g. `anonymous`). */
+  source: string | null;
   /** The virtual number that was dialled, E.164. */
   destination: string;
   /** Echoed from our previous answer. */
@@ -117,6 +117,11 @@ const phoneNumber = z
     return e164;
   });
 
+// A caller may withhold their number: the call is still a well-formed call we must answer (with the notice).
+const callerNumber = z
+  .preprocess((raw) => (typeof raw === 'number' ? String(raw) : raw), requiredText)
+  .transform((raw) => toE164(raw));
+
 // Durations and counts come as numbers or as numeric strings, depending on the doc page and platform version.
 const optionalCount = z
   .union([
@@ -139,7 +144,7 @@ const callActionPayload = z
     sessionId: requiredText,
     subAccountId: optionalText,
     callStatus: requiredText,
-    source: phoneNumber,
+    source: callerNumber,
     destination: phoneNumber,
     clientActionId: optionalText,
     eventData: z.unknown().optional(),
