@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { callReceived, callStatus, sessionSummary } from './support/eightbyeightPayloads';
-import { api, eventually, startStack, uniqueId, webhook, type Stack } from './support/stack';
+import { validateCallActionAnswer } from './support/eightbyeightSchemas';
+import { api, eventually, startStack, uniqueId, webhook as post, type Stack } from './support/stack';
+
+/** Every callflow we answer must be one 8x8 accepts: checked against its published schemas on each call. */
+async function webhook(stack: Stack, path: string, body: unknown) {
+  const answer = await post(stack, path, body);
+  if (path === '/call-action') assert.deepEqual(validateCallActionAnswer(answer.body).errors, [], JSON.stringify(answer.body));
+  return answer;
+}
 
 const RIDER = '+6591234567';
 const DRIVER = '+6598765432';
