@@ -1,4 +1,7 @@
+import { Context } from '@temporalio/activity';
+import { WorkflowNotFoundError } from '@temporalio/client';
 import { allocateVirtualNumber as allocate } from '../src/domain/allocation';
+import { bookingWorkflowId } from '../workflows/messages';
 import type { BookingRequest } from '../src/domain/booking';
 import type { Database } from '../src/store/database';
 import type { LeaseStore } from '../src/store/leases';
@@ -27,6 +30,32 @@ export function createBookingActivities(deps: { leases: LeaseStore; database: Da
 
     async releaseVirtualNumber(bookingId: string, virtualNumber: string | null): Promise<void> {
       await deps.leases.release(bookingId, virtualNumber);
+    },
+
+    /**
+     * Releases every pairing whose booking workflow is not running. A workflow that is running, even one still
+     * allocating, is left alone: only its own release may give its number back.
+     */
+    async reconcilePairings(): Promise<{ checked: number; orphaned: number; released: string[] }> {
+      const { client } = Context.current();
+      const holders = await deps.leases.bookingsHoldingNumbers();
+      const released: string[] = [];
+      for (const { bookingId, virtualNumber } of holders) {
+        Context.current().heartbeat(bookingId);
+        let running: boolean;
+        try {
+          const description = await client.workflow.getHandle(bookingWorkflowId(bookingId)).describe();
+          running = description.status.name === 'RUNNING';
+        } catch (error) {
+          if (!(error instanceof WorkflowNotFoundError)) throw error;
+          running = false;
+        }
+        if (running) continue;
+        await deps.leases.release(bookingId, virtualNumber);
+        released.push(bookingId);
+      }
+      Context.current().log.info('pairing reconciliation done', { checked: holders.length, orphaned: released.length });
+      return { checked: holders.length, orphaned: released.length, released };
     },
 
     async storeRoundTrip(token: string): Promise<string> {

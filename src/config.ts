@@ -23,6 +23,8 @@ export interface Config {
   voiceProfile: string;
   /** The call-action answer waits at most this long for the store before it answers with the notice. */
   callActionStoreTimeoutMs: number;
+  /** How often the pairing reconciliation schedule runs (a duration such as `5m`). */
+  reconcileEvery: string;
 }
 
 const optionalSecret = z
@@ -30,6 +32,9 @@ const optionalSecret = z
   .optional()
   .transform((v) => (v === undefined || v === '' ? null : v))
   .refine((v) => v === null || v.length >= 16, 'must be at least 16 characters');
+
+/** A duration as Temporal reads it: `30s`, `5m`, `1h`, `1d`. */
+const duration = z.string().regex(/^\d+(ms|s|m|h|d)$/, 'must be a duration such as 30s, 5m, 1h');
 
 const environmentSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -53,6 +58,7 @@ const environmentSchema = z.object({
     .default('Sorry, this number is not linked to an active booking. Goodbye.'),
   MASKLINE_VOICE_PROFILE: z.string().min(1).default('en-US-ZiraRUS'),
   MASKLINE_CALL_ACTION_TIMEOUT_MS: z.coerce.number().int().min(50).max(5000).default(1500),
+  MASKLINE_RECONCILE_INTERVAL: duration.default('5m'),
 });
 
 export class ConfigError extends Error {
@@ -79,5 +85,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     unknownCallerNotice: e.MASKLINE_UNKNOWN_CALLER_NOTICE,
     voiceProfile: e.MASKLINE_VOICE_PROFILE,
     callActionStoreTimeoutMs: e.MASKLINE_CALL_ACTION_TIMEOUT_MS,
+    reconcileEvery: e.MASKLINE_RECONCILE_INTERVAL,
   };
 }

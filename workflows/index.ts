@@ -1,2 +1,3 @@
 export { bookingWorkflow } from './booking';
 export { storeRoundTripWorkflow } from './diagnostics';
+export { reconcilePairingsWorkflow } from './maintenance';

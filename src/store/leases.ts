@@ -162,6 +162,18 @@ export class LeaseStore implements AllocationStore {
     return { corrected, observed };
   }
 
+  /** The bookings that hold a pairing or part of one (claims of an allocation under way or interrupted). */
+  async bookingsHoldingNumbers(): Promise<{ bookingId: string; virtualNumber: E164 }[]> {
+    const [leases, claims] = await Promise.all([
+      this.collections.leases.find({}, { projection: { virtualNumber: 1 } }).toArray(),
+      this.collections.claims.find({}, { projection: { bookingId: 1, virtualNumber: 1 } }).toArray(),
+    ]);
+    const holders = new Map<string, E164>();
+    for (const claim of claims) holders.set(claim.bookingId, claim.virtualNumber);
+    for (const lease of leases) holders.set(lease._id, lease.virtualNumber);
+    return [...holders].map(([bookingId, virtualNumber]) => ({ bookingId, virtualNumber }));
+  }
+
   /** Live pairings, for the reconciler and for operators. */
   async listLeases(): Promise<LeaseDocument[]> {
     return this.collections.leases.find({}).toArray();

@@ -3,6 +3,8 @@ import { ConfigError, loadConfig } from '../config';
 import { createLogger } from '../logging/logger';
 import { connectDatabase, ensureIndexes } from '../store/database';
 import { LeaseStore } from '../store/leases';
+import { connectTemporalClient } from '../temporal/connection';
+import { ensurePairingReconciliation } from '../temporal/schedules';
 import { createBookingWorker, installTemporalLogging } from '../temporal/worker';
 
 /** The Temporal worker process: runs booking workflows and their activities until SIGINT/SIGTERM. */
@@ -35,10 +37,14 @@ async function main() {
     );
   }, 15_000);
 
+  const client = await connectTemporalClient(config);
+  await ensurePairingReconciliation(client, { taskQueue: config.temporalTaskQueue, every: config.reconcileEvery, logger });
+
   logger.info({ taskQueue: config.temporalTaskQueue, namespace: config.temporalNamespace }, 'worker running');
   // The SDK shuts the worker down on SIGINT/SIGTERM: it stops polling and lets running tasks finish.
   await worker.run();
   clearInterval(loadReconciliation);
+  await client.connection.close();
   await connection.close();
   await database.close();
   logger.info('worker stopped');

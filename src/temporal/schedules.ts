@@ -1,0 +1,49 @@
+import { ScheduleAlreadyRunning, type Client, type ScheduleOptionsStartWorkflowAction } from '@temporalio/client';
+import type { Workflow } from '@temporalio/common';
+import type { Logger } from '../logging/logger';
+import { reconcilePairingsWorkflow } from '../../workflows/maintenance';
+
+/** A periodic job of ours, kept as a Temporal Schedule so operators see and control it in the Temporal UI. */
+export interface PeriodicJob<W extends Workflow> {
+  scheduleId: string;
+  every: string;
+  action: ScheduleOptionsStartWorkflowAction<W>;
+  memo?: Record<string, unknown>;
+}
+
+/**
+ * Creates the schedule, or brings an existing one to this definition: every worker process calls this at
+ * start, so a changed interval takes effect on the next deploy, and concurrent starts are harmless.
+ */
+export async function ensureSchedule<W extends Workflow>(client: Client, job: PeriodicJob<W>): Promise<void> {
+  const spec = { intervals: [{ every: job.every }] };
+  const policies = { overlap: 'SKIP' as const, catchupWindow: '1 minute' };
+  try {
+    await client.schedule.create({ scheduleId: job.scheduleId, spec, action: job.action, policies, memo: job.memo });
+  } catch (error) {
+    if (!(error instanceof ScheduleAlreadyRunning)) throw error;
+    await client.schedule
+      .getHandle(job.scheduleId)
+      .update((previous) => ({ ...previous, spec, action: job.action, policies: { ...previous.policies, ...policies } }));
+  }
+}
+
+/** Finds pairings whose booking workflow no longer runs and gives their numbers back. */
+export async function ensurePairingReconciliation(
+  client: Client,
+  options: { taskQueue: string; every: string; logger: Logger; scheduleId?: string },
+) {
+  const scheduleId = options.scheduleId ?? 'maskline-pairing-reconciliation';
+  await ensureSchedule(client, {
+    scheduleId,
+    every: options.every,
+    action: {
+      type: 'startWorkflow',
+      workflowType: reconcilePairingsWorkflow,
+      workflowId: scheduleId,
+      taskQueue: options.taskQueue,
+      args: [],
+    },
+  });
+  options.logger.info({ every: options.every }, 'pairing reconciliation scheduled');
+}
