@@ -22,6 +22,10 @@ import {
   type CloseAction,
 } from '../../workflows/messages';
 
+/** Allocation normally takes well under a second; past this the platform is told to retry (it is idempotent). */
+const CREATE_DEADLINE_MS = 10_000;
+const CALL_DEADLINE_MS = 5_000;
+
 export type BookingErrorCode =
   | 'booking_conflict'
   | 'no_number_available'
@@ -68,10 +72,9 @@ export class BookingClient {
       typedSearchAttributes: [{ key: BookingStatusAttribute, value: 'allocating' }],
     });
     try {
-      return await this.client.workflow.executeUpdateWithStart(confirmBookingUpdate, {
-        args: [request],
-        startWorkflowOperation,
-      });
+      return await this.withDeadline(CREATE_DEADLINE_MS, () =>
+        this.client.workflow.executeUpdateWithStart(confirmBookingUpdate, { args: [request], startWorkflowOperation }),
+      );
     } catch (error) {
       if (error instanceof WorkflowExecutionAlreadyStartedError) return this.repeatOfEndedBooking(request);
       throw translate(error, request.bookingId);
@@ -81,7 +84,9 @@ export class BookingClient {
   /** The booking's state, or null when there is no such booking. */
   async get(bookingId: string): Promise<BookingView | null> {
     try {
-      return await this.client.workflow.getHandle(bookingWorkflowId(bookingId)).query(bookingStateQuery);
+      return await this.withDeadline(CALL_DEADLINE_MS, () =>
+        this.client.workflow.getHandle(bookingWorkflowId(bookingId)).query(bookingStateQuery),
+      );
     } catch (error) {
       if (isNotFound(error)) return null;
       throw translate(error, bookingId);
@@ -99,7 +104,9 @@ export class BookingClient {
   /** Tells the booking about a call. Throws BookingError('booking_not_found') when it has ended or never was. */
   async recordCallEvent(bookingId: string, event: CallEventSignal): Promise<void> {
     try {
-      await this.client.workflow.getHandle(bookingWorkflowId(bookingId)).signal(callEventSignal, event);
+      await this.withDeadline(CALL_DEADLINE_MS, () =>
+        this.client.workflow.getHandle(bookingWorkflowId(bookingId)).signal(callEventSignal, event),
+      );
     } catch (error) {
       throw translate(error, bookingId);
     }
@@ -108,7 +115,9 @@ export class BookingClient {
   private async close(bookingId: string, action: CloseAction): Promise<BookingStatus> {
     const handle = this.client.workflow.getHandle(bookingWorkflowId(bookingId));
     try {
-      const { status } = await handle.executeUpdate(closeBookingUpdate, { args: [action] });
+      const { status } = await this.withDeadline(CALL_DEADLINE_MS, () =>
+        handle.executeUpdate(closeBookingUpdate, { args: [action] }),
+      );
       return status;
     } catch (error) {
       if (isNotFound(error)) {
@@ -117,6 +126,11 @@ export class BookingClient {
       }
       throw translate(error, bookingId);
     }
+  }
+
+  /** Bounds every call, so a Temporal outage is a prompt 503 for the platform rather than a hung request. */
+  private withDeadline<T>(ms: number, call: () => Promise<T>): Promise<T> {
+    return this.client.withDeadline(Date.now() + ms, call);
   }
 
   /** The bookingId belongs to a booking that has ended: the same request sees it again, another is a conflict. */
@@ -137,6 +151,15 @@ function isNotFound(error: unknown): boolean {
 
 const UNAVAILABLE = new Set([4 /* DEADLINE_EXCEEDED */, 14 /* UNAVAILABLE */]);
 
+/** Temporal could not be reached (or did not answer in time), whichever wrapper the SDK put around it. */
+function isUnavailable(error: unknown): boolean {
+  for (let cause = error, depth = 0; cause instanceof Error && depth < 5; cause = cause.cause, depth++) {
+    if (isGrpcServiceError(cause) && UNAVAILABLE.has(cause.code)) return true;
+    if (/deadline exceeded|failed to connect|connection refused|unavailable/i.test(cause.message)) return true;
+  }
+  return false;
+}
+
 function translate(error: unknown, bookingId: string): Error {
   if (error instanceof BookingError) return error;
   if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure) {
@@ -145,11 +168,6 @@ function translate(error: unknown, bookingId: string): Error {
     if (type && known.includes(type)) return new BookingError(type as BookingErrorCode, error.cause.message);
   }
   if (isNotFound(error)) return new BookingError('booking_not_found', `no booking ${bookingId}`);
-  if (isGrpcServiceError(error) && UNAVAILABLE.has(error.code)) {
-    return new BookingError('temporal_unavailable', 'the booking service is unavailable, try again');
-  }
-  if (error instanceof Error && /connect|unavailable|deadline/i.test(error.message)) {
-    return new BookingError('temporal_unavailable', 'the booking service is unavailable, try again');
-  }
+  if (isUnavailable(error)) return new BookingError('temporal_unavailable', 'the booking service is unavailable, try again');
   return error instanceof Error ? error : new Error(String(error));
 }

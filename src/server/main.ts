@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { ConfigError, loadConfig } from '../config';
 import { createLogger } from '../logging/logger';
-import { connectDatabase, ensureIndexes } from '../store/database';
+import { connectDatabase, ensureIndexesWhenReachable } from '../store/database';
 import { connectTemporalClient } from '../temporal/connection';
 import { createHttpApplication } from './services';
 
@@ -14,8 +14,8 @@ async function main() {
     logger.warn('DEVELOPMENT MODE: MASKLINE_API_KEY or MASKLINE_WEBHOOK_SECRET is unset; requests without credentials are accepted');
   }
 
-  const database = await connectDatabase(config.mongodbUri);
-  await ensureIndexes(database);
+  const database = await connectDatabase(config.mongodbUri, { lazy: true });
+  void ensureIndexesWhenReachable(database, (error) => logger.warn({ err: error }, 'store unreachable; will retry'));
   const temporal = await connectTemporalClient(config);
   const { app, callEvents } = createHttpApplication(config, { database, temporal, logger });
 

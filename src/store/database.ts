@@ -85,14 +85,21 @@ export interface Database {
   close(): Promise<void>;
 }
 
-export async function connectDatabase(uri: string, options: { serverSelectionTimeoutMS?: number } = {}): Promise<Database> {
+/**
+ * Opens the database. With `lazy`, nothing is awaited: the driver connects on first use and reconnects by
+ * itself, so the HTTP server starts, and keeps answering calls with the notice, while the store is down.
+ */
+export async function connectDatabase(
+  uri: string,
+  options: { serverSelectionTimeoutMS?: number; lazy?: boolean } = {},
+): Promise<Database> {
   const client = new MongoClient(uri, {
     serverSelectionTimeoutMS: options.serverSelectionTimeoutMS ?? 5_000,
     // Fail fast rather than queue: a call-routing lookup that cannot run now is answered with the notice.
     maxPoolSize: 50,
     appName: 'maskline',
   });
-  await client.connect();
+  if (!options.lazy) await client.connect();
   const db = client.db();
   const collections: Collections = {
     numbers: db.collection('numbers'),
@@ -120,6 +127,15 @@ export async function ensureIndexes({ collections }: Database): Promise<void> {
     collections.callEvents.createIndex({ bookingId: 1 }),
     collections.callEvents.createIndex({ delivered: 1, receivedAt: 1 }),
   ]);
+}
+
+/** Creates the indexes as soon as the store can be reached, retrying in the background until then. */
+export function ensureIndexesWhenReachable(database: Database, onError: (error: unknown) => void, retryMs = 5_000): Promise<void> {
+  return ensureIndexes(database).catch(async (error: unknown) => {
+    onError(error);
+    await new Promise((resolve) => setTimeout(resolve, retryMs).unref());
+    return ensureIndexesWhenReachable(database, onError, retryMs);
+  });
 }
 
 export async function pingDatabase(database: Database, timeoutMs = 1_000): Promise<boolean> {
