@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 /**
@@ -23,6 +24,10 @@ export interface Config {
   voiceProfile: string;
   /** The call-action answer waits at most this long for the store before it answers with the notice. */
   callActionStoreTimeoutMs: number;
+  /** Addresses (IPs or CIDR ranges) webhooks may come from; empty allows any (8x8 publishes its own). */
+  webhookAllowedSources: string[];
+  /** Whether X-Forwarded-For is trusted for the client address (only behind a proxy that sets it). */
+  trustProxy: boolean;
   /** How often the pairing reconciliation schedule runs (a duration such as `5m`). */
   reconcileEvery: string;
 }
@@ -32,6 +37,15 @@ const optionalSecret = z
   .optional()
   .transform((v) => (v === undefined || v === '' ? null : v))
   .refine((v) => v === null || v.length >= 16, 'must be at least 16 characters');
+
+function isAddressOrRange(entry: string): boolean {
+  const [address, prefix] = entry.split('/');
+  const family = isIP(address ?? '');
+  if (family === 0) return false;
+  if (prefix === undefined) return true;
+  const bits = Number(prefix);
+  return Number.isInteger(bits) && bits >= 0 && bits <= (family === 4 ? 32 : 128);
+}
 
 /** A duration as Temporal reads it: `30s`, `5m`, `1h`, `1d`. */
 const duration = z.string().regex(/^\d+(ms|s|m|h|d)$/, 'must be a duration such as 30s, 5m, 1h');
@@ -59,6 +73,12 @@ const environmentSchema = z.object({
   MASKLINE_VOICE_PROFILE: z.string().min(1).default('en-US-ZiraRUS'),
   MASKLINE_CALL_ACTION_TIMEOUT_MS: z.coerce.number().int().min(50).max(5000).default(1500),
   MASKLINE_RECONCILE_INTERVAL: duration.default('5m'),
+  MASKLINE_WEBHOOK_ALLOWED_SOURCES: z
+    .string()
+    .default('')
+    .transform((list) => list.split(',').map((entry) => entry.trim()).filter(Boolean))
+    .refine((entries) => entries.every(isAddressOrRange), 'must be a comma-separated list of IP addresses or CIDR ranges'),
+  MASKLINE_TRUST_PROXY: z.enum(['true', 'false']).default('false').transform((flag) => flag === 'true'),
 });
 
 export class ConfigError extends Error {
@@ -86,5 +106,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     voiceProfile: e.MASKLINE_VOICE_PROFILE,
     callActionStoreTimeoutMs: e.MASKLINE_CALL_ACTION_TIMEOUT_MS,
     reconcileEvery: e.MASKLINE_RECONCILE_INTERVAL,
+    webhookAllowedSources: e.MASKLINE_WEBHOOK_ALLOWED_SOURCES,
+    trustProxy: e.MASKLINE_TRUST_PROXY,
   };
 }

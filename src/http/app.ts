@@ -5,7 +5,7 @@ import type { CallEventRecorder } from '../calls/callEvents';
 import type { CallRouter } from '../calls/callRouting';
 import type { Logger } from '../logging/logger';
 import type { NumberPool } from '../store/numberPool';
-import { requireApiKey } from './auth';
+import { allowWebhookSources, requireApiKey } from './auth';
 import { bodyParseError, errorResponses } from './errors';
 import { bookingRoutes } from './routes/bookings';
 import { healthRoutes, type Readiness } from './routes/health';
@@ -16,6 +16,8 @@ import { callflowOnError, webhookRoutes } from './routes/webhooks';
 export interface AppDependencies {
   apiKey: string | null;
   webhookSecret: string | null;
+  webhookAllowedSources?: readonly string[];
+  trustProxy?: boolean;
   logger: Logger;
   readiness: Readiness;
   numbers: NumberPool;
@@ -29,7 +31,8 @@ export const MAX_BODY = '64kb';
 /** The HTTP surface: health, OpenAPI document, the booking platform's API and 8x8's webhooks. */
 export function createApp(deps: AppDependencies): Koa {
   const app = new Koa();
-  app.proxy = true;
+  // Trust X-Forwarded-For only when told to: otherwise any client could claim an allowed webhook source.
+  app.proxy = deps.trustProxy ?? false;
   app.silent = true;
 
   app.use(errorResponses(deps.logger));
@@ -60,6 +63,8 @@ export function createApp(deps: AppDependencies): Koa {
 
   app.use(health.routes());
   app.use(openApi.routes());
+  const webhookSources = allowWebhookSources(deps.webhookAllowedSources ?? []);
+  app.use(async (ctx, next) => (ctx.path.startsWith('/webhooks/') ? webhookSources(ctx, next) : next()));
   app.use(webhooks.routes()).use(webhooks.allowedMethods());
   app.use(async (ctx, next) => (ctx.path.startsWith('/v1/') ? apiAuth(ctx, next) : next()));
   app.use(numbers.routes()).use(numbers.allowedMethods());

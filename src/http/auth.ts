@@ -1,4 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { BlockList, isIP } from 'node:net';
 import type { Context, Next } from 'koa';
 import { HttpError } from './errors';
 
@@ -30,4 +31,28 @@ export function webhookSecretMatches(header: string, secret: string | null): boo
   if (secret === null) return true;
   const value = header.replace(/^Bearer\s+/i, '');
   return secretsMatch(value, secret);
+}
+
+/**
+ * Webhooks only from the listed addresses (8x8 publishes the IPs its webhooks come from), checked before the
+ * credential. An empty list allows any source.
+ */
+export function allowWebhookSources(sources: readonly string[]) {
+  if (sources.length === 0) return async (_ctx: Context, next: Next) => next();
+  const allowed = new BlockList();
+  for (const source of sources) {
+    const [address = '', prefix] = source.split('/');
+    const family = isIP(address) === 6 ? 'ipv6' : 'ipv4';
+    if (prefix === undefined) allowed.addAddress(address, family);
+    else allowed.addSubnet(address, Number(prefix), family);
+  }
+  return async (ctx: Context, next: Next) => {
+    // IPv4 clients of a dual-stack server show up as ::ffff:a.b.c.d.
+    const ip = ctx.ip.replace(/^::ffff:/, '');
+    const family = isIP(ip) === 6 ? 'ipv6' : 'ipv4';
+    if (!isIP(ip) || !allowed.check(ip, family)) {
+      throw new HttpError(403, 'forbidden_source', 'webhooks are not accepted from this address');
+    }
+    await next();
+  };
 }

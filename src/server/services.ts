@@ -30,6 +30,8 @@ export function createHttpApplication(config: Config, deps: { database: Database
   const app = createApp({
     apiKey: config.apiKey,
     webhookSecret: config.webhookSecret,
+    webhookAllowedSources: config.webhookAllowedSources,
+    trustProxy: config.trustProxy,
     logger: deps.logger,
     readiness: { store: () => pingDatabase(deps.database), temporal: () => pingTemporal(deps.temporal) },
     numbers: new NumberPool(deps.database.collections),
