@@ -1,0 +1,194 @@
+import assert from 'node:assert/strict';
+import { after, afterEach, before, describe, it } from 'node:test';
+import { EightByEightApiClient, EightByEightApiError } from '../src/eightbyeight/apiClient';
+import { freePort } from '../scripts/local/ports';
+import { startFake8x8, type Fake8x8 } from './support/fake8x8';
+
+// The client against a fake of 8x8's API that checks every request and answer against 8x8's OpenAPI file.
+
+const FAST = { retryDelayMs: 10, timeoutMs: 1_000 };
+
+async function rejection(promise: Promise<unknown>): Promise<EightByEightApiError> {
+  try {
+    await promise;
+  } catch (error) {
+    assert.ok(error instanceof EightByEightApiError, `expected an EightByEightApiError, got ${String(error)}`);
+    return error;
+  }
+  assert.fail('expected the call to fail');
+}
+
+describe('the 8x8 API client', () => {
+  let fake: Fake8x8;
+  let client: EightByEightApiClient;
+
+  before(async () => {
+    fake = await startFake8x8();
+    client = new EightByEightApiClient(
+      { apiKey: fake.apiKey, subAccountId: fake.subAccountId, baseUrl: `${fake.baseUrl}/` },
+      FAST,
+    );
+  });
+  afterEach(() => {
+    assert.deepEqual(fake.specViolations, [], 'every request and answer conforms to 8x8 OpenAPI file');
+    fake.reset();
+  });
+  after(() => fake.close());
+
+  it('registers a webhook with the bearer key and the auth header, and lists it without the header', async () => {
+    const url = 'https://maskline.example/webhooks/8x8/call-action';
+    const answered = await client.registerWebhook({
+      type: 'VCA',
+      url,
+      httpAuthHeader: 'secret-0123456789abcdef',
+      enabled: true,
+    });
+    assert.deepEqual(answered, [{ type: 'VCA', url, enabled: true, httpAuthHeaderAvailable: true }]);
+    const [request] = fake.requests;
+    assert.equal(request?.method, 'POST');
+    assert.equal(request?.path, `/api/v1/subaccounts/${fake.subAccountId}/webhooks`);
+    assert.equal(request?.authorization, `Bearer ${fake.apiKey}`);
+    assert.deepEqual(request?.body, { type: 'VCA', url, httpAuthHeader: 'secret-0123456789abcdef', enabled: true });
+    assert.deepEqual(await client.listWebhooks(), answered);
+  });
+
+  it('deletes a webhook type, and says 404 when there was none', async () => {
+    await client.registerWebhook({
+      type: 'VSS',
+      url: 'https://maskline.example/webhooks/8x8/session-summary',
+      enabled: true,
+    });
+    await client.deleteWebhook('VSS');
+    assert.deepEqual(await client.listWebhooks(), []);
+    const error = await rejection(client.deleteWebhook('VSS'));
+    assert.equal(error.failure, 'not_found');
+    assert.equal(error.details.status, 404);
+  });
+
+  it("lists the subaccount's numbers in E.164 with status and health, whether 8x8 writes them with + or not", async () => {
+    fake.numbers = [
+      { msisdn: '6560000001', operationalStatus: 'Active' },
+      {
+        msisdn: '+6560000002',
+        operationalStatus: 'Active',
+        numberHealth: { isHealthy: false, status: 'UNREACHABLE', lastCheckedTime: '2024-05-16T00:00:00Z' },
+      },
+      { msisdn: '6560000003', operationalStatus: 'Expiring', countryCode: 'sg' },
+    ];
+    const listing = await client.listNumbers();
+    assert.equal(listing.totalNumbers, 3);
+    assert.deepEqual(
+      listing.numbers.map((n) => [n.msisdn, n.operationalStatus, n.health?.isHealthy ?? null, n.countryCode]),
+      [
+        ['+6560000001', 'Active', null, 'SG'],
+        ['+6560000002', 'Active', false, 'SG'],
+        ['+6560000003', 'Expiring', null, 'SG'],
+      ],
+    );
+  });
+
+  it('checks one number by its digits, and answers null for a number 8x8 does not know', async () => {
+    fake.numbers = [{ msisdn: '6560000001', referenceId: 'range-7' }];
+    const found = await client.getNumber('+6560000001');
+    assert.equal(found?.msisdn, '+6560000001');
+    assert.equal(found?.referenceId, 'range-7');
+    assert.equal(fake.requests[0]?.path, `/api/v1/subaccounts/${fake.subAccountId}/numbers/6560000001`);
+    assert.equal(await client.getNumber('+6560000009'), null);
+  });
+
+  it('a wrong API key is a 401 that names the variable to check, and is not retried', async () => {
+    const wrongKey = new EightByEightApiClient(
+      { apiKey: 'not-the-key', subAccountId: fake.subAccountId, baseUrl: fake.baseUrl },
+      FAST,
+    );
+    const error = await rejection(wrongKey.listWebhooks());
+    assert.equal(error.failure, 'unauthorized');
+    assert.equal(error.details.attempts, 1);
+    assert.equal(fake.requests.length, 1);
+    assert.match(
+      error.message,
+      /^8x8 answered 401 to GET \/api\/v1\/subaccounts\/[^ ]+\/webhooks: API key not found or invalid/,
+    );
+    assert.match(error.message, /EIGHTX8_API_KEY/);
+  });
+
+  it('another subaccount than the key’s is a 403 that says which variables to check', async () => {
+    const otherSubaccount = new EightByEightApiClient(
+      { apiKey: fake.apiKey, subAccountId: 'someone-else', baseUrl: fake.baseUrl },
+      FAST,
+    );
+    const error = await rejection(otherSubaccount.listNumbers());
+    assert.equal(error.failure, 'forbidden');
+    assert.match(error.message, /403.*Resource not accessible.*EIGHTX8_SUBACCOUNT_ID/);
+  });
+
+  it("a refused registration (422) carries 8x8's statusMessage and errorId, and is not retried", async () => {
+    const error = await rejection(
+      client.registerWebhook({ type: 'VCA', url: 'http://plain-http.example/hook', enabled: true }),
+    );
+    assert.equal(error.failure, 'rejected');
+    assert.equal(error.details.status, 422);
+    assert.equal(error.details.statusMessage, 'Invalid param: url must be an https URL');
+    assert.match(
+      error.message,
+      /^8x8 answered 422 to POST \S+\/webhooks: Invalid param: url must be an https URL \[errorId [0-9a-f-]{36}\]$/,
+    );
+    assert.equal(fake.requests.length, 1);
+  });
+
+  it('retries a 5xx answer with backoff and succeeds when 8x8 recovers', async () => {
+    fake.force({ status: 503 }, 2);
+    fake.numbers = [{ msisdn: '6560000001' }];
+    const listing = await client.listNumbers();
+    assert.equal(listing.numbers.length, 1);
+    assert.equal(fake.requests.length, 3);
+  });
+
+  it('gives up after the last attempt on 5xx, saying how many attempts were made', async () => {
+    fake.force({ status: 500, body: { statusCode: 500, statusMessage: 'Internal error' } }, 3);
+    const error = await rejection(client.listWebhooks());
+    assert.equal(error.failure, 'server_error');
+    assert.equal(error.transient, true);
+    assert.equal(error.details.attempts, 3);
+    assert.match(error.message, /500 to GET .* after 3 attempts: Internal error/);
+  });
+
+  it('retries a dropped connection', async () => {
+    fake.force({ dropConnection: true });
+    assert.deepEqual(await client.listWebhooks(), []);
+    assert.equal(fake.requests.length, 2);
+  });
+
+  it('a request 8x8 does not answer in time ends at the deadline and is retried, then fails as a timeout', async () => {
+    const impatient = new EightByEightApiClient(
+      { apiKey: fake.apiKey, subAccountId: fake.subAccountId, baseUrl: fake.baseUrl },
+      { timeoutMs: 150, maxAttempts: 2, retryDelayMs: 10 },
+    );
+    fake.force({ hang: true }, 2);
+    const started = Date.now();
+    const error = await rejection(impatient.listNumbers());
+    const elapsed = Date.now() - started;
+    assert.equal(error.failure, 'timeout');
+    assert.match(error.message, /failed after 2 attempts: no answer within 150 ms/);
+    assert.ok(elapsed >= 300 && elapsed < 2_000, `took ${elapsed} ms`);
+  });
+
+  it('a host that refuses connections fails as unreachable after the retries', async () => {
+    const port = await freePort();
+    const nowhere = new EightByEightApiClient(
+      { apiKey: 'k', subAccountId: 'sub-1', baseUrl: `http://127.0.0.1:${port}` },
+      { ...FAST, maxAttempts: 2 },
+    );
+    const error = await rejection(nowhere.listWebhooks());
+    assert.equal(error.failure, 'unreachable');
+    assert.equal(error.details.attempts, 2);
+    assert.match(error.message, /ECONNREFUSED/);
+  });
+
+  it('a number 8x8 lists that cannot be read fails the listing rather than going missing', async () => {
+    fake.numbers = [{ msisdn: '6560000001' }, { msisdn: 'not-a-number' }];
+    const error = await rejection(client.listNumbers());
+    assert.equal(error.failure, 'unexpected_answer');
+    assert.match(error.message, /numbers\.1\.msisdn: not an international phone number: "not-a-number"/);
+  });
+});
