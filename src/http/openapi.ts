@@ -1,6 +1,927 @@
-/** The OpenAPI 3.1 description of Maskline's HTTP API (served at /openapi.json). */
+/**
+ * The OpenAPI 3.1 description of Maskline's HTTP API (served at /openapi.json).
+ *
+ * Written by hand from the implementation, and held to it by test/http.openapi.test.ts, which validates every
+ * answer of the running server against this document. Shapes the implementation fixes are closed
+ * (`additionalProperties: false`) so that a field added or renamed in the code fails that test until it is
+ * described here. Request schemas stay open: the API ignores fields it does not know.
+ */
+
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const json = (schema: object) => ({ 'application/json': { schema } });
+
+// Every error answer is `{"error": {"code", "message"}}`; each response lists the codes it can carry.
+const errorSchema = (codes: readonly string[]) => ({
+  type: 'object',
+  required: ['error'],
+  additionalProperties: false,
+  properties: {
+    error: { allOf: [ref('ErrorDetail')], properties: { code: { enum: codes } } },
+  },
+});
+
+const errorAnswer = (description: string, codes: readonly string[], headers?: object) => ({
+  description: `${description} Codes: ${codes.map((code) => `\`${code}\``).join(', ')}.`,
+  ...(headers ? { headers } : {}),
+  content: json(errorSchema(codes)),
+});
+
+// An answer to a CALL_ACTION webhook is a callflow whatever its status: should 8x8 act on an error body, the
+// caller hears the notice rather than silence.
+const callActionErrorAnswer = (description: string, codes: readonly string[]) => ({
+  description: `${description} The body carries the notice callflow next to the error. Codes: ${codes.map((code) => `\`${code}\``).join(', ')}.`,
+  content: json({
+    type: 'object',
+    required: ['error', 'callflow'],
+    additionalProperties: false,
+    properties: {
+      error: { allOf: [ref('ErrorDetail')], properties: { code: { enum: codes } } },
+      clientActionId: { type: 'string' },
+      callflow: ref('Callflow'),
+    },
+  }),
+});
+
+const FORBIDDEN_SOURCE =
+  'The request comes from an address off the webhook allow-list (MASKLINE_WEBHOOK_ALLOWED_SOURCES; checked before the secret, only when the list is set).';
+
+const retryAfter = {
+  'Retry-After': { description: 'Seconds to wait before trying again.', schema: { type: 'string', examples: ['5'] } },
+};
+
+const apiKeySecurity = [{ apiKey: [] }];
+const webhookSecurity = [{ webhookSecret: [] }];
+const open: never[] = [];
+
+const bookingIdParameter = {
+  name: 'bookingId',
+  in: 'path',
+  required: true,
+  description: "The booking platform's id of the booking.",
+  schema: { type: 'string', minLength: 1 },
+};
+
+// Answers every route that reads a JSON body can give before the route itself runs.
+const bodyAnswers = {
+  '413': { $ref: '#/components/responses/PayloadTooLarge' },
+  '415': { $ref: '#/components/responses/UnsupportedContentEncoding' },
+};
+const callActionBodyAnswers = {
+  '413': callActionErrorAnswer('The request body is larger than 64 KB.', ['payload_too_large']),
+  '415': callActionErrorAnswer('The request body has a Content-Encoding other than identity, gzip, deflate or br.', [
+    'unsupported_media_type',
+  ]),
+};
+const internalError = { '500': { $ref: '#/components/responses/InternalError' } };
+
+const booking = {
+  post: {
+    operationId: 'createBooking',
+    tags: ['bookings'],
+    summary: 'Create a booking: pair two parties through a virtual number',
+    description:
+      'Creates the booking and answers once it holds a virtual number. Idempotent on `bookingId`: repeating the ' +
+      'request with the same parties in the same roles answers 200 with the same booking (also after it has ' +
+      'ended); the same `bookingId` with other parties is a 409. A refused booking (409 `no_number_available`, ' +
+      '503 `allocation_failed`) holds nothing, and its `bookingId` may be tried again.',
+    security: apiKeySecurity,
+    requestBody: { required: true, content: json(ref('BookingRequest')) },
+    responses: {
+      '201': { description: 'The booking was created and holds a virtual number.', content: json(ref('Booking')) },
+      '200': {
+        description: 'A repeat of the request that created this booking; the booking as it is now.',
+        content: json(ref('Booking')),
+      },
+      '400': errorAnswer('The body is not valid JSON, or a field is missing or invalid (the message names it).', [
+        'invalid_request',
+        'invalid_json',
+      ]),
+      '401': { $ref: '#/components/responses/Unauthorized' },
+      '404': errorAnswer('The bookingId belongs to a booking that has ended and whose state could not be read.', [
+        'booking_not_found',
+      ]),
+      '409': errorAnswer(
+        '`booking_conflict`: the bookingId exists with other parties. `no_number_available`: no virtual number of ' +
+          'the pool is free for both parties (each may hold a number in one live booking only).',
+        ['booking_conflict', 'no_number_available'],
+      ),
+      ...bodyAnswers,
+      ...internalError,
+      '503': errorAnswer(
+        '`allocation_failed`: allocation gave up (after a minute of retries). `temporal_unavailable`: the booking ' +
+          'service cannot be reached. Try again after Retry-After.',
+        ['allocation_failed', 'temporal_unavailable'],
+        retryAfter,
+      ),
+    },
+  },
+};
+
+const bookingById = {
+  get: {
+    operationId: 'getBooking',
+    tags: ['bookings'],
+    summary: 'Read a booking: its status, virtual number and calls',
+    description: 'Refused and ended bookings can be read too, for as long as Temporal keeps their history.',
+    security: apiKeySecurity,
+    parameters: [bookingIdParameter],
+    responses: {
+      '200': { description: 'The booking.', content: json(ref('Booking')) },
+      '401': { $ref: '#/components/responses/Unauthorized' },
+      '404': errorAnswer('There is no booking with this id.', ['booking_not_found']),
+      ...internalError,
+      '503': { $ref: '#/components/responses/TemporalUnavailable' },
+    },
+  },
+};
+
+const closeBooking = (action: 'complete' | 'cancel') => ({
+  post: {
+    operationId: `${action}Booking`,
+    tags: ['bookings'],
+    summary:
+      action === 'complete'
+        ? 'Complete a booking: calls keep connecting for its grace period, then the number is released'
+        : 'Cancel a booking: the number is released at once',
+    description:
+      (action === 'complete'
+        ? 'Accepted for an active booking (status becomes `completing`); repeating it while completing is ' +
+          'accepted again. Refused once the booking has ended or was cancelled.'
+        : 'Accepted for an active or completing booking (status becomes `cancelled`); repeating it while the ' +
+          'cancellation is under way is accepted again. Refused once the booking has ended.') +
+      ' No request body is needed; one that is sent must be JSON.',
+    security: apiKeySecurity,
+    parameters: [bookingIdParameter],
+    responses: {
+      '202': { description: 'Accepted: the booking is closing.', content: json(ref('BookingClosing')) },
+      '400': errorAnswer('A request body was sent and is not valid JSON.', ['invalid_json']),
+      '401': { $ref: '#/components/responses/Unauthorized' },
+      '404': errorAnswer('There is no booking with this id.', ['booking_not_found']),
+      '409': errorAnswer('The booking has already ended (or, for complete, was cancelled).', ['booking_closed']),
+      ...bodyAnswers,
+      ...internalError,
+      '503': { $ref: '#/components/responses/TemporalUnavailable' },
+    },
+  },
+});
+
+const numbers = {
+  post: {
+    operationId: 'addNumber',
+    tags: ['numbers'],
+    summary: 'Add a virtual number to the pool',
+    description: 'The number becomes `active`: allocatable to new bookings.',
+    security: apiKeySecurity,
+    requestBody: { required: true, content: json(ref('NumberRequest')) },
+    responses: {
+      '201': { description: 'The number, as now in the pool.', content: json(ref('PoolNumber')) },
+      '400': errorAnswer('The body is not valid JSON, or a field is missing or invalid (the message names it).', [
+        'invalid_request',
+        'invalid_json',
+      ]),
+      '401': { $ref: '#/components/responses/Unauthorized' },
+      '409': errorAnswer('The number is already in the pool.', ['number_exists']),
+      ...bodyAnswers,
+      ...internalError,
+    },
+  },
+  get: {
+    operationId: 'listNumbers',
+    tags: ['numbers'],
+    summary: 'List the pool, in number order',
+    security: apiKeySecurity,
+    responses: {
+      '200': { description: 'Every number of the pool.', content: json(ref('NumberList')) },
+      '401': { $ref: '#/components/responses/Unauthorized' },
+      ...internalError,
+    },
+  },
+};
+
+const numberByValue = {
+  delete: {
+    operationId: 'drainNumber',
+    tags: ['numbers'],
+    summary: 'Drain a virtual number: no new bookings, the bookings holding it keep it',
+    description: 'The number stays in the pool with status `draining`. Repeating the request is harmless.',
+    security: apiKeySecurity,
+    parameters: [
+      {
+        name: 'number',
+        in: 'path',
+        required: true,
+        description: 'The virtual number, URL-encoded (`%2B6560000001`); the leading `+` may be omitted.',
+        schema: { type: 'string', minLength: 1 },
+      },
+    ],
+    responses: {
+      '202': { description: 'The number, now draining.', content: json(ref('PoolNumber')) },
+      '400': errorAnswer('The path does not name a valid phone number.', ['invalid_request']),
+      '401': { $ref: '#/components/responses/Unauthorized' },
+      '404': errorAnswer('The number is not in the pool.', ['number_not_found']),
+      ...internalError,
+    },
+  },
+};
+
+const webhookReceiptAnswers = (operationId: string, summary: string, description: string, body: string) => ({
+  post: {
+    operationId,
+    tags: ['8x8 webhooks'],
+    summary,
+    description,
+    security: webhookSecurity,
+    requestBody: { required: true, content: json(ref(body)) },
+    responses: {
+      '200': { description: 'Received (stored before anything else).', content: json(ref('WebhookReceipt')) },
+      '400': errorAnswer('The body is not valid JSON, or not a webhook of this type (the message names the field).', [
+        'invalid_webhook',
+        'invalid_json',
+      ]),
+      '401': { $ref: '#/components/responses/WebhookUnauthorized' },
+      '403': { $ref: '#/components/responses/ForbiddenSource' },
+      ...bodyAnswers,
+      ...internalError,
+    },
+  },
+});
+
 export const openApiDocument = {
   openapi: '3.1.0',
-  info: { title: 'Maskline', version: '0.1.0' },
-  paths: {},
-} as const;
+  jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
+  info: {
+    title: 'Maskline',
+    version: '0.1.0',
+    summary: 'Number masking for bookings over 8x8 Voice',
+    description:
+      'A booking platform pairs the two parties of a booking (rider and driver, say) through a virtual number ' +
+      'from the pool; while the booking is live, either party calling the virtual number is put through to the ' +
+      "other, who sees the virtual number as caller ID. 8x8 asks how to route each call through Maskline's " +
+      'webhooks.\n\nEvery error answer is `{"error": {"code", "message"}}`: the code is stable and meant for ' +
+      'programs, the message for developers. Request bodies are JSON (whatever the Content-Type), at most 64 KB. ' +
+      'Development mode: when MASKLINE_API_KEY or MASKLINE_WEBHOOK_SECRET is unset, no credential is checked.',
+    license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
+  },
+  tags: [
+    { name: 'bookings', description: "The booking platform's API: masked pairings." },
+    { name: 'numbers', description: 'The pool of virtual numbers.' },
+    { name: '8x8 webhooks', description: '8x8 Voice API webhooks: call routing and call records.' },
+    { name: 'operations', description: 'Health, readiness and this document.' },
+  ],
+  paths: {
+    '/healthz': {
+      get: {
+        operationId: 'getHealth',
+        tags: ['operations'],
+        summary: 'Liveness: the process answers',
+        security: open,
+        responses: { '200': { description: 'Alive.', content: json(ref('Health')) } },
+      },
+    },
+    '/readyz': {
+      get: {
+        operationId: 'getReadiness',
+        tags: ['operations'],
+        summary: 'Readiness: the store and Temporal answer',
+        security: open,
+        responses: {
+          '200': { description: 'Ready: both answer.', content: json(ref('Ready')) },
+          '503': {
+            description: 'Not ready: `checks` and the message name what does not answer. Code: `not_ready`.',
+            content: json(ref('NotReady')),
+          },
+        },
+      },
+    },
+    '/openapi.json': {
+      get: {
+        operationId: 'getOpenApiDocument',
+        tags: ['operations'],
+        summary: 'This document',
+        security: open,
+        responses: {
+          '200': {
+            description: 'The OpenAPI 3.1 document of this API.',
+            content: json({
+              type: 'object',
+              required: ['openapi', 'info', 'paths'],
+              properties: { openapi: { const: '3.1.0' } },
+            }),
+          },
+        },
+      },
+    },
+    '/v1/numbers': numbers,
+    '/v1/numbers/{number}': numberByValue,
+    '/v1/bookings': booking,
+    '/v1/bookings/{bookingId}': bookingById,
+    '/v1/bookings/{bookingId}/complete': closeBooking('complete'),
+    '/v1/bookings/{bookingId}/cancel': closeBooking('cancel'),
+    '/webhooks/8x8/call-action': {
+      post: {
+        operationId: 'answerCallAction',
+        tags: ['8x8 webhooks'],
+        summary: 'Route a call: answer a CALL_ACTION webhook with a callflow',
+        description:
+          'A caller who shares a live booking with the dialled virtual number is put through to the other party ' +
+          '(`makeCall`, the virtual number as caller ID). Anyone else, or anyone when the store does not answer in ' +
+          'time, hears the notice and the call ends (`say`, `hangup`). A follow-up CALL_ACTION (not ' +
+          '`CALL_RECEIVED`) is answered with `hangup`. Every answer, error answers included, carries a callflow.',
+        security: webhookSecurity,
+        requestBody: { required: true, content: json(ref('CallActionWebhook')) },
+        responses: {
+          '200': { description: 'The callflow 8x8 runs on the call.', content: json(ref('CallActionAnswer')) },
+          '400': callActionErrorAnswer(
+            'The body is not valid JSON, or not a CALL_ACTION webhook (the message names the field).',
+            ['invalid_webhook', 'invalid_json'],
+          ),
+          '401': callActionErrorAnswer('The Authorization header is missing or is not the webhook secret.', [
+            'unauthorized',
+          ]),
+          '403': callActionErrorAnswer(FORBIDDEN_SOURCE, ['forbidden_source']),
+          ...callActionBodyAnswers,
+          ...internalError,
+        },
+      },
+    },
+    '/webhooks/8x8/call-status': webhookReceiptAnswers(
+      'recordCallStatus',
+      "Record a call leg's status (CALL_STATUS webhook)",
+      "Stored, then told to the call's booking; a repeat of an event (same `eventId`) changes nothing.",
+      'CallStatusWebhook',
+    ),
+    '/webhooks/8x8/session-summary': webhookReceiptAnswers(
+      'recordSessionSummary',
+      "Record a call session's summary (SESSION_SUMMARY webhook)",
+      "Stored, then told to the call's booking; one summary per session, a repeat changes nothing.",
+      'SessionSummaryWebhook',
+    ),
+    '/webhooks/8x8': {
+      post: {
+        operationId: 'receiveWebhook',
+        tags: ['8x8 webhooks'],
+        summary: 'Any 8x8 webhook, dispatched on `eventType`',
+        description:
+          'For 8x8 setups that register one URL for every webhook type. CALL_ACTION is answered with a callflow, ' +
+          'CALL_STATUS and SESSION_SUMMARY with a receipt, as on their own URLs; VIRTUAL_NUMBER_UPDATE and ' +
+          'CALL_RECORDING_STATUS are received and not acted on (`outcome: ignored`). Unlike ' +
+          '`/webhooks/8x8/call-action`, error answers here carry no callflow.',
+        security: webhookSecurity,
+        requestBody: { required: true, content: json(ref('AnyWebhook')) },
+        responses: {
+          '200': {
+            description: 'A callflow for CALL_ACTION, else a receipt.',
+            content: json({ oneOf: [ref('CallActionAnswer'), ref('WebhookReceipt'), ref('IgnoredWebhookReceipt')] }),
+          },
+          '400': errorAnswer(
+            'The body is not valid JSON, has no or an unknown `eventType`, or is not a valid webhook of its type.',
+            ['invalid_webhook', 'unknown_event_type', 'invalid_json'],
+          ),
+          '401': { $ref: '#/components/responses/WebhookUnauthorized' },
+          '403': { $ref: '#/components/responses/ForbiddenSource' },
+          ...bodyAnswers,
+          ...internalError,
+        },
+      },
+    },
+  },
+  components: {
+    securitySchemes: {
+      apiKey: {
+        type: 'http',
+        scheme: 'bearer',
+        description:
+          "The booking platform's credential: `Authorization: Bearer <MASKLINE_API_KEY>`. Required on every `/v1/` path.",
+      },
+      webhookSecret: {
+        type: 'apiKey',
+        in: 'header',
+        name: 'Authorization',
+        description:
+          "The `httpAuthHeader` registered with 8x8's webhooks, sent verbatim: `Authorization: <MASKLINE_WEBHOOK_SECRET>` " +
+          '(the raw secret, no scheme; a `Bearer ` prefix is tolerated). When MASKLINE_WEBHOOK_ALLOWED_SOURCES is set, ' +
+          'webhooks are also accepted only from the listed addresses.',
+      },
+    },
+    responses: {
+      Unauthorized: errorAnswer(
+        'The Authorization header is missing or does not carry the API key.',
+        ['unauthorized'],
+        {
+          'WWW-Authenticate': { description: 'Always `Bearer`.', schema: { const: 'Bearer' } },
+        },
+      ),
+      WebhookUnauthorized: errorAnswer('The Authorization header is missing or is not the webhook secret.', [
+        'unauthorized',
+      ]),
+      ForbiddenSource: errorAnswer(FORBIDDEN_SOURCE, ['forbidden_source']),
+      PayloadTooLarge: errorAnswer('The request body is larger than 64 KB.', ['payload_too_large']),
+      UnsupportedContentEncoding: errorAnswer(
+        'The request body has a Content-Encoding other than identity, gzip, deflate or br.',
+        ['unsupported_media_type'],
+      ),
+      InternalError: errorAnswer('A fault on our side (a bug or an outage of the store); logged.', ['internal_error']),
+      TemporalUnavailable: errorAnswer(
+        'The booking service cannot be reached. Try again after Retry-After.',
+        ['temporal_unavailable'],
+        retryAfter,
+      ),
+    },
+    schemas: {
+      ErrorDetail: {
+        type: 'object',
+        required: ['code', 'message'],
+        additionalProperties: false,
+        properties: {
+          code: {
+            type: 'string',
+            description:
+              'Stable, for programs. Known codes: `invalid_request`, `invalid_json`, `unauthorized`, `not_found` (no ' +
+              'such route), `number_exists`, `number_not_found`, `booking_not_found`, `booking_conflict`, ' +
+              '`no_number_available`, `booking_closed`, `payload_too_large`, `unsupported_media_type`, ' +
+              '`invalid_webhook`, `unknown_event_type`, `forbidden_source`, `allocation_failed`, `temporal_unavailable`, `not_ready`, ' +
+              '`internal_error`.',
+          },
+          message: { type: 'string', description: 'For developers; names the offending field where there is one.' },
+        },
+      },
+      Error: {
+        type: 'object',
+        required: ['error'],
+        additionalProperties: false,
+        properties: { error: ref('ErrorDetail') },
+      },
+      E164: {
+        type: 'string',
+        pattern: '^\\+[1-9][0-9]{1,14}$',
+        description: 'A phone number in E.164 form, the one form Maskline answers with.',
+        examples: ['+6591234567'],
+      },
+      PhoneNumberInput: {
+        type: 'string',
+        minLength: 1,
+        maxLength: 32,
+        description:
+          'An international phone number. Spaces, dashes and brackets are allowed and the leading `+` may be ' +
+          "omitted; it must be a valid number of its country's numbering plan. Stored and answered in E.164.",
+        examples: ['+6591234567', '+65 9123 4567', '6591234567'],
+      },
+      Timestamp: { type: 'string', format: 'date-time', examples: ['2025-01-31T08:00:00.000Z'] },
+      Health: {
+        type: 'object',
+        required: ['status'],
+        additionalProperties: false,
+        properties: { status: { const: 'ok' } },
+      },
+      Ready: {
+        type: 'object',
+        required: ['status', 'checks'],
+        additionalProperties: false,
+        properties: {
+          status: { const: 'ready' },
+          checks: {
+            type: 'object',
+            required: ['store', 'temporal'],
+            additionalProperties: false,
+            properties: { store: { const: 'ok' }, temporal: { const: 'ok' } },
+          },
+        },
+      },
+      NotReady: {
+        type: 'object',
+        required: ['status', 'checks', 'error'],
+        additionalProperties: false,
+        properties: {
+          status: { const: 'unavailable' },
+          checks: {
+            type: 'object',
+            required: ['store', 'temporal'],
+            additionalProperties: false,
+            properties: { store: ref('CheckResult'), temporal: ref('CheckResult') },
+          },
+          error: { allOf: [ref('ErrorDetail')], properties: { code: { const: 'not_ready' } } },
+        },
+      },
+      CheckResult: { enum: ['ok', 'unavailable'] },
+      NumberRequest: {
+        type: 'object',
+        required: ['number'],
+        description: 'Fields not listed here are ignored.',
+        properties: {
+          number: ref('PhoneNumberInput'),
+          referenceId: {
+            type: 'string',
+            minLength: 1,
+            maxLength: 128,
+            description: "8x8's or your own id of the number.",
+          },
+          countryCode: {
+            type: 'string',
+            pattern: '^[A-Za-z]{2}$',
+            description:
+              "ISO 3166-1 alpha-2, stored in upper case. Default: the number's country, when its plan tells.",
+            examples: ['SG'],
+          },
+        },
+      },
+      NumberStatus: {
+        enum: ['active', 'disabled', 'draining'],
+        description:
+          '`active`: given to new bookings. `disabled` (8x8 says it is not usable) and `draining`: no new bookings; ' +
+          'the bookings that hold it keep it.',
+      },
+      PoolNumber: {
+        type: 'object',
+        required: ['number', 'countryCode', 'referenceId', 'status', 'liveBookings', 'createdAt', 'updatedAt'],
+        additionalProperties: false,
+        properties: {
+          number: ref('E164'),
+          countryCode: { type: ['string', 'null'], pattern: '^[A-Z]{2}$' },
+          referenceId: { type: ['string', 'null'] },
+          status: ref('NumberStatus'),
+          liveBookings: { type: 'integer', minimum: 0, description: 'Live bookings holding this number.' },
+          createdAt: ref('Timestamp'),
+          updatedAt: ref('Timestamp'),
+        },
+      },
+      NumberList: {
+        type: 'object',
+        required: ['numbers'],
+        additionalProperties: false,
+        properties: { numbers: { type: 'array', items: ref('PoolNumber') } },
+      },
+      PartyInput: {
+        type: 'object',
+        required: ['role', 'number'],
+        properties: {
+          role: {
+            type: 'string',
+            minLength: 1,
+            maxLength: 64,
+            description: 'e.g. `rider`, `driver`; trimmed; must not be blank.',
+          },
+          number: ref('PhoneNumberInput'),
+        },
+      },
+      BookingRequest: {
+        type: 'object',
+        required: ['bookingId', 'parties'],
+        description: 'Fields not listed here are ignored.',
+        properties: {
+          bookingId: {
+            type: 'string',
+            minLength: 1,
+            maxLength: 128,
+            pattern: '^[A-Za-z0-9._:-]+$',
+            description: "The booking platform's id; the idempotency key of the request.",
+            examples: ['ride-1842'],
+          },
+          parties: {
+            type: 'array',
+            minItems: 2,
+            maxItems: 2,
+            items: ref('PartyInput'),
+            description: 'Exactly two parties, with different roles and different numbers.',
+          },
+          expiresInSeconds: {
+            type: 'integer',
+            minimum: 1,
+            maximum: 2592000,
+            default: 14400,
+            description:
+              'The booking expires (and its number is released) this long after it is created; at most 30 days.',
+          },
+          gracePeriodSeconds: {
+            type: 'integer',
+            minimum: 0,
+            maximum: 86400,
+            default: 600,
+            description: 'After completion, calls keep connecting this long; at most a day.',
+          },
+          geoMatch: {
+            enum: ['prefer', 'strict'],
+            default: 'prefer',
+            description: "Whether the virtual number should (`prefer`) or must (`strict`) be of the parties' country.",
+          },
+        },
+      },
+      Party: {
+        type: 'object',
+        required: ['role', 'number'],
+        additionalProperties: false,
+        properties: { role: { type: 'string', minLength: 1, maxLength: 64 }, number: ref('E164') },
+      },
+      BookingStatus: {
+        enum: ['allocating', 'active', 'completing', 'completed', 'cancelled', 'expired', 'refused'],
+        description:
+          '`allocating`: looking for a virtual number. `active`: the pairing is held and calls connect. ' +
+          '`completing`: completed, calls still connect until `graceEndsAt`. `completed`, `cancelled`, `expired`: ' +
+          'ended, the number is released. `refused`: no number was free for both parties; nothing was held.',
+      },
+      CallRecord: {
+        type: 'object',
+        required: ['sessionId', 'callerRole', 'startedAt', 'status'],
+        additionalProperties: false,
+        description: 'A call between the parties, as 8x8 reported it. Roles only: never a phone number.',
+        properties: {
+          sessionId: { type: 'string', description: "8x8's call session id." },
+          callerRole: { type: ['string', 'null'], description: 'The role of the party who called; null when unknown.' },
+          startedAt: { type: 'string', description: 'When the call started, as 8x8 wrote it (ISO 8601 in practice).' },
+          status: {
+            type: 'string',
+            description:
+              "8x8's latest leg status (`CALL_CONNECTED`, ...) until the session's outcome (`COMPLETED`, `NO_ANSWER`, `BUSY`, `CANCELED`, `FAILED`, ...).",
+          },
+          endedAt: { type: 'string', description: 'When the session ended, as 8x8 wrote it; from the summary.' },
+          durationSeconds: { type: 'number', minimum: 0, description: 'From the summary.' },
+        },
+      },
+      Booking: {
+        type: 'object',
+        required: [
+          'bookingId',
+          'status',
+          'virtualNumber',
+          'parties',
+          'expiresAt',
+          'createdAt',
+          'gracePeriodSeconds',
+          'graceEndsAt',
+          'endedAt',
+          'calls',
+        ],
+        additionalProperties: false,
+        properties: {
+          bookingId: { type: 'string', minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9._:-]+$' },
+          status: ref('BookingStatus'),
+          virtualNumber: {
+            anyOf: [ref('E164'), { type: 'null' }],
+            description: 'The number both parties call; null while allocating and for a refused booking.',
+          },
+          parties: { type: 'array', minItems: 2, maxItems: 2, items: ref('Party') },
+          expiresAt: ref('Timestamp'),
+          createdAt: ref('Timestamp'),
+          gracePeriodSeconds: { type: 'integer', minimum: 0, maximum: 86400 },
+          graceEndsAt: { anyOf: [ref('Timestamp'), { type: 'null' }], description: 'Set once completed.' },
+          endedAt: { anyOf: [ref('Timestamp'), { type: 'null' }], description: 'Set once ended (or refused).' },
+          calls: { type: 'array', items: ref('CallRecord') },
+        },
+      },
+      BookingClosing: {
+        type: 'object',
+        required: ['bookingId', 'status'],
+        additionalProperties: false,
+        properties: {
+          bookingId: { type: 'string' },
+          status: { enum: ['completing', 'cancelled'], description: 'The booking status after the request.' },
+        },
+      },
+      Callflow: {
+        type: 'array',
+        minItems: 1,
+        items: ref('CallflowAction'),
+        description: "8x8 runs the actions in order (8x8 Voice API's callflow actions).",
+      },
+      CallActionAnswer: {
+        type: 'object',
+        required: ['callflow'],
+        additionalProperties: false,
+        properties: {
+          clientActionId: { type: 'string', description: 'Echoed by 8x8 in the follow-up CALL_ACTION.' },
+          callflow: ref('Callflow'),
+        },
+      },
+      CallflowAction: { oneOf: [ref('MakeCallAction'), ref('SayAction'), ref('HangupAction')] },
+      MakeCallAction: {
+        type: 'object',
+        required: ['action', 'params'],
+        additionalProperties: false,
+        description: 'Puts the caller through to `destination`, showing `source` (the virtual number) as caller ID.',
+        properties: {
+          action: { const: 'makeCall' },
+          params: {
+            type: 'object',
+            required: ['source', 'destination'],
+            additionalProperties: false,
+            properties: { source: ref('E164'), destination: ref('E164'), callRecording: { type: 'boolean' } },
+          },
+        },
+      },
+      SayAction: {
+        type: 'object',
+        required: ['action', 'params'],
+        additionalProperties: false,
+        description: 'Text-to-speech into the call.',
+        properties: {
+          action: { const: 'say' },
+          params: {
+            type: 'object',
+            required: ['text', 'voiceProfile', 'repetition', 'speed'],
+            additionalProperties: false,
+            properties: {
+              text: { type: 'string', minLength: 1, maxLength: 3000 },
+              voiceProfile: { type: 'string', minLength: 1, examples: ['en-US-ZiraRUS'] },
+              repetition: { type: 'integer', minimum: 1, maximum: 3 },
+              speed: { type: 'integer', minimum: 1, maximum: 2 },
+            },
+          },
+        },
+      },
+      HangupAction: {
+        type: 'object',
+        required: ['action'],
+        additionalProperties: false,
+        description: 'Ends every leg of the session.',
+        properties: { action: { const: 'hangup' }, params: { type: 'object', maxProperties: 0 } },
+      },
+      WebhookReceipt: {
+        type: 'object',
+        required: ['received', 'outcome'],
+        additionalProperties: false,
+        properties: {
+          received: { const: true },
+          outcome: {
+            enum: ['delivered', 'duplicate', 'unmatched', 'booking_ended', 'pending'],
+            description:
+              "`delivered`: told to the call's booking. `duplicate`: already received; nothing changed. " +
+              '`unmatched`: no booking has this call. `booking_ended`: kept with a booking that has ended. ' +
+              '`pending`: stored; the booking is told once Temporal answers again.',
+          },
+        },
+      },
+      IgnoredWebhookReceipt: {
+        type: 'object',
+        required: ['received', 'outcome'],
+        additionalProperties: false,
+        properties: { received: { const: true }, outcome: { const: 'ignored' } },
+      },
+      EightByEightWebhook: {
+        type: 'object',
+        required: ['eventType'],
+        description:
+          "8x8's webhook envelope. Read liberally: fields not listed are allowed and ignored, as are optional fields " +
+          'of an unusable shape. Phone numbers may come with or without `+`, or as JSON numbers.',
+        properties: {
+          namespace: { type: 'string', examples: ['VOICE'] },
+          eventType: { type: 'string' },
+          description: { type: 'string' },
+          payload: {},
+        },
+      },
+      EightByEightPhoneNumber: {
+        type: ['string', 'number'],
+        description: 'International number, `+` optional.',
+        examples: ['6591234567'],
+      },
+      EightByEightCount: { type: ['number', 'string'], description: 'A number, or a numeric string.' },
+      CallActionWebhook: {
+        allOf: [ref('EightByEightWebhook')],
+        required: ['eventType', 'payload'],
+        properties: {
+          eventType: { const: 'CALL_ACTION' },
+          payload: {
+            type: 'object',
+            required: ['callId', 'sessionId', 'callStatus', 'source', 'destination'],
+            properties: {
+              eventId: { type: 'string' },
+              callId: { type: 'string', minLength: 1 },
+              sessionId: { type: 'string', minLength: 1 },
+              subAccountId: { type: 'string' },
+              callStatus: {
+                type: 'string',
+                minLength: 1,
+                description: '`CALL_RECEIVED` for a new call; `ACTION_COMPLETED` after an action of ours.',
+              },
+              source: {
+                type: ['string', 'number'],
+                minLength: 1,
+                description:
+                  "The caller's number; anything else (a withheld number, `anonymous`) is a caller who hears the notice.",
+              },
+              destination: { allOf: [ref('EightByEightPhoneNumber')], description: 'The virtual number dialled.' },
+              clientActionId: { type: 'string' },
+              eventData: {
+                description:
+                  'Digits captured by the previous action: `{"dtmf": "..."}`, its JSON as a string, or the bare digits.',
+              },
+              timestamp: { type: 'string' },
+            },
+          },
+        },
+      },
+      CallStatusWebhook: {
+        allOf: [ref('EightByEightWebhook')],
+        required: ['eventType', 'payload'],
+        properties: {
+          eventType: { const: 'CALL_STATUS' },
+          payload: {
+            type: 'object',
+            required: ['eventId', 'callId', 'sessionId', 'callStatus', 'source', 'destination'],
+            properties: {
+              eventId: { type: 'string', minLength: 1, description: 'Repeats of one eventId are recorded once.' },
+              callId: { type: 'string', minLength: 1 },
+              sessionId: { type: 'string', minLength: 1 },
+              callStatus: { type: 'string', minLength: 1, examples: ['CALL_CONNECTED'] },
+              callDirection: { type: 'string' },
+              source: ref('EightByEightPhoneNumber'),
+              destination: ref('EightByEightPhoneNumber'),
+              timestamp: { type: 'string' },
+              callDuration: ref('EightByEightCount'),
+            },
+          },
+        },
+      },
+      SessionLeg: {
+        type: 'object',
+        properties: {
+          callId: { type: 'string' },
+          callDirection: { type: 'string' },
+          source: ref('EightByEightPhoneNumber'),
+          destination: ref('EightByEightPhoneNumber'),
+          initiatedTimestamp: { type: 'string' },
+          connectedTimestamp: { type: 'string' },
+          disconnectedTimestamp: { type: 'string' },
+          callStatus: { type: 'string' },
+          callDuration: ref('EightByEightCount'),
+        },
+      },
+      SessionSummaryWebhook: {
+        allOf: [ref('EightByEightWebhook')],
+        required: ['eventType', 'payload'],
+        properties: {
+          eventType: { const: 'SESSION_SUMMARY' },
+          payload: {
+            type: 'object',
+            required: ['sessionId', 'sessionStatus'],
+            properties: {
+              sessionId: { type: 'string', minLength: 1, description: 'One summary per session is recorded.' },
+              sessionStatus: {
+                type: 'string',
+                minLength: 1,
+                description:
+                  '`COMPLETED`, `NO_ANSWER` (or `NO ANSWER`), `BUSY`, `CANCELED` (or `CANCELLED`), `FAILED`, `ERROR`, ...',
+              },
+              startTime: { type: 'string' },
+              endTime: { type: 'string' },
+              lastAction: { type: 'string' },
+              callCount: ref('EightByEightCount'),
+              errorDetails: {
+                type: 'object',
+                properties: { errorMsg: { type: 'string' }, errorCode: { type: ['integer', 'string'] } },
+              },
+              details: {
+                type: 'object',
+                description:
+                  'The inbound leg (`callA`, caller to virtual number) and the outbound leg (`callB`); `CallA` is read too.',
+                properties: { callA: ref('SessionLeg'), callB: ref('SessionLeg') },
+              },
+            },
+          },
+        },
+      },
+      VirtualNumberUpdateWebhook: {
+        allOf: [ref('EightByEightWebhook')],
+        required: ['eventType', 'payload'],
+        properties: {
+          eventType: { const: 'VIRTUAL_NUMBER_UPDATE' },
+          payload: {
+            type: 'object',
+            required: ['updateEventType', 'virtualNumbers'],
+            properties: {
+              subAccountId: { type: 'string' },
+              updateEventType: { type: 'string', description: '`SNAPSHOT` or `UPDATES`, in any case.' },
+              virtualNumbers: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  required: ['msisdn', 'operationalStatus'],
+                  properties: {
+                    msisdn: ref('EightByEightPhoneNumber'),
+                    countryCode: { type: 'string' },
+                    operationalStatus: { type: 'string', minLength: 1, examples: ['Active'] },
+                    referenceId: { type: 'string' },
+                    updatedTimestamp: { type: 'string' },
+                    updateStatus: { type: 'string' },
+                  },
+                },
+              },
+            },
+          },
+        },
+      },
+      CallRecordingStatusWebhook: {
+        allOf: [ref('EightByEightWebhook')],
+        properties: { eventType: { const: 'CALL_RECORDING_STATUS' } },
+      },
+      AnyWebhook: {
+        oneOf: [
+          ref('CallActionWebhook'),
+          ref('CallStatusWebhook'),
+          ref('SessionSummaryWebhook'),
+          ref('VirtualNumberUpdateWebhook'),
+          ref('CallRecordingStatusWebhook'),
+        ],
+      },
+    },
+  },
+};

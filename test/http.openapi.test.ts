@@ -1,0 +1,823 @@
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { Client, Connection } from '@temporalio/client';
+import { MongoClient } from 'mongodb';
+import type { Config } from '../src/config';
+import { createLogger } from '../src/logging/logger';
+import { createHttpApplication } from '../src/server/services';
+import type { Database } from '../src/store/database';
+import { callReceived, callStatus, sessionSummary } from './support/eightbyeightPayloads';
+import {
+  documentedAnswers,
+  matchPath,
+  validateDocument,
+  validateRequestBody,
+  validateResponse,
+  type OpenApiDocument,
+} from './support/openapi';
+import { API_KEY, CapturedLogs, WEBHOOK_SECRET, eventually, startStack, uniqueId, type Stack } from './support/stack';
+
+// Every answer the running server gives in this file is checked against the document the server itself serves
+// at /openapi.json, and every documented answer must be produced here by a real request — or be listed below
+// with the reason it cannot be.
+
+const RIDER = '+6591234567';
+const DRIVER = '+6598765432';
+const SECOND_DRIVER = '+6598765433';
+const THIRD_DRIVER = '+6598765434';
+const STRANGER = '+6581112222';
+
+/** Documented answers no request here produces, and why. */
+const NOT_PRODUCED_HERE: Record<string, string> = {
+  'POST /v1/bookings 404': 'a repeat of an ended booking whose history Temporal can no longer read',
+  'POST /v1/bookings 500': 'only a bug (a Temporal outage is a 503)',
+  'GET /v1/bookings/{bookingId} 500': 'only a bug',
+  'POST /v1/bookings/{bookingId}/complete 500': 'only a bug',
+  'POST /v1/bookings/{bookingId}/cancel 500': 'only a bug',
+  'POST /webhooks/8x8/call-action 500': 'only a bug (a store outage is answered with the notice)',
+};
+
+const BODY_ROUTES = [
+  '/v1/numbers',
+  '/v1/bookings',
+  '/v1/bookings/any-booking/complete',
+  '/v1/bookings/any-booking/cancel',
+  '/webhooks/8x8/call-action',
+  '/webhooks/8x8/call-status',
+  '/webhooks/8x8/session-summary',
+  '/webhooks/8x8',
+];
+
+interface Answer {
+  status: number;
+  headers: Headers;
+  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+
+interface Send {
+  /** Sent as JSON. */
+  json?: unknown;
+  /** Sent as is. */
+  raw?: string;
+  /** Default: the API key on `/v1/`, the webhook secret on `/webhooks/`; null sends none. */
+  authorization?: string | null;
+  headers?: Record<string, string>;
+  /** Default: the stack's server. */
+  baseUrl?: string;
+}
+
+describe('every answer of the HTTP API is the one its OpenAPI document describes', () => {
+  let stack: Stack;
+  let document: OpenApiDocument;
+  const produced = new Set<string>();
+
+  /** A request to the running server; its answer must match the served document, or the test fails. */
+  async function send(method: string, path: string, options: Send = {}): Promise<Answer> {
+    const authorization =
+      options.authorization !== undefined
+        ? options.authorization
+        : path.startsWith('/v1/')
+          ? `Bearer ${API_KEY}`
+          : path.startsWith('/webhooks/')
+            ? WEBHOOK_SECRET
+            : null;
+    const body = options.raw ?? (options.json === undefined ? undefined : JSON.stringify(options.json));
+    const response = await fetch(`${options.baseUrl ?? stack.baseUrl}${path}`, {
+      method,
+      headers: {
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...(authorization === null ? {} : { authorization }),
+        ...options.headers,
+      },
+      ...(body === undefined ? {} : { body }),
+    });
+    const text = await response.text();
+    const answer: Answer = {
+      status: response.status,
+      headers: response.headers,
+      body: text ? JSON.parse(text) : undefined,
+    };
+
+    assert.deepEqual(
+      validateResponse(document, method, path, answer.status, answer.body),
+      [],
+      'the answer is documented',
+    );
+    if (answer.status < 300 && options.json !== undefined) {
+      assert.deepEqual(
+        validateRequestBody(document, method, path, options.json),
+        [],
+        'an accepted request is documented',
+      );
+    }
+    produced.add(`${method} ${matchPath(document, path)} ${answer.status}`);
+    return answer;
+  }
+
+  async function bookingRequest(bookingId: string, driver: string) {
+    return send('POST', '/v1/bookings', {
+      json: {
+        bookingId,
+        parties: [
+          { role: 'rider', number: RIDER },
+          { role: 'driver', number: driver },
+        ],
+      },
+    });
+  }
+
+  before(async () => {
+    stack = await startStack();
+    const served = await fetch(`${stack.baseUrl}/openapi.json`);
+    document = (await served.json()) as OpenApiDocument;
+  });
+  after(() => stack.stop());
+
+  describe('the document', () => {
+    it('is served at /openapi.json and is a valid OpenAPI 3.1 document', async () => {
+      await send('GET', '/openapi.json');
+      assert.deepEqual(await validateDocument(document), []);
+    });
+
+    it('is checked for real: a drifted answer or a broken document is reported', async () => {
+      const booking = {
+        bookingId: 'ride-1',
+        status: 'active',
+        parties: [
+          { role: 'rider', number: RIDER },
+          { role: 'driver', number: DRIVER },
+        ],
+        expiresAt: '2030-01-01T00:00:00.000Z',
+        createdAt: '2030-01-01T00:00:00.000Z',
+        gracePeriodSeconds: 600,
+        graceEndsAt: null,
+        endedAt: null,
+        calls: [],
+      };
+      const missing = validateResponse(document, 'GET', '/v1/bookings/ride-1', 200, booking);
+      assert.ok(
+        missing.some((problem) => problem.includes("must have required property 'virtualNumber'")),
+        missing.join('\n'),
+      );
+
+      const renamed = validateResponse(document, 'GET', '/v1/bookings/ride-1', 200, {
+        ...booking,
+        virtualNumber: null,
+        state: 'x',
+      });
+      assert.ok(
+        renamed.some((problem) => problem.includes('must NOT have additional properties ("state")')),
+        renamed.join('\n'),
+      );
+
+      const unknownStatus = validateResponse(document, 'GET', '/v1/bookings/ride-1', 200, {
+        ...booking,
+        virtualNumber: null,
+        status: 'paused',
+      });
+      assert.ok(
+        unknownStatus.some((problem) => problem.includes('body/status')),
+        unknownStatus.join('\n'),
+      );
+
+      assert.match(
+        validateResponse(document, 'GET', '/v1/bookings/ride-1', 418, {}).join(),
+        /status 418 is not documented/,
+      );
+      assert.match(validateResponse(document, 'GET', '/v2/bookings', 200, {}).join(), /path is not documented/);
+      assert.match(
+        validateResponse(document, 'POST', '/v1/bookings/ride-1/cancel', 409, {
+          error: { code: 'booking_conflict', message: '' },
+        }).join(),
+        /allowed values/,
+      );
+
+      const broken = structuredClone(document) as OpenApiDocument & { components: { schemas: Record<string, object> } };
+      broken.components.schemas.Party = { type: 'object', nullable: true };
+      delete (broken.paths['/healthz']?.get as { responses: { '200': { description?: string } } }).responses['200']
+        .description;
+      const problems = await validateDocument(broken);
+      assert.ok(
+        problems.some((problem) => problem.startsWith('OpenAPI 3.1:')),
+        problems.join('\n'),
+      );
+      assert.ok(
+        problems.some((problem) => problem.includes('unknown keyword: "nullable"')),
+        problems.join('\n'),
+      );
+    });
+  });
+
+  describe('health', () => {
+    it('/healthz says the process is alive', async () => {
+      const health = await send('GET', '/healthz');
+      assert.equal(health.status, 200);
+      assert.deepEqual(health.body, { status: 'ok' });
+    });
+
+    it('/readyz says ready when the store and Temporal answer', async () => {
+      const ready = await send('GET', '/readyz');
+      assert.equal(ready.status, 200);
+      assert.deepEqual(ready.body, { status: 'ready', checks: { store: 'ok', temporal: 'ok' } });
+    });
+  });
+
+  describe('the number pool', () => {
+    it('adds a number and answers it in E.164, active, with its country', async () => {
+      const added = await send('POST', '/v1/numbers', { json: { number: '+65 6000 0001', referenceId: 'vn-1' } });
+      assert.equal(added.status, 201);
+      assert.equal(added.body.number, '+6560000001');
+      assert.equal(added.body.countryCode, 'SG');
+      assert.equal(added.body.status, 'active');
+      assert.equal((await send('POST', '/v1/numbers', { json: { number: '6560000002' } })).status, 201);
+      const third = await send('POST', '/v1/numbers', { json: { number: '+6560000003', countryCode: 'sg' } });
+      assert.equal(third.body.countryCode, 'SG');
+    });
+
+    it('refuses a number that is already in the pool with 409 number_exists', async () => {
+      const again = await send('POST', '/v1/numbers', { json: { number: '+6560000001' } });
+      assert.equal(again.status, 409);
+      assert.equal(again.body.error.code, 'number_exists');
+    });
+
+    it('refuses an invalid number with 400 naming the field', async () => {
+      const invalid = await send('POST', '/v1/numbers', { json: { number: '12' } });
+      assert.equal(invalid.status, 400);
+      assert.equal(invalid.body.error.code, 'invalid_request');
+      assert.match(invalid.body.error.message, /^number: /);
+    });
+
+    it('lists the pool in number order', async () => {
+      const list = await send('GET', '/v1/numbers');
+      assert.equal(list.status, 200);
+      assert.deepEqual(
+        list.body.numbers.map((n: { number: string }) => n.number),
+        ['+6560000001', '+6560000002', '+6560000003'],
+      );
+    });
+
+    it('drains a number with 202: it stays in the pool but gets no new bookings', async () => {
+      const drained = await send('DELETE', '/v1/numbers/%2B6560000003');
+      assert.equal(drained.status, 202);
+      assert.equal(drained.body.status, 'draining');
+    });
+
+    it('answers 404 number_not_found for a number not in the pool, 400 for a path that is no number', async () => {
+      const unknown = await send('DELETE', '/v1/numbers/%2B6560000009');
+      assert.equal(unknown.status, 404);
+      assert.equal(unknown.body.error.code, 'number_not_found');
+      const invalid = await send('DELETE', '/v1/numbers/not-a-number');
+      assert.equal(invalid.status, 400);
+      assert.equal(invalid.body.error.code, 'invalid_request');
+    });
+  });
+
+  describe('bookings', () => {
+    const first = uniqueId('ride');
+    const second = uniqueId('ride');
+    const refused = uniqueId('ride');
+    let virtualNumber: string;
+    let secondNumber: string;
+
+    it('creates a booking with 201 and its virtual number', async () => {
+      const created = await bookingRequest(first, DRIVER);
+      assert.equal(created.status, 201);
+      assert.equal(created.body.status, 'active');
+      assert.match(created.body.virtualNumber, /^\+656000000[12]$/);
+      virtualNumber = created.body.virtualNumber;
+    });
+
+    it('answers a repeat of the request with 200 and the same booking', async () => {
+      const again = await bookingRequest(first, DRIVER);
+      assert.equal(again.status, 200);
+      assert.equal(again.body.virtualNumber, virtualNumber);
+    });
+
+    it('refuses the same bookingId with other parties with 409 booking_conflict', async () => {
+      const conflict = await bookingRequest(first, STRANGER);
+      assert.equal(conflict.status, 409);
+      assert.equal(conflict.body.error.code, 'booking_conflict');
+    });
+
+    it('refuses an invalid request with 400 naming the field', async () => {
+      const invalid = await send('POST', '/v1/bookings', {
+        json: { bookingId: uniqueId('ride'), parties: [{ role: 'rider', number: RIDER }] },
+      });
+      assert.equal(invalid.status, 400);
+      assert.equal(invalid.body.error.code, 'invalid_request');
+      assert.match(invalid.body.error.message, /^parties: /);
+    });
+
+    it('refuses a booking with 409 no_number_available when its rider already holds every number', async () => {
+      const other = await bookingRequest(second, SECOND_DRIVER);
+      assert.equal(other.status, 201);
+      secondNumber = other.body.virtualNumber;
+      const refusal = await bookingRequest(refused, THIRD_DRIVER);
+      assert.equal(refusal.status, 409);
+      assert.equal(refusal.body.error.code, 'no_number_available');
+    });
+
+    it('reads a booking with 200, a refused one as refused without a number, an unknown one as 404', async () => {
+      const read = await send('GET', `/v1/bookings/${first}`);
+      assert.equal(read.status, 200);
+      assert.equal(read.body.virtualNumber, virtualNumber);
+      const refusedBooking = await send('GET', `/v1/bookings/${refused}`);
+      assert.equal(refusedBooking.status, 200);
+      assert.equal(refusedBooking.body.status, 'refused');
+      assert.equal(refusedBooking.body.virtualNumber, null);
+      const unknown = await send('GET', `/v1/bookings/${uniqueId('ride')}`);
+      assert.equal(unknown.status, 404);
+      assert.equal(unknown.body.error.code, 'booking_not_found');
+    });
+
+    it('answers 401 and asks for a bearer token on every /v1 route without the API key, or with a wrong one', async () => {
+      const routes: [string, string][] = [
+        ['POST', '/v1/numbers'],
+        ['GET', '/v1/numbers'],
+        ['DELETE', '/v1/numbers/%2B6560000001'],
+        ['POST', '/v1/bookings'],
+        ['GET', `/v1/bookings/${first}`],
+        ['POST', `/v1/bookings/${first}/complete`],
+        ['POST', `/v1/bookings/${first}/cancel`],
+      ];
+      for (const [method, path] of routes) {
+        for (const authorization of [null, `Bearer ${API_KEY}-wrong`, API_KEY]) {
+          const refusal = await send(method, path, { authorization, ...(method === 'POST' ? { json: {} } : {}) });
+          assert.equal(refusal.status, 401, `${method} ${path}`);
+          assert.equal(refusal.body.error.code, 'unauthorized');
+          assert.equal(refusal.headers.get('www-authenticate'), 'Bearer');
+        }
+      }
+    });
+
+    describe('calls on the booking', () => {
+      const sessionId = uniqueId('session');
+
+      it('puts the rider calling the virtual number through to the driver', async () => {
+        const answer = await send('POST', '/webhooks/8x8/call-action', {
+          json: callReceived(RIDER, virtualNumber, sessionId),
+        });
+        assert.equal(answer.status, 200);
+        assert.deepEqual(answer.body, {
+          callflow: [{ action: 'makeCall', params: { source: virtualNumber, destination: DRIVER } }],
+        });
+      });
+
+      it('lets a stranger hear the notice, then ends the call; the follow-up is answered with hangup', async () => {
+        const answer = await send('POST', '/webhooks/8x8/call-action', { json: callReceived(STRANGER, virtualNumber) });
+        assert.equal(answer.status, 200);
+        assert.deepEqual(
+          answer.body.callflow.map((action: { action: string }) => action.action),
+          ['say', 'hangup'],
+        );
+        const followUp = callReceived(STRANGER, virtualNumber);
+        followUp.payload.callStatus = 'ACTION_COMPLETED';
+        const hangup = await send('POST', '/webhooks/8x8/call-action', { json: followUp });
+        assert.deepEqual(hangup.body, { callflow: [{ action: 'hangup' }] });
+      });
+
+      it('answers a call-action it cannot read with 400 and still the notice callflow', async () => {
+        const withoutSource = callReceived(RIDER, virtualNumber);
+        delete (withoutSource.payload as { source?: string }).source;
+        const invalid = await send('POST', '/webhooks/8x8/call-action', { json: withoutSource });
+        assert.equal(invalid.status, 400);
+        assert.equal(invalid.body.error.code, 'invalid_webhook');
+        assert.match(invalid.body.error.message, /payload\.source/);
+        assert.deepEqual(
+          invalid.body.callflow.map((action: { action: string }) => action.action),
+          ['say', 'hangup'],
+        );
+      });
+
+      it('answers a call-action without the webhook secret with 401 and still the notice callflow', async () => {
+        for (const authorization of [null, 'wrong-secret']) {
+          const refusal = await send('POST', '/webhooks/8x8/call-action', {
+            json: callReceived(RIDER, virtualNumber),
+            authorization,
+          });
+          assert.equal(refusal.status, 401);
+          assert.equal(refusal.body.error.code, 'unauthorized');
+          assert.equal(refusal.body.callflow.at(-1).action, 'hangup');
+        }
+        const bearer = await send('POST', '/webhooks/8x8/call-action', {
+          json: callReceived(RIDER, virtualNumber),
+          authorization: `Bearer ${WEBHOOK_SECRET}`,
+        });
+        assert.equal(bearer.status, 200);
+      });
+
+      it('records call status and the session summary once, and shows the call on the booking', async () => {
+        const connected = callStatus({ sessionId, caller: RIDER, virtualNumber, callStatus: 'CALL_CONNECTED' });
+        assert.deepEqual((await send('POST', '/webhooks/8x8/call-status', { json: connected })).body, {
+          received: true,
+          outcome: 'delivered',
+        });
+        assert.deepEqual((await send('POST', '/webhooks/8x8/call-status', { json: connected })).body, {
+          received: true,
+          outcome: 'duplicate',
+        });
+        const summary = sessionSummary({
+          sessionId,
+          caller: RIDER,
+          virtualNumber,
+          callee: DRIVER,
+          sessionStatus: 'COMPLETED',
+          durationSeconds: 42,
+        });
+        assert.deepEqual((await send('POST', '/webhooks/8x8/session-summary', { json: summary })).body, {
+          received: true,
+          outcome: 'delivered',
+        });
+        assert.deepEqual((await send('POST', '/webhooks/8x8/session-summary', { json: summary })).body, {
+          received: true,
+          outcome: 'duplicate',
+        });
+
+        const booking = await eventually(
+          () => send('GET', `/v1/bookings/${first}`),
+          (answer) => answer.body.calls.some((call: { status: string }) => call.status === 'COMPLETED'),
+        );
+        assert.deepEqual(
+          booking.body.calls.map((call: { callerRole: string; durationSeconds: number }) => [
+            call.callerRole,
+            call.durationSeconds,
+          ]),
+          [['rider', 42]],
+        );
+      });
+
+      it('receives events of calls no booking has as unmatched', async () => {
+        const stray = callStatus({
+          sessionId: uniqueId('session'),
+          caller: STRANGER,
+          virtualNumber: '+6560000009',
+          callStatus: 'CALL_CONNECTED',
+        });
+        assert.deepEqual((await send('POST', '/webhooks/8x8/call-status', { json: stray })).body, {
+          received: true,
+          outcome: 'unmatched',
+        });
+      });
+
+      it('answers call-status and session-summary it cannot read with 400 invalid_webhook', async () => {
+        for (const path of ['/webhooks/8x8/call-status', '/webhooks/8x8/session-summary']) {
+          const invalid = await send('POST', path, { json: { eventType: 'CALL_STATUS', payload: {} } });
+          assert.equal(invalid.status, 400, path);
+          assert.equal(invalid.body.error.code, 'invalid_webhook');
+        }
+      });
+
+      it('answers every webhook without the secret with 401', async () => {
+        for (const path of ['/webhooks/8x8/call-status', '/webhooks/8x8/session-summary', '/webhooks/8x8']) {
+          const refusal = await send('POST', path, {
+            json: callStatus({ sessionId, caller: RIDER, virtualNumber, callStatus: 'CALL_CONNECTED' }),
+            authorization: null,
+          });
+          assert.equal(refusal.status, 401, path);
+          assert.equal(refusal.body.error.code, 'unauthorized');
+        }
+      });
+
+      it('dispatches the single webhook URL on eventType', async () => {
+        const connect = await send('POST', '/webhooks/8x8', { json: callReceived(DRIVER, virtualNumber) });
+        assert.deepEqual(connect.body, {
+          callflow: [{ action: 'makeCall', params: { source: virtualNumber, destination: RIDER } }],
+        });
+        const status = await send('POST', '/webhooks/8x8', {
+          json: callStatus({ sessionId, caller: RIDER, virtualNumber, callStatus: 'CALL_CONNECTED' }),
+        });
+        assert.deepEqual(status.body, { received: true, outcome: 'delivered' });
+        const numberUpdate = await send('POST', '/webhooks/8x8', {
+          json: {
+            namespace: 'VOICE',
+            eventType: 'VIRTUAL_NUMBER_UPDATE',
+            description: 'Virtual number update',
+            payload: {
+              updateEventType: 'UPDATES',
+              virtualNumbers: [{ msisdn: '6560000001', operationalStatus: 'Active' }],
+            },
+          },
+        });
+        assert.deepEqual(numberUpdate.body, { received: true, outcome: 'ignored' });
+        const recording = await send('POST', '/webhooks/8x8', {
+          json: { namespace: 'VOICE', eventType: 'CALL_RECORDING_STATUS', payload: {} },
+        });
+        assert.deepEqual(recording.body, { received: true, outcome: 'ignored' });
+
+        const unknown = await send('POST', '/webhooks/8x8', { json: { eventType: 'SMS_RECEIVED', payload: {} } });
+        assert.equal(unknown.status, 400);
+        assert.equal(unknown.body.error.code, 'unknown_event_type');
+        const untyped = await send('POST', '/webhooks/8x8', { json: { payload: {} } });
+        assert.equal(untyped.status, 400);
+        assert.equal(untyped.body.error.code, 'invalid_webhook');
+      });
+    });
+
+    describe('while Temporal cannot be reached', () => {
+      let outage: OtherServer;
+
+      before(async () => {
+        outage = await serveVariant(stack, { down: 'temporal' });
+      });
+      after(() => outage.stop());
+
+      it('/readyz answers 503 naming Temporal', async () => {
+        const notReady = await send('GET', '/readyz', { baseUrl: outage.baseUrl });
+        assert.equal(notReady.status, 503);
+        assert.deepEqual(notReady.body.checks, { store: 'ok', temporal: 'unavailable' });
+        assert.equal(notReady.body.error.code, 'not_ready');
+      });
+
+      it('the booking API answers 503 temporal_unavailable with Retry-After', async () => {
+        const requests: [string, string, unknown][] = [
+          [
+            'POST',
+            '/v1/bookings',
+            {
+              bookingId: uniqueId('ride'),
+              parties: [
+                { role: 'rider', number: RIDER },
+                { role: 'driver', number: THIRD_DRIVER },
+              ],
+            },
+          ],
+          ['GET', `/v1/bookings/${first}`, undefined],
+          ['POST', `/v1/bookings/${first}/complete`, undefined],
+          ['POST', `/v1/bookings/${first}/cancel`, undefined],
+        ];
+        const answers = [];
+        for (const [method, path, json] of requests)
+          answers.push(await send(method, path, { baseUrl: outage.baseUrl, json }));
+        for (const [index, unavailable] of answers.entries()) {
+          const [method, path] = requests[index]!;
+          assert.equal(unavailable.status, 503, `${method} ${path}: ${JSON.stringify(unavailable.body)}`);
+          assert.equal(unavailable.body.error.code, 'temporal_unavailable');
+          assert.equal(unavailable.headers.get('retry-after'), '5');
+        }
+      });
+
+      it('calls still connect, and their events are kept for later delivery', async () => {
+        const sessionId = uniqueId('session');
+        const answer = await send('POST', '/webhooks/8x8/call-action', {
+          baseUrl: outage.baseUrl,
+          json: callReceived(DRIVER, virtualNumber, sessionId),
+        });
+        assert.equal(answer.body.callflow[0].action, 'makeCall');
+        const status = callStatus({ sessionId, caller: DRIVER, virtualNumber, callStatus: 'CALL_CONNECTED' });
+        const pending = await send('POST', '/webhooks/8x8/call-status', { baseUrl: outage.baseUrl, json: status });
+        assert.deepEqual(pending.body, { received: true, outcome: 'pending' });
+      });
+    });
+
+    describe('while the store cannot be reached', () => {
+      let outage: OtherServer;
+
+      before(async () => {
+        outage = await serveVariant(stack, { down: 'store' });
+      });
+      after(() => outage.stop());
+
+      it('/readyz answers 503 naming the store', async () => {
+        const notReady = await send('GET', '/readyz', { baseUrl: outage.baseUrl });
+        assert.equal(notReady.status, 503);
+        assert.deepEqual(notReady.body.checks, { store: 'unavailable', temporal: 'ok' });
+      });
+
+      it('the number pool and the call records answer 500 internal_error', async () => {
+        const requests: [string, string, unknown][] = [
+          ['POST', '/v1/numbers', { number: '+6560000004' }],
+          ['GET', '/v1/numbers', undefined],
+          ['DELETE', '/v1/numbers/%2B6560000001', undefined],
+          [
+            'POST',
+            '/webhooks/8x8/call-status',
+            callStatus({ sessionId: uniqueId('session'), caller: RIDER, virtualNumber, callStatus: 'CALL_CONNECTED' }),
+          ],
+          [
+            'POST',
+            '/webhooks/8x8/session-summary',
+            sessionSummary({
+              sessionId: uniqueId('session'),
+              caller: RIDER,
+              virtualNumber,
+              callee: DRIVER,
+              sessionStatus: 'COMPLETED',
+              durationSeconds: 1,
+            }),
+          ],
+          [
+            'POST',
+            '/webhooks/8x8',
+            callStatus({ sessionId: uniqueId('session'), caller: RIDER, virtualNumber, callStatus: 'CALL_CONNECTED' }),
+          ],
+        ];
+        for (const [method, path, json] of requests) {
+          const failed = await send(method, path, { baseUrl: outage.baseUrl, json });
+          assert.equal(failed.status, 500, `${method} ${path}`);
+          assert.equal(failed.body.error.code, 'internal_error');
+        }
+      });
+
+      it('a caller hears the notice rather than silence', async () => {
+        const answer = await send('POST', '/webhooks/8x8/call-action', {
+          baseUrl: outage.baseUrl,
+          json: callReceived(RIDER, virtualNumber),
+        });
+        assert.equal(answer.status, 200);
+        assert.deepEqual(
+          answer.body.callflow.map((action: { action: string }) => action.action),
+          ['say', 'hangup'],
+        );
+      });
+    });
+
+    describe('closing bookings', () => {
+      it('completes a booking with 202 completing, and accepts the repeat', async () => {
+        for (let attempt = 0; attempt < 2; attempt += 1) {
+          const completed = await send('POST', `/v1/bookings/${first}/complete`);
+          assert.equal(completed.status, 202);
+          assert.deepEqual(completed.body, { bookingId: first, status: 'completing' });
+        }
+      });
+
+      it('cancels a booking with 202 cancelled; an event of its call that comes after it ended is kept as booking_ended', async () => {
+        const sessionId = uniqueId('session');
+        const call = await send('POST', '/webhooks/8x8/call-action', {
+          json: callReceived(SECOND_DRIVER, secondNumber, sessionId),
+        });
+        assert.equal(call.body.callflow[0].action, 'makeCall');
+
+        const cancelled = await send('POST', `/v1/bookings/${second}/cancel`);
+        assert.equal(cancelled.status, 202);
+        assert.deepEqual(cancelled.body, { bookingId: second, status: 'cancelled' });
+
+        await eventually(
+          () => send('GET', `/v1/bookings/${second}`),
+          (answer) => answer.body.endedAt !== null,
+        );
+        const late = await eventually(
+          () =>
+            send('POST', '/webhooks/8x8/call-status', {
+              json: callStatus({
+                sessionId,
+                caller: SECOND_DRIVER,
+                virtualNumber: secondNumber,
+                callStatus: 'CALL_CONNECTED',
+              }),
+            }),
+          (answer) => answer.body.outcome === 'booking_ended',
+        );
+        assert.equal(late.status, 200);
+      });
+
+      it('refuses to complete a cancelled booking, or to close a refused one, with 409 booking_closed', async () => {
+        for (const path of [
+          `/v1/bookings/${second}/complete`,
+          `/v1/bookings/${refused}/cancel`,
+          `/v1/bookings/${refused}/complete`,
+        ]) {
+          const closed = await send('POST', path);
+          assert.equal(closed.status, 409, path);
+          assert.equal(closed.body.error.code, 'booking_closed');
+        }
+      });
+
+      it('answers 404 booking_not_found when closing a booking that never was', async () => {
+        for (const action of ['complete', 'cancel']) {
+          const unknown = await send('POST', `/v1/bookings/${uniqueId('ride')}/${action}`);
+          assert.equal(unknown.status, 404);
+          assert.equal(unknown.body.error.code, 'booking_not_found');
+        }
+      });
+    });
+  });
+
+  describe('webhooks from an address off the allow-list', () => {
+    let guarded: OtherServer;
+
+    before(async () => {
+      guarded = await serveVariant(stack, { config: { webhookAllowedSources: ['18.140.80.2', '52.220.253.0/24'] } });
+    });
+    after(() => guarded.stop());
+
+    it('are refused with 403 forbidden_source, and a call-action still gets the notice callflow', async () => {
+      for (const path of [
+        '/webhooks/8x8/call-action',
+        '/webhooks/8x8/call-status',
+        '/webhooks/8x8/session-summary',
+        '/webhooks/8x8',
+      ]) {
+        const refusal = await send('POST', path, {
+          baseUrl: guarded.baseUrl,
+          json: callReceived(RIDER, '+6560000001'),
+        });
+        assert.equal(refusal.status, 403, path);
+        assert.equal(refusal.body.error.code, 'forbidden_source');
+        if (path.endsWith('/call-action')) assert.equal(refusal.body.callflow.at(-1).action, 'hangup');
+      }
+    });
+  });
+
+  describe('request bodies', () => {
+    it('answers a body over 64 KB with 413 payload_too_large on every route that reads one', async () => {
+      const oversized = JSON.stringify({ eventType: 'CALL_ACTION', padding: 'x'.repeat(65 * 1024) });
+      for (const path of BODY_ROUTES) {
+        const tooLarge = await send('POST', path, { raw: oversized });
+        assert.equal(tooLarge.status, 413, path);
+        assert.equal(tooLarge.body.error.code, 'payload_too_large');
+      }
+    });
+
+    it('answers a body that is not JSON with 400 invalid_json on every route that reads one', async () => {
+      for (const path of BODY_ROUTES) {
+        const invalid = await send('POST', path, { raw: '{"bookingId": ' });
+        assert.equal(invalid.status, 400, path);
+        assert.equal(invalid.body.error.code, 'invalid_json');
+      }
+    });
+
+    it('answers a body in an unknown Content-Encoding with 415 unsupported_media_type', async () => {
+      for (const path of BODY_ROUTES) {
+        const unsupported = await send('POST', path, { raw: '{}', headers: { 'content-encoding': 'compress' } });
+        assert.equal(unsupported.status, 415, path);
+        assert.equal(unsupported.body.error.code, 'unsupported_media_type');
+      }
+    });
+
+    it('keeps the notice callflow on call-action error answers', async () => {
+      const tooLarge = await send('POST', '/webhooks/8x8/call-action', {
+        raw: JSON.stringify({ padding: 'x'.repeat(65 * 1024) }),
+      });
+      assert.equal(tooLarge.body.callflow.at(-1).action, 'hangup');
+      const invalid = await send('POST', '/webhooks/8x8/call-action', { raw: 'not json' });
+      assert.equal(invalid.body.callflow.at(-1).action, 'hangup');
+    });
+  });
+
+  it('produces every documented answer for real, but those listed with a reason', () => {
+    const missing = documentedAnswers(document).filter(
+      (answer) => !produced.has(answer) && !(answer in NOT_PRODUCED_HERE),
+    );
+    assert.deepEqual(missing, []);
+  });
+});
+
+interface OtherServer {
+  baseUrl: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * The stack's HTTP application, wired as the server process wires it, with other settings, or with the store
+ * or Temporal at an address where nothing answers: what the API says during an outage.
+ */
+async function serveVariant(
+  stack: Stack,
+  variant: { down?: 'store' | 'temporal'; config?: Partial<Config> },
+): Promise<OtherServer> {
+  const nowhere = '127.0.0.1:1';
+  let database = stack.database;
+  let temporal = stack.temporal;
+  let mongo: MongoClient | null = null;
+  let connection: Connection | null = null;
+  if (variant.down === 'store') {
+    mongo = new MongoClient(`mongodb://${nowhere}/maskline_down?directConnection=true`, {
+      serverSelectionTimeoutMS: 300,
+    });
+    const db = mongo.db();
+    const client = mongo;
+    database = {
+      client,
+      db,
+      collections: {
+        numbers: db.collection('numbers'),
+        claims: db.collection('claims'),
+        leases: db.collection('leases'),
+        callSessions: db.collection('callSessions'),
+        callEvents: db.collection('callEvents'),
+      },
+      close: () => client.close(),
+    } satisfies Database;
+  } else if (variant.down === 'temporal') {
+    // No gRPC retry interceptor: each call fails at once instead of after the client's ~20 s of retries.
+    connection = Connection.lazy({ address: nowhere, connectTimeout: '1 second', interceptors: [] });
+    temporal = new Client({ connection, namespace: stack.config.temporalNamespace });
+  }
+  const logger = createLogger({ level: 'silent', destination: new CapturedLogs() });
+  const config = { ...stack.config, ...variant.config };
+  const { app } = createHttpApplication(config, { database, temporal, logger });
+  const server: Server = app.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return {
+    baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    async stop() {
+      server.closeAllConnections();
+      server.close();
+      await connection?.close().catch(() => undefined);
+      await mongo?.close();
+    },
+  };
+}
