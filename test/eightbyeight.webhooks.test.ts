@@ -411,6 +411,7 @@ describe('a change in the virtual number pool (VIRTUAL_NUMBER_UPDATE)', () => {
   test('a snapshot is read with every number in E.164 and its operational status', () => {
     assert.deepEqual(valueOf(parseVirtualNumberUpdate(numbersSnapshot)), {
       subAccountId: 'maskline_sg',
+      totalNumbers: 2,
       updateEventType: 'SNAPSHOT',
       virtualNumbers: [
         {

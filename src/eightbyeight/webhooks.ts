@@ -80,6 +80,8 @@ export interface VirtualNumberState {
 /** The virtual numbers of the subaccount changed: the full list (`SNAPSHOT`) or the changed ones (`UPDATES`). */
 export interface VirtualNumberUpdateEvent {
   subAccountId?: string;
+  /** How many numbers the subaccount has: a snapshot listing fewer is not the whole pool. */
+  totalNumbers?: number;
   updateEventType: 'SNAPSHOT' | 'UPDATES';
   virtualNumbers: VirtualNumberState[];
 }
@@ -274,6 +276,7 @@ const virtualNumberState = z
 const virtualNumberUpdatePayload = z
   .object({
     subAccountId: optionalText,
+    totalNumbers: optionalCount,
     updateEventType: z
       .string()
       .transform((type) => type.trim().toUpperCase())

@@ -1,4 +1,5 @@
 import { MongoServerError } from 'mongodb';
+import { nextStatus, planNumberSync, type NumberReport, type StatusChange } from '../domain/numberHealth';
 import type { E164 } from '../domain/phoneNumbers';
 import type { Collections, NumberDocument, NumberStatus } from './database';
 
@@ -10,6 +11,18 @@ export interface PoolNumber {
   liveBookings: number;
   createdAt: string;
   updatedAt: string;
+}
+
+/** What a number-health sync did to the pool. */
+export interface NumberSyncResult {
+  added: E164[];
+  /** Disabled, active again, or draining because 8x8 no longer lists the number. */
+  changed: StatusChange[];
+  /** Reported by 8x8 but not taken into the pool: not Active and healthy. */
+  notAdded: { number: E164; reason: string }[];
+  unchanged: number;
+  /** Changed by someone else (an operator's drain, a concurrent sync) between reading and writing: left as found. */
+  skipped: E164[];
 }
 
 export class NumberExists extends Error {
@@ -79,6 +92,58 @@ export class NumberPool {
   async get(number: E164): Promise<PoolNumber | null> {
     const doc = await this.collections.numbers.findOne({ _id: number }, { projection: { bookingIds: 0 } });
     return doc ? toPoolNumber({ ...doc, bookingIds: [] }) : null;
+  }
+
+  /**
+   * Brings the pool in line with what 8x8 reported (rules in domain/numberHealth). One document at a time, and
+   * each change a plain `$set` of the status guarded by the status it was planned from: FerretDB 1.x applies
+   * concurrent updates of one document as read-modify-write, so the narrower the write, the less it can undo.
+   * A change that lost such a race is skipped and found again by the next sync.
+   */
+  async applyNumberReport(report: NumberReport): Promise<NumberSyncResult> {
+    const pool = await this.collections.numbers.find({}, { projection: { status: 1 } }).toArray();
+    const plan = planNumberSync(
+      pool.map((doc) => ({ number: doc._id, status: doc.status })),
+      report,
+    );
+    const result: NumberSyncResult = {
+      added: [],
+      changed: [],
+      notAdded: plan.notAdded,
+      unchanged: plan.unchanged,
+      skipped: [],
+    };
+    for (const change of plan.changes) {
+      if (await this.changeStatus(change)) result.changed.push(change);
+      else result.skipped.push(change.number);
+    }
+    for (const entry of plan.additions) {
+      try {
+        await this.add({ number: entry.number, countryCode: entry.countryCode, referenceId: entry.referenceId });
+        result.added.push(entry.number);
+      } catch (error) {
+        if (!(error instanceof NumberExists)) throw error;
+        // Added meanwhile (by an operator, a concurrent sync or a VNU webhook): judge it as a pool number.
+        const current = await this.collections.numbers.findOne({ _id: entry.number }, { projection: { status: 1 } });
+        const next = current && nextStatus(current.status, entry, report.complete);
+        if (!current || !next) {
+          result.unchanged += 1;
+          continue;
+        }
+        const change: StatusChange = { number: entry.number, from: current.status, ...next };
+        if (await this.changeStatus(change)) result.changed.push(change);
+        else result.skipped.push(entry.number);
+      }
+    }
+    return result;
+  }
+
+  private async changeStatus(change: StatusChange): Promise<boolean> {
+    const updated = await this.collections.numbers.updateOne(
+      { _id: change.number, status: change.from },
+      { $set: { status: change.to, updatedAt: new Date() } },
+    );
+    return updated.matchedCount === 1;
   }
 
   /** Stops giving the number to new bookings; bookings that hold it keep it. Returns null when unknown. */

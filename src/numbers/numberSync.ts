@@ -1,0 +1,84 @@
+import type { NumberReport, ReportedNumber } from '../domain/numberHealth';
+import type { EightByEightApiClient, NumberListing } from '../eightbyeight/apiClient';
+import type { VirtualNumberUpdateEvent } from '../eightbyeight/webhooks';
+import type { NumberPool, NumberSyncResult } from '../store/numberPool';
+
+export type { NumberSyncResult };
+
+/** A VNU webhook about another subaccount than ours: applying its snapshot would drain our whole pool. */
+export class ForeignSubaccount extends Error {
+  override name = 'ForeignSubaccount';
+}
+
+/**
+ * Number health from both of 8x8's sources: the numbers API (`numbers sync`, the hourly schedule) and the
+ * VIRTUAL_NUMBER_UPDATE webhook. Both go through the same rules (domain/numberHealth) and the same store method.
+ */
+export class NumberSync {
+  constructor(
+    private readonly pool: Pick<NumberPool, 'applyNumberReport'>,
+    private readonly options: { client?: EightByEightApiClient | null; subAccountId?: string | null } = {},
+  ) {}
+
+  /** Reads the subaccount's numbers from 8x8 and applies them. */
+  async syncFromAccount(): Promise<NumberSyncResult> {
+    const { client } = this.options;
+    if (!client) throw new Error('8x8 is not configured: set EIGHTX8_API_KEY and EIGHTX8_SUBACCOUNT_ID');
+    return this.pool.applyNumberReport(reportOfListing(await client.listNumbers()));
+  }
+
+  /** A SNAPSHOT drains the numbers it does not list; UPDATES only touches the ones it lists. */
+  async applyVirtualNumberUpdate(event: VirtualNumberUpdateEvent): Promise<NumberSyncResult> {
+    const ours = this.options.subAccountId ?? this.options.client?.account.subAccountId ?? null;
+    if (ours !== null && event.subAccountId !== undefined && event.subAccountId !== ours) {
+      throw new ForeignSubaccount(`update for subaccount ${event.subAccountId}, not ${ours}`);
+    }
+    return this.pool.applyNumberReport(reportOfUpdate(event));
+  }
+}
+
+export function reportOfListing(listing: NumberListing): NumberReport {
+  return {
+    numbers: listing.numbers.map((n): ReportedNumber => ({
+      number: n.msisdn,
+      operationalStatus: n.operationalStatus,
+      isHealthy: n.health?.isHealthy ?? null,
+      countryCode: n.countryCode,
+      referenceId: n.referenceId,
+    })),
+    // 8x8 documents no paging; should a listing ever come short of its total, absent numbers are not gone.
+    complete: listing.numbers.length >= listing.totalNumbers,
+  };
+}
+
+export function reportOfUpdate(event: VirtualNumberUpdateEvent): NumberReport {
+  const listed = event.virtualNumbers.length;
+  return {
+    numbers: event.virtualNumbers.map((n): ReportedNumber => ({
+      number: n.msisdn,
+      operationalStatus: n.operationalStatus,
+      isHealthy: null,
+      countryCode: n.countryCode?.toUpperCase() ?? null,
+      referenceId: n.referenceId ?? null,
+    })),
+    complete:
+      event.updateEventType === 'SNAPSHOT' && (event.totalNumbers === undefined || listed >= event.totalNumbers),
+  };
+}
+
+/** `added 2, changed 1 (1 disabled), draining 1, unchanged 5`: one line for logs and the command line. */
+export function describeSyncResult(result: NumberSyncResult): string {
+  const to = (status: string) => result.changed.filter((c) => c.to === status).length;
+  const statusChanges = result.changed.length - to('draining');
+  const detail = [to('disabled') && `${to('disabled')} disabled`, to('active') && `${to('active')} active again`]
+    .filter(Boolean)
+    .join(', ');
+  return [
+    `added ${result.added.length}`,
+    `changed ${statusChanges}${detail ? ` (${detail})` : ''}`,
+    `draining ${to('draining')}`,
+    `unchanged ${result.unchanged}`,
+    ...(result.notAdded.length > 0 ? [`not added ${result.notAdded.length}`] : []),
+    ...(result.skipped.length > 0 ? [`skipped ${result.skipped.length}`] : []),
+  ].join(', ');
+}
