@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { DEFAULT_BASE_URL, type EightByEightAccount } from './eightbyeight/apiClient';
 
 /**
  * The process configuration, read once from the environment and validated before anything starts.
@@ -24,6 +25,10 @@ export interface Config {
   voiceProfile: string;
   /** The call-action answer waits at most this long for the store before it answers with the notice. */
   callActionStoreTimeoutMs: number;
+  /** The 8x8 subaccount whose numbers and webhooks Maskline manages; null when no credentials are set. */
+  eightByEight: EightByEightAccount | null;
+  /** How often the number sync schedule runs when 8x8 credentials are set (a duration such as `1h`). */
+  numberSyncEvery: string;
   /** Addresses (IPs or CIDR ranges) webhooks may come from; empty allows any (8x8 publishes its own). */
   webhookAllowedSources: string[];
   /** Whether X-Forwarded-For is trusted for the client address (only behind a proxy that sets it). */
@@ -72,6 +77,9 @@ const environmentSchema = z.object({
     .default('Sorry, this number is not linked to an active booking. Goodbye.'),
   MASKLINE_VOICE_PROFILE: z.string().min(1).default('en-US-ZiraRUS'),
   MASKLINE_CALL_ACTION_TIMEOUT_MS: z.coerce.number().int().min(50).max(5000).default(1500),
+  MASKLINE_NUMBER_SYNC_INTERVAL: duration
+    .default('1h')
+    .refine((every) => durationMs(every) >= 60_000, 'must be at least 1m: 8x8 is asked for every number each time'),
   MASKLINE_RECONCILE_INTERVAL: duration.default('5m'),
   MASKLINE_WEBHOOK_ALLOWED_SOURCES: z
     .string()
@@ -83,6 +91,59 @@ const environmentSchema = z.object({
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
+}
+
+function durationMs(every: string): number {
+  const [, amount, unit] = /^(\d+)(ms|s|m|h|d)$/.exec(every) ?? [];
+  const unitMs = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[unit ?? 'ms'] ?? 1;
+  return Number(amount) * unitMs;
+}
+
+const optionalText = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? null : v.trim()));
+
+// The API key goes out in a header: plain http only to a fake of 8x8 on this machine.
+function isApiBaseUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
+    return url.protocol === 'https:' || (url.protocol === 'http:' && loopback);
+  } catch {
+    return false;
+  }
+}
+
+const eightByEightSchema = z.object({
+  EIGHTX8_API_KEY: optionalText,
+  EIGHTX8_SUBACCOUNT_ID: optionalText.refine(
+    (id) => id === null || /^[A-Za-z0-9\-._&]{3,50}$/.test(id),
+    'must be an 8x8 subaccount id: 3 to 50 letters, digits or - . _ &',
+  ),
+  EIGHTX8_BASE_URL: z
+    .string()
+    .default(DEFAULT_BASE_URL)
+    .refine(isApiBaseUrl, 'must be an https:// URL such as https://voice.8x8.com (http:// only on loopback)'),
+});
+
+/**
+ * The 8x8 subaccount from EIGHTX8_API_KEY, EIGHTX8_SUBACCOUNT_ID and EIGHTX8_BASE_URL: null when neither the key
+ * nor the subaccount is set. Read on its own by the command line, which needs no other server setting.
+ */
+export function loadEightByEightAccount(env: NodeJS.ProcessEnv = process.env): EightByEightAccount | null {
+  const parsed = eightByEightSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
+  }
+  const { EIGHTX8_API_KEY: apiKey, EIGHTX8_SUBACCOUNT_ID: subAccountId, EIGHTX8_BASE_URL: baseUrl } = parsed.data;
+  if (apiKey === null && subAccountId === null) return null;
+  if (apiKey === null || subAccountId === null) {
+    const missing = apiKey === null ? 'EIGHTX8_API_KEY' : 'EIGHTX8_SUBACCOUNT_ID';
+    throw new ConfigError(`invalid configuration: ${missing}: required with the other 8x8 credential`);
+  }
+  return { apiKey, subAccountId, baseUrl: baseUrl.replace(/\/+$/, '') };
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -105,6 +166,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     unknownCallerNotice: e.MASKLINE_UNKNOWN_CALLER_NOTICE,
     voiceProfile: e.MASKLINE_VOICE_PROFILE,
     callActionStoreTimeoutMs: e.MASKLINE_CALL_ACTION_TIMEOUT_MS,
+    eightByEight: loadEightByEightAccount(env),
+    numberSyncEvery: e.MASKLINE_NUMBER_SYNC_INTERVAL,
     reconcileEvery: e.MASKLINE_RECONCILE_INTERVAL,
     webhookAllowedSources: e.MASKLINE_WEBHOOK_ALLOWED_SOURCES,
     trustProxy: e.MASKLINE_TRUST_PROXY,
