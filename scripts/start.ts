@@ -46,6 +46,8 @@ async function main(): Promise<void> {
         startTemporalDevServer(supervisor, {
           port: TEMPORAL_PORT,
           uiPort: TEMPORAL_UI_PORT,
+          // The UI decodes the (encrypted) workflow data through our HTTP server's codec endpoint.
+          uiCodecEndpoint: `http://${HOST}:${port}/codec`,
           dbFilename: dataDirs.temporalDb,
           output: prefixed('temporal'),
         })),
@@ -66,11 +68,9 @@ async function main(): Promise<void> {
   };
   say('starting the worker and the HTTP server');
   const node = (entry: string) => ['--import', 'tsx', entry];
-  roles.worker = supervisor.spawn('worker', process.execPath, node('src/worker/main.ts'), { env, output: passThrough });
-  roles.http = supervisor.spawn('HTTP server', process.execPath, node('src/server/main.ts'), {
-    env,
-    output: passThrough,
-  });
+  const app = { env, output: passThrough, tailInErrors: false };
+  roles.worker = supervisor.spawn('worker', process.execPath, node('src/worker/main.ts'), app);
+  roles.http = supervisor.spawn('HTTP server', process.execPath, node('src/server/main.ts'), app);
   watchForUnexpectedExit(roles.worker);
   watchForUnexpectedExit(roles.http);
 
@@ -104,6 +104,7 @@ function printSummary(port: number, temporalUi: string | undefined, external: { 
     `                 ${api}/webhooks/8x8/call-status`,
     `                 ${api}/webhooks/8x8/session-summary`,
     `                 ${api}/webhooks/8x8`,
+    `  Codec server   ${api}/codec (the Temporal UI decrypts workflow data through it)`,
     external.temporal
       ? `  Temporal       ${external.temporal} (TEMPORAL_ADDRESS)`
       : `  Temporal UI    ${temporalUi ?? ''}`,
@@ -121,6 +122,13 @@ function printSummary(port: number, temporalUi: string | undefined, external: { 
       '',
       '  DEVELOPMENT MODE: MASKLINE_API_KEY and/or MASKLINE_WEBHOOK_SECRET are unset, so the API and the',
       '  webhooks accept requests WITHOUT credentials. Set both before exposing this to any network.',
+    );
+  }
+  if (!process.env.MASKLINE_ENCRYPTION_KEYS) {
+    lines.push(
+      '',
+      '  DEVELOPMENT KEY: MASKLINE_ENCRYPTION_KEYS is unset, so Temporal payloads are encrypted with a key that is',
+      '  published in this repository. Set your own keys before handling real phone numbers (see PRIVACY.md).',
     );
   }
   lines.push('', 'Press Ctrl-C to stop.', '');

@@ -18,6 +18,8 @@ export interface SpawnOptions {
   env?: NodeJS.ProcessEnv;
   /** Receives every output line; default: dropped (the last lines are still kept for error messages). */
   output?: LineSink;
+  /** Whether exit errors repeat the last output lines; pointless when `output` already shows every line. */
+  tailInErrors?: boolean;
 }
 
 const TAIL_LINES = 40;
@@ -38,6 +40,7 @@ export class ManagedProcess {
     readonly name: string,
     readonly child: ChildProcess,
     output: LineSink | undefined,
+    private readonly tailInErrors = true,
   ) {
     this.exited = new Promise((resolve) => {
       child.once('error', (error) => {
@@ -90,7 +93,7 @@ export class ManagedProcess {
     const how = info.error
       ? `could not be started (${info.error.message})`
       : `exited with ${info.signal ? `signal ${info.signal}` : `code ${info.code}`}`;
-    const output = this.recentOutput();
+    const output = this.tailInErrors ? this.recentOutput() : '';
     return new Error(`${this.name} ${how}${output ? `; its last output:\n${output}` : ''}`);
   }
 
@@ -141,7 +144,7 @@ export class Supervisor {
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const managed = new ManagedProcess(name, child, options.output);
+    const managed = new ManagedProcess(name, child, options.output, options.tailInErrors);
     const pid = child.pid;
     if (pid !== undefined) {
       this.watchdog.stdin?.write(`+${pid}\n`);
