@@ -38,6 +38,12 @@ const NOT_PRODUCED_HERE: Record<string, string> = {
   'POST /v1/bookings/{bookingId}/complete 500': 'only a bug',
   'POST /v1/bookings/{bookingId}/cancel 500': 'only a bug',
   'POST /webhooks/8x8/call-action 500': 'only a bug (a store outage is answered with the notice)',
+  'GET /v1/numbers 500': 'only a bug (a store outage is a 503)',
+  'POST /v1/numbers 500': 'only a bug (a store outage is a 503)',
+  'DELETE /v1/numbers/{number} 500': 'only a bug (a store outage is a 503)',
+  'POST /webhooks/8x8/call-status 500': 'only a bug (a store outage is a 503)',
+  'POST /webhooks/8x8/session-summary 500': 'only a bug (a store outage is a 503)',
+  'POST /webhooks/8x8 500': 'only a bug (a store outage is a 503)',
 };
 
 const BODY_ROUTES = [
@@ -501,7 +507,7 @@ describe('every answer of the HTTP API is the one its OpenAPI document describes
             },
           },
         });
-        assert.deepEqual(numberUpdate.body, { received: true, outcome: 'ignored' });
+        assert.equal(numberUpdate.body.outcome, 'applied');
         const recording = await send('POST', '/webhooks/8x8', {
           json: { namespace: 'VOICE', eventType: 'CALL_RECORDING_STATUS', payload: {} },
         });
@@ -586,7 +592,7 @@ describe('every answer of the HTTP API is the one its OpenAPI document describes
         assert.deepEqual(notReady.body.checks, { store: 'unavailable', temporal: 'ok' });
       });
 
-      it('the number pool and the call records answer 500 internal_error', async () => {
+      it('the number pool and the call records answer 503 store_unavailable', async () => {
         const requests: [string, string, unknown][] = [
           ['POST', '/v1/numbers', { number: '+6560000004' }],
           ['GET', '/v1/numbers', undefined],
@@ -616,8 +622,8 @@ describe('every answer of the HTTP API is the one its OpenAPI document describes
         ];
         for (const [method, path, json] of requests) {
           const failed = await send(method, path, { baseUrl: outage.baseUrl, json });
-          assert.equal(failed.status, 500, `${method} ${path}`);
-          assert.equal(failed.body.error.code, 'internal_error');
+          assert.equal(failed.status, 503, `${method} ${path}`);
+          assert.equal(failed.body.error.code, 'store_unavailable');
         }
       });
 

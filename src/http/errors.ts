@@ -1,5 +1,6 @@
 import type { Context, Next } from 'koa';
 import type { Logger } from '../logging/logger';
+import { isStoreUnavailable } from '../store/database';
 
 /** An answer the client caused: an HTTP status, a stable code and a message meant for a developer. */
 export class HttpError extends Error {
@@ -26,11 +27,22 @@ export function errorResponses(logger: Logger) {
       if (ctx.status === 404 && ctx.body === undefined) {
         throw new HttpError(404, 'not_found', `no route for ${ctx.method} ${ctx.path}`);
       }
+      if (ctx.status === 405 || ctx.status === 501) {
+        // The router's own answers for a known path with another method are plain text; keep our error shape.
+        ctx.body = errorBody('method_not_allowed', `${ctx.method} is not allowed on ${ctx.path}`);
+      }
     } catch (error) {
       if (error instanceof HttpError) {
         ctx.status = error.status;
         ctx.set(error.headers);
         ctx.body = errorBody(error.code, error.message);
+        return;
+      }
+      if (isStoreUnavailable(error)) {
+        logger.warn({ err: error, method: ctx.method, path: ctx.path }, 'store unavailable');
+        ctx.status = 503;
+        ctx.set('Retry-After', '5');
+        ctx.body = errorBody('store_unavailable', 'the store is unavailable, try again');
         return;
       }
       logger.error({ err: error, method: ctx.method, path: ctx.path }, 'request failed');

@@ -73,6 +73,7 @@ const callActionBodyAnswers = {
   ]),
 };
 const internalError = { '500': { $ref: '#/components/responses/InternalError' } };
+const storeUnavailable = { '503': { $ref: '#/components/responses/StoreUnavailable' } };
 
 const booking = {
   post: {
@@ -183,6 +184,7 @@ const numbers = {
       '409': errorAnswer('The number is already in the pool.', ['number_exists']),
       ...bodyAnswers,
       ...internalError,
+      ...storeUnavailable,
     },
   },
   get: {
@@ -194,6 +196,7 @@ const numbers = {
       '200': { description: 'Every number of the pool.', content: json(ref('NumberList')) },
       '401': { $ref: '#/components/responses/Unauthorized' },
       ...internalError,
+      ...storeUnavailable,
     },
   },
 };
@@ -220,6 +223,7 @@ const numberByValue = {
       '401': { $ref: '#/components/responses/Unauthorized' },
       '404': errorAnswer('The number is not in the pool.', ['number_not_found']),
       ...internalError,
+      ...storeUnavailable,
     },
   },
 };
@@ -242,6 +246,7 @@ const webhookReceiptAnswers = (operationId: string, summary: string, description
       '403': { $ref: '#/components/responses/ForbiddenSource' },
       ...bodyAnswers,
       ...internalError,
+      ...storeUnavailable,
     },
   },
 });
@@ -363,15 +368,24 @@ export const openApiDocument = {
         summary: 'Any 8x8 webhook, dispatched on `eventType`',
         description:
           'For 8x8 setups that register one URL for every webhook type. CALL_ACTION is answered with a callflow, ' +
-          'CALL_STATUS and SESSION_SUMMARY with a receipt, as on their own URLs; VIRTUAL_NUMBER_UPDATE and ' +
-          'CALL_RECORDING_STATUS are received and not acted on (`outcome: ignored`). Unlike ' +
+          'CALL_STATUS and SESSION_SUMMARY with a receipt, as on their own URLs. VIRTUAL_NUMBER_UPDATE brings the ' +
+          'number pool in line with 8x8, by the rules of `maskline numbers sync` (a SNAPSHOT also drains the numbers ' +
+          'it does not list); one about another subaccount, and CALL_RECORDING_STATUS, are received and not acted ' +
+          'on (`outcome: ignored`). Unlike ' +
           '`/webhooks/8x8/call-action`, error answers here carry no callflow.',
         security: webhookSecurity,
         requestBody: { required: true, content: json(ref('AnyWebhook')) },
         responses: {
           '200': {
             description: 'A callflow for CALL_ACTION, else a receipt.',
-            content: json({ oneOf: [ref('CallActionAnswer'), ref('WebhookReceipt'), ref('IgnoredWebhookReceipt')] }),
+            content: json({
+              oneOf: [
+                ref('CallActionAnswer'),
+                ref('WebhookReceipt'),
+                ref('NumberUpdateReceipt'),
+                ref('IgnoredWebhookReceipt'),
+              ],
+            }),
           },
           '400': errorAnswer(
             'The body is not valid JSON, has no or an unknown `eventType`, or is not a valid webhook of its type.',
@@ -381,6 +395,7 @@ export const openApiDocument = {
           '403': { $ref: '#/components/responses/ForbiddenSource' },
           ...bodyAnswers,
           ...internalError,
+          ...storeUnavailable,
         },
       },
     },
@@ -420,7 +435,12 @@ export const openApiDocument = {
         'The request body has a Content-Encoding other than identity, gzip, deflate or br.',
         ['unsupported_media_type'],
       ),
-      InternalError: errorAnswer('A fault on our side (a bug or an outage of the store); logged.', ['internal_error']),
+      InternalError: errorAnswer('A fault on our side (a bug); logged.', ['internal_error']),
+      StoreUnavailable: errorAnswer(
+        'The store cannot be reached. Nothing was changed; try again after Retry-After.',
+        ['store_unavailable'],
+        retryAfter,
+      ),
       TemporalUnavailable: errorAnswer(
         'The booking service cannot be reached. Try again after Retry-After.',
         ['temporal_unavailable'],
@@ -439,7 +459,8 @@ export const openApiDocument = {
               'Stable, for programs. Known codes: `invalid_request`, `invalid_json`, `unauthorized`, `not_found` (no ' +
               'such route), `number_exists`, `number_not_found`, `booking_not_found`, `booking_conflict`, ' +
               '`no_number_available`, `booking_closed`, `payload_too_large`, `unsupported_media_type`, ' +
-              '`invalid_webhook`, `unknown_event_type`, `forbidden_source`, `allocation_failed`, `temporal_unavailable`, `not_ready`, ' +
+              '`invalid_webhook`, `unknown_event_type`, `forbidden_source`, `allocation_failed`, `temporal_unavailable`, ' +
+              '`store_unavailable`, `method_not_allowed`, `not_ready`, ' +
               '`internal_error`.',
           },
           message: { type: 'string', description: 'For developers; names the offending field where there is one.' },
@@ -746,6 +767,31 @@ export const openApiDocument = {
               "`delivered`: told to the call's booking. `duplicate`: already received; nothing changed. " +
               '`unmatched`: no booking has this call. `booking_ended`: kept with a booking that has ended. ' +
               '`pending`: stored; the booking is told once Temporal answers again.',
+          },
+        },
+      },
+      NumberUpdateReceipt: {
+        type: 'object',
+        required: ['received', 'outcome', 'numbers'],
+        additionalProperties: false,
+        description: 'What a VIRTUAL_NUMBER_UPDATE changed in the number pool.',
+        properties: {
+          received: { const: true },
+          outcome: { const: 'applied' },
+          numbers: {
+            type: 'object',
+            required: ['added', 'changed', 'draining', 'unchanged'],
+            additionalProperties: false,
+            properties: {
+              added: { type: 'integer', minimum: 0, description: 'New Active numbers, now allocatable.' },
+              changed: {
+                type: 'integer',
+                minimum: 0,
+                description: 'Numbers disabled (not Active, or unhealthy) or active again.',
+              },
+              draining: { type: 'integer', minimum: 0, description: 'Numbers a SNAPSHOT no longer lists.' },
+              unchanged: { type: 'integer', minimum: 0 },
+            },
           },
         },
       },

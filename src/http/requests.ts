@@ -87,7 +87,8 @@ export function parseNumberRequest(body: unknown) {
 }
 
 export function parseNumberParam(raw: string): string {
-  const parsed = parsePhoneNumber(decodeURIComponent(raw));
+  // The router has already decoded the path segment; decoding again would turn `%25` into a lone `%`.
+  const parsed = parsePhoneNumber(raw);
   if (!parsed) throw new HttpError(400, 'invalid_request', 'number: not a valid phone number');
   return parsed.e164;
 }

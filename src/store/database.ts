@@ -1,4 +1,12 @@
-import { MongoClient, type Collection, type Db } from 'mongodb';
+import {
+  MongoClient,
+  MongoNetworkError,
+  MongoNotConnectedError,
+  MongoServerSelectionError,
+  MongoTopologyClosedError,
+  type Collection,
+  type Db,
+} from 'mongodb';
 import type { E164 } from '../domain/phoneNumbers';
 import type { Party } from '../domain/booking';
 
@@ -99,7 +107,8 @@ export async function connectDatabase(
     maxPoolSize: 50,
     appName: 'maskline',
   });
-  if (!options.lazy) await client.connect();
+  if (options.lazy) void connectUntilReachable(client);
+  else await client.connect();
   const db = client.db();
   const collections: Collections = {
     numbers: db.collection('numbers'),
@@ -129,6 +138,21 @@ export async function ensureIndexes({ collections }: Database): Promise<void> {
   ]);
 }
 
+/**
+ * Once connected, the driver rides out outages by itself; but a client whose first connection failed stays
+ * closed ("Topology is closed") until connect() is called again, so keep calling it until it succeeds.
+ */
+async function connectUntilReachable(client: MongoClient, retryMs = 2_000): Promise<void> {
+  for (;;) {
+    try {
+      await client.connect();
+      return;
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, retryMs).unref());
+    }
+  }
+}
+
 /** Creates the indexes as soon as the store can be reached, retrying in the background until then. */
 export function ensureIndexesWhenReachable(database: Database, onError: (error: unknown) => void, retryMs = 5_000): Promise<void> {
   return ensureIndexes(database).catch(async (error: unknown) => {
@@ -145,4 +169,14 @@ export async function pingDatabase(database: Database, timeoutMs = 1_000): Promi
   } catch {
     return false;
   }
+}
+
+/** The store could not be reached (as opposed to refusing a write): worth a 503 and a retry, not a 500. */
+export function isStoreUnavailable(error: unknown): boolean {
+  return (
+    error instanceof MongoServerSelectionError ||
+    error instanceof MongoNetworkError ||
+    error instanceof MongoTopologyClosedError ||
+    error instanceof MongoNotConnectedError
+  );
 }
