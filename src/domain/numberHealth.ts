@@ -48,6 +48,7 @@ export interface NumberSyncPlan {
   changes: StatusChange[];
   /** Reported numbers the pool does not have and does not take: they are not Active and healthy. */
   notAdded: { number: E164; reason: string }[];
+  /** Pool numbers the report speaks of (listed, or all of them when it is complete) that keep their status. */
   unchanged: number;
 }
 
@@ -87,9 +88,10 @@ export function planNumberSync(
   const plan: NumberSyncPlan = { additions: [], changes: [], notAdded: [], unchanged: 0 };
 
   for (const { number, status } of pool) {
-    const next = nextStatus(status, reported.get(number), report.complete);
+    const entry = reported.get(number);
+    const next = nextStatus(status, entry, report.complete);
     if (next) plan.changes.push({ number, from: status, ...next });
-    else plan.unchanged += 1;
+    else if (entry !== undefined || report.complete) plan.unchanged += 1;
   }
   for (const entry of reported.values()) {
     if (inPool.has(entry.number)) continue;

@@ -4,6 +4,7 @@ import type { BookingClient } from '../bookings/client';
 import type { CallEventRecorder } from '../calls/callEvents';
 import type { CallRouter } from '../calls/callRouting';
 import type { Logger } from '../logging/logger';
+import type { NumberSync } from '../numbers/numberSync';
 import type { NumberPool } from '../store/numberPool';
 import { allowWebhookSources, requireApiKey } from './auth';
 import { bodyParseError, errorResponses } from './errors';
@@ -24,6 +25,8 @@ export interface AppDependencies {
   bookings: BookingClient;
   callRouter: CallRouter;
   callEvents: CallEventRecorder;
+  /** Applies 8x8's VIRTUAL_NUMBER_UPDATE webhooks to the pool. */
+  numberSync: NumberSync;
 }
 
 export const MAX_BODY = '64kb';
@@ -59,6 +62,7 @@ export function createApp(deps: AppDependencies): Koa {
     events: deps.callEvents,
     webhookSecret: deps.webhookSecret,
     logger: deps.logger,
+    numberSync: deps.numberSync,
   });
 
   app.use(health.routes());

@@ -7,6 +7,7 @@ import type { Logger } from '../logging/logger';
 import { pingDatabase, type Database } from '../store/database';
 import { CallRecords } from '../store/callRecords';
 import { LeaseStore } from '../store/leases';
+import { NumberSync } from '../numbers/numberSync';
 import { NumberPool } from '../store/numberPool';
 import { pingTemporal } from '../temporal/connection';
 import type { Client } from '@temporalio/client';
@@ -27,6 +28,9 @@ export function createHttpApplication(config: Config, deps: { database: Database
     deps.logger,
   );
   const callEvents = new CallEventRecorder(callRecords, leases, bookings, deps.logger);
+  const numbers = new NumberPool(deps.database.collections);
+  // The webhook needs no credentials; the subaccount, when known, keeps another account's snapshot out.
+  const numberSync = new NumberSync(numbers, { subAccountId: config.eightByEight?.subAccountId ?? null });
   const app = createApp({
     apiKey: config.apiKey,
     webhookSecret: config.webhookSecret,
@@ -34,10 +38,11 @@ export function createHttpApplication(config: Config, deps: { database: Database
     trustProxy: config.trustProxy,
     logger: deps.logger,
     readiness: { store: () => pingDatabase(deps.database), temporal: () => pingTemporal(deps.temporal) },
-    numbers: new NumberPool(deps.database.collections),
+    numbers,
     bookings,
     callRouter,
     callEvents,
+    numberSync,
   });
   return { app, bookings, callEvents, leases, callRecords };
 }

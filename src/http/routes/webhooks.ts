@@ -4,15 +4,17 @@ import type { CallEventRecorder } from '../../calls/callEvents';
 import type { CallRouter } from '../../calls/callRouting';
 import { parseCallAction, parseCallStatus, parseSessionSummary, parseWebhook, type Webhook } from '../../eightbyeight';
 import type { Logger } from '../../logging/logger';
+import { ForeignSubaccount, type NumberSync } from '../../numbers/numberSync';
 import { webhookSecretMatches } from '../auth';
 import { HttpError, errorBody } from '../errors';
-import type { CallActionAnswer } from '../../eightbyeight';
+import type { CallActionAnswer, VirtualNumberUpdateEvent } from '../../eightbyeight';
 
 export interface WebhookDependencies {
   router: CallRouter;
   events: CallEventRecorder;
   webhookSecret: string | null;
   logger: Logger;
+  numberSync: Pick<NumberSync, 'applyVirtualNumberUpdate'>;
 }
 
 /**
@@ -65,9 +67,29 @@ async function dispatch(webhook: Webhook, deps: WebhookDependencies) {
     case 'SESSION_SUMMARY':
       return { received: true, outcome: await deps.events.recordSummary(webhook.event) };
     case 'VIRTUAL_NUMBER_UPDATE':
+      return applyNumberUpdate(webhook.event, deps);
     case 'CALL_RECORDING_STATUS':
       deps.logger.info({ eventType: webhook.type }, 'webhook received; not acted on yet');
       return { received: true, outcome: 'ignored' };
+  }
+}
+
+/** 8x8 changed the subaccount's numbers: the pool follows, by the same rules as `numbers sync`. */
+async function applyNumberUpdate(event: VirtualNumberUpdateEvent, deps: WebhookDependencies) {
+  try {
+    const result = await deps.numberSync.applyVirtualNumberUpdate(event);
+    const numbers = {
+      added: result.added.length,
+      changed: result.changed.filter((change) => change.to !== 'draining').length,
+      draining: result.changed.filter((change) => change.to === 'draining').length,
+      unchanged: result.unchanged,
+    };
+    deps.logger.info({ updateEventType: event.updateEventType, ...numbers }, 'virtual number update applied');
+    return { received: true, outcome: 'applied', numbers };
+  } catch (error) {
+    if (!(error instanceof ForeignSubaccount)) throw error;
+    deps.logger.warn({ reason: error.message }, 'virtual number update for another subaccount ignored');
+    return { received: true, outcome: 'ignored' };
   }
 }
 
