@@ -12,6 +12,7 @@ import { run } from 'node:test';
 import { spec } from 'node:test/reporters';
 import { repoRoot, tools } from './local/paths';
 import { freePort } from './local/ports';
+import { processesWithEnv, stopProcesses } from './local/groups';
 import { Supervisor, type LineSink } from './local/processes';
 import { startTemporalDevServer } from './local/temporal';
 import { startFerretDb } from './local/ferretdb';
@@ -132,8 +133,15 @@ async function main(): Promise<number> {
     process.env.MASKLINE_TEMPORAL_TEST_SERVER = tools.temporalTestServer;
     process.env.MASKLINE_TEMPORAL_CLI = tools.temporalCli;
     process.env.LOG_LEVEL ??= 'warn';
+    // Marks the test-file processes (set after the servers started, so they do not carry it), so that none
+    // outlives this run: node:test does not stop a file's process that ignores its SIGTERM after an abort.
+    const runId = `${process.pid}-${Date.now()}`;
+    process.env.MASKLINE_TEST_RUN = runId;
+    supervisor.watchEnvironment('MASKLINE_TEST_RUN', runId);
 
-    const counts = await runTests(files, abort.signal);
+    const counts = await runTests(files, abort.signal).finally(() =>
+      stopProcesses(processesWithEnv('MASKLINE_TEST_RUN', runId), 3_000),
+    );
     const line = `${counts.passed} passed, ${counts.failed} failed${counts.skipped > 0 ? `, ${counts.skipped} skipped` : ''}`;
     process.stdout.write(`\n${line}\n`);
     if (counts.passed + counts.failed + counts.skipped === 0) say('no test ran');

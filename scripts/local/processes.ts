@@ -158,6 +158,14 @@ export class Supervisor {
     return managed;
   }
 
+  /**
+   * If we die, the watchdog also stops every process whose environment holds name=value (processes that are not
+   * ours to put in a group of their own, such as node:test's test-file processes).
+   */
+  watchEnvironment(name: string, value: string): void {
+    this.watchdog.stdin?.write(`=${name}=${value}\n`);
+  }
+
   /** Stops every process still running, newest first, then lets the watchdog go. */
   async close(timeoutMs = 10_000): Promise<void> {
     for (const p of [...this.processes].reverse()) await p.stop(timeoutMs);

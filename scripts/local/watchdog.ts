@@ -7,13 +7,23 @@
  * where no terminal signal reaches it. We then stop what is left: newest group first, SIGTERM, and SIGKILL
  * after a grace period.
  */
-import { groupAlive, signalGroup } from './groups';
+import { groupAlive, processesWithEnv, signalGroup, stopProcesses } from './groups';
 
 const GRACE_MS = 10_000;
 
 const groups: number[] = [];
+const environmentMarks: [string, string][] = [];
 
 async function stopAll(): Promise<void> {
+  // First what runs against the servers (test files), then the servers.
+  for (const [name, value] of environmentMarks) {
+    const pids = processesWithEnv(name, value);
+    if (pids.length === 0) continue;
+    process.stderr.write(
+      `maskline watchdog: supervisor is gone; stopping ${pids.length} process(es) with ${name}=${value}\n`,
+    );
+    await stopProcesses(pids, GRACE_MS);
+  }
   for (const pgid of [...groups].reverse()) {
     if (!groupAlive(pgid)) continue;
     process.stderr.write(`maskline watchdog: supervisor is gone; stopping process group ${pgid}\n`);
@@ -37,6 +47,11 @@ process.stdin.on('data', (chunk: string) => {
   const lines = pending.split('\n');
   pending = lines.pop() ?? '';
   for (const line of lines) {
+    if (line.startsWith('=')) {
+      const [name = '', ...value] = line.slice(1).split('=');
+      environmentMarks.push([name, value.join('=')]);
+      continue;
+    }
     const pid = Number(line.slice(1));
     if (!Number.isInteger(pid) || pid <= 1) continue;
     if (line.startsWith('+')) {
