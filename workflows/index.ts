@@ -1,3 +1,4 @@
 export { bookingWorkflow } from './booking';
 export { storeRoundTripWorkflow } from './diagnostics';
 export { reconcilePairingsWorkflow } from './maintenance';
+export { numberSyncWorkflow } from './numberSync';

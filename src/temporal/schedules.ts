@@ -1,7 +1,8 @@
-import { ScheduleAlreadyRunning, type Client, type ScheduleOptionsStartWorkflowAction } from '@temporalio/client';
+import { ScheduleAlreadyRunning, ScheduleNotFoundError, type Client, type ScheduleOptionsStartWorkflowAction } from '@temporalio/client';
 import type { Workflow } from '@temporalio/common';
 import type { Logger } from '../logging/logger';
 import { reconcilePairingsWorkflow } from '../../workflows/maintenance';
+import { numberSyncWorkflow } from '../../workflows/numberSync';
 
 /** A periodic job of ours, kept as a Temporal Schedule so operators see and control it in the Temporal UI. */
 export interface PeriodicJob<W extends Workflow> {
@@ -26,6 +27,45 @@ export async function ensureSchedule<W extends Workflow>(client: Client, job: Pe
       .getHandle(job.scheduleId)
       .update((previous) => ({ ...previous, spec, action: job.action, policies: { ...previous.policies, ...policies } }));
   }
+}
+
+const NUMBER_SYNC_PAUSE_NOTE =
+  'paused by Maskline: the worker has no 8x8 credentials (EIGHTX8_API_KEY, EIGHTX8_SUBACCOUNT_ID)';
+
+/**
+ * Keeps the number pool in step with the 8x8 subaccount, when the worker has credentials for it. Without them a
+ * schedule left from before is paused rather than left to fail on every run; it resumes when they are back,
+ * unless an operator paused it.
+ */
+export async function ensureNumberSync(
+  client: Client,
+  options: { taskQueue: string; every: string; enabled: boolean; logger: Logger; scheduleId?: string },
+) {
+  const scheduleId = options.scheduleId ?? 'maskline-number-sync';
+  const handle = client.schedule.getHandle(scheduleId);
+  if (!options.enabled) {
+    try {
+      if (!(await handle.describe()).state.paused) await handle.pause(NUMBER_SYNC_PAUSE_NOTE);
+    } catch (error) {
+      if (!(error instanceof ScheduleNotFoundError)) throw error;
+    }
+    options.logger.info('number sync not scheduled: EIGHTX8_API_KEY and EIGHTX8_SUBACCOUNT_ID are not set');
+    return;
+  }
+  await ensureSchedule(client, {
+    scheduleId,
+    every: options.every,
+    action: {
+      type: 'startWorkflow',
+      workflowType: numberSyncWorkflow,
+      workflowId: scheduleId,
+      taskQueue: options.taskQueue,
+      args: [],
+    },
+  });
+  const { state } = await handle.describe();
+  if (state.paused && state.note === NUMBER_SYNC_PAUSE_NOTE) await handle.unpause('8x8 credentials are set again');
+  options.logger.info({ every: options.every }, 'number sync scheduled');
 }
 
 /** Finds pairings whose booking workflow no longer runs and gives their numbers back. */

@@ -1,14 +1,20 @@
 import { NativeConnection, Runtime, Worker, type LogLevel, type LogMetadata } from '@temporalio/worker';
 import { createBookingActivities } from '../../activities';
+import { createNumberSyncActivities } from '../../activities/numberSync';
+import { EightByEightApiClient, type EightByEightAccount } from '../eightbyeight/apiClient';
 import type { Logger } from '../logging/logger';
 import type { Database } from '../store/database';
 import { LeaseStore } from '../store/leases';
+import { NumberPool } from '../store/numberPool';
+import { NumberSync } from '../numbers/numberSync';
 
 export interface BookingWorkerOptions {
   connection: NativeConnection;
   namespace: string;
   taskQueue: string;
   database: Database;
+  /** The 8x8 subaccount the number sync reads; without one, the sync activity fails saying so. */
+  eightByEight?: EightByEightAccount | null;
   /** A prebuilt workflow bundle (tests build it once); otherwise the workflows are bundled at start. */
   workflowBundlePath?: string;
 }
@@ -22,11 +28,17 @@ export async function createBookingWorker(options: BookingWorkerOptions): Promis
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
-    activities,
+    activities: { ...activities, ...createNumberSyncActivities({ numberSync: numberSyncOf(options) }) },
     ...(options.workflowBundlePath
       ? { workflowBundle: { codePath: options.workflowBundlePath } }
       : { workflowsPath: require.resolve('../../workflows') }),
   });
+}
+
+function numberSyncOf(options: BookingWorkerOptions): NumberSync | null {
+  if (!options.eightByEight) return null;
+  const client = new EightByEightApiClient(options.eightByEight);
+  return new NumberSync(new NumberPool(options.database.collections), { client });
 }
 
 /** Routes the SDK's own logs (worker and workflow sandbox) through our logger, and so through redaction. */

@@ -4,7 +4,7 @@ import { createLogger } from '../logging/logger';
 import { connectDatabase, ensureIndexes } from '../store/database';
 import { LeaseStore } from '../store/leases';
 import { connectTemporalClient } from '../temporal/connection';
-import { ensurePairingReconciliation } from '../temporal/schedules';
+import { ensureNumberSync, ensurePairingReconciliation } from '../temporal/schedules';
 import { createBookingWorker, installTemporalLogging } from '../temporal/worker';
 
 /** The Temporal worker process: runs booking workflows and their activities until SIGINT/SIGTERM. */
@@ -21,6 +21,7 @@ async function main() {
     namespace: config.temporalNamespace,
     taskQueue: config.temporalTaskQueue,
     database,
+    eightByEight: config.eightByEight,
     workflowBundlePath: process.env.MASKLINE_WORKFLOW_BUNDLE,
   });
 
@@ -39,6 +40,12 @@ async function main() {
 
   const client = await connectTemporalClient(config);
   await ensurePairingReconciliation(client, { taskQueue: config.temporalTaskQueue, every: config.reconcileEvery, logger });
+  await ensureNumberSync(client, {
+    taskQueue: config.temporalTaskQueue,
+    every: config.numberSyncEvery,
+    enabled: config.eightByEight !== null,
+    logger,
+  });
 
   logger.info({ taskQueue: config.temporalTaskQueue, namespace: config.temporalNamespace }, 'worker running');
   // The SDK shuts the worker down on SIGINT/SIGTERM: it stops polling and lets running tasks finish.

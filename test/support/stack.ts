@@ -80,6 +80,7 @@ export async function startStack(options: { env?: Record<string, string>; worker
         namespace: config.temporalNamespace,
         taskQueue: config.temporalTaskQueue,
         database,
+        eightByEight: config.eightByEight,
         workflowBundlePath: process.env.MASKLINE_WORKFLOW_BUNDLE,
       });
       workers.push({ worker, run: worker.run(), connection });

@@ -1,0 +1,135 @@
+import assert from 'node:assert/strict';
+import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import { ScheduleNotFoundError, WorkflowFailedError, type ScheduleHandle } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { createLogger } from '../src/logging/logger';
+import { ensureNumberSync } from '../src/temporal/schedules';
+import { startFake8x8, type Fake8x8 } from './support/fake8x8';
+import { api, eventually, startStack, uniqueId, type Stack } from './support/stack';
+
+// The number sync as the worker runs it: a Temporal Schedule that starts numberSyncWorkflow, whose activity
+// reads the subaccount's numbers from (a fake of) 8x8 and applies them to the pool.
+
+const logger = createLogger({ level: 'silent' });
+
+describe('the number sync schedule', () => {
+  let fake: Fake8x8;
+  let stack: Stack;
+  let scheduleId: string;
+  let handle: ScheduleHandle;
+
+  before(async () => {
+    fake = await startFake8x8();
+    stack = await startStack({
+      env: { EIGHTX8_API_KEY: fake.apiKey, EIGHTX8_SUBACCOUNT_ID: fake.subAccountId, EIGHTX8_BASE_URL: fake.baseUrl },
+    });
+  });
+  beforeEach(() => {
+    scheduleId = uniqueId('number-sync');
+    handle = stack.temporal.schedule.getHandle(scheduleId);
+  });
+  afterEach(async () => {
+    await handle.delete().catch(() => undefined);
+    assert.deepEqual(fake.specViolations, []);
+    fake.reset();
+  });
+  after(async () => {
+    await stack.stop();
+    await fake.close();
+  });
+
+  const schedule = (options: { every?: string; enabled?: boolean } = {}) =>
+    ensureNumberSync(stack.temporal, {
+      taskQueue: stack.config.temporalTaskQueue,
+      every: options.every ?? stack.config.numberSyncEvery,
+      enabled: options.enabled ?? true,
+      logger,
+      scheduleId,
+    });
+
+  /** Runs the schedule now and waits for the workflow it started. */
+  async function runNow(): Promise<unknown> {
+    await handle.trigger();
+    const described = await eventually(
+      () => handle.describe(),
+      (d) => d.info.recentActions.length > 0,
+    );
+    const workflowId = described.info.recentActions[0]!.action.workflow.workflowId;
+    return stack.temporal.workflow.getHandle(workflowId).result();
+  }
+
+  it('is created hourly by default, and a second start with another interval updates it', async () => {
+    await schedule();
+    const first = await handle.describe();
+    assert.equal(first.spec.intervals?.[0]?.every, 60 * 60 * 1000);
+    assert.equal(first.action.type, 'startWorkflow');
+    assert.equal(first.action.workflowType, 'numberSyncWorkflow');
+    assert.equal(first.action.taskQueue, stack.config.temporalTaskQueue);
+
+    await schedule({ every: '15m' });
+    assert.equal((await handle.describe()).spec.intervals?.[0]?.every, 15 * 60 * 1000);
+  });
+
+  it("a run pulls the subaccount's numbers into the pool and returns what it changed", async () => {
+    await api(stack, 'POST', '/v1/numbers', { number: '+6560000009' });
+    fake.numbers = [
+      { msisdn: '6560000001', operationalStatus: 'Active' },
+      { msisdn: '+6560000002', operationalStatus: 'Inactive' },
+      {
+        msisdn: '6560000003',
+        operationalStatus: 'Active',
+        numberHealth: { isHealthy: false, status: 'UNREACHABLE', lastCheckedTime: '2024-05-16T00:00:00Z' },
+      },
+    ];
+    await schedule();
+    const result = (await runNow()) as { added: string[]; summary: string };
+    assert.deepEqual(result.added, ['+6560000001']);
+    assert.equal(result.summary, 'added 1, changed 0, draining 1, unchanged 0, not added 2');
+    const numbers = await api(stack, 'GET', '/v1/numbers');
+    assert.deepEqual(
+      numbers.body.numbers.map((n: { number: string; status: string }) => [n.number, n.status]),
+      [
+        ['+6560000001', 'active'],
+        ['+6560000009', 'draining'],
+      ],
+    );
+    assert.equal(fake.requests.length, 1);
+    assert.equal(fake.requests[0]?.authorization, `Bearer ${fake.apiKey}`);
+  });
+
+  it('a run that 8x8 refuses (401) fails at once with what 8x8 answered, and is not retried', async () => {
+    fake.force({ status: 401, body: { statusCode: 401, statusMessage: 'API key not found or invalid' } });
+    await schedule();
+    const failure = await runNow().then(
+      () => assert.fail('the run should fail'),
+      (error: unknown) => error,
+    );
+    assert.ok(failure instanceof WorkflowFailedError);
+    const cause = failure.cause?.cause;
+    assert.ok(cause instanceof ApplicationFailure, String(failure.cause));
+    assert.equal(cause.type, 'eightbyeight_refused');
+    assert.match(cause.message, /8x8 answered 401 .*API key not found or invalid/);
+    assert.equal(fake.requests.length, 1);
+  });
+
+  it('without 8x8 credentials no schedule is created, and one left from before is paused until they are back', async () => {
+    await schedule({ enabled: false });
+    await assert.rejects(handle.describe(), ScheduleNotFoundError);
+
+    await schedule();
+    await schedule({ enabled: false });
+    const paused = await handle.describe();
+    assert.equal(paused.state.paused, true);
+    assert.match(paused.state.note ?? '', /no 8x8 credentials/);
+
+    await schedule();
+    assert.equal((await handle.describe()).state.paused, false);
+  });
+
+  it('a schedule an operator paused stays paused when the worker starts again', async () => {
+    await schedule();
+    await handle.pause('paused by an operator');
+    await schedule();
+    assert.equal((await handle.describe()).state.paused, true);
+  });
+});
