@@ -1,4 +1,9 @@
-import { ScheduleAlreadyRunning, ScheduleNotFoundError, type Client, type ScheduleOptionsStartWorkflowAction } from '@temporalio/client';
+import {
+  ScheduleAlreadyRunning,
+  ScheduleNotFoundError,
+  type Client,
+  type ScheduleOptionsStartWorkflowAction,
+} from '@temporalio/client';
 import type { Workflow } from '@temporalio/common';
 import type { Logger } from '../logging/logger';
 import { reconcilePairingsWorkflow } from '../../workflows/maintenance';
