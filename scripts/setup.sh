@@ -68,7 +68,7 @@ else
   if [[ -x "$bin" && "$(cat "$bin.hash" 2>/dev/null || true)" == "$src_hash" ]]; then
     say "FerretDB launcher is up to date ($bin)"
   else
-    need go "install Go >= 1.24: the local MongoDB-wire store (FerretDB) is built from infra/ferretdb"
+    need go "install Go >= 1.24 (the local MongoDB-wire store, FerretDB, is built from infra/ferretdb), or set MONGODB_URI to a MongoDB of your own"
     say "building the FerretDB launcher into $bin (about a minute the first time)"
     mkdir -p .tools/bin
     (cd infra/ferretdb && go build -trimpath -o "$root/$bin.tmp" .)
