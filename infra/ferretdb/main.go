@@ -85,6 +85,7 @@ func run(listen, dataDir string, watchParent bool, level slog.Level) error {
 
 	done := make(chan error, 1)
 	go func() { done <- f.Run(ctx) }()
+	go indexIDLookups(ctx, abs, logger)
 
 	// One line that supervisors wait for; it carries the real address when the port was 0.
 	fmt.Printf("maskline-ferretdb ready %s data=%s\n", f.MongoDBURI(), abs)
