@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { DEFAULT_BASE_URL, type EightByEightAccount } from './eightbyeight/apiClient';
+import { DEVELOPMENT_KEY, KEY_BYTES, type EncryptionKey } from './temporal/payloadEncryption';
 
 /**
  * The process configuration, read once from the environment and validated before anything starts.
@@ -35,6 +36,16 @@ export interface Config {
   trustProxy: boolean;
   /** How often the pairing reconciliation schedule runs (a duration such as `5m`). */
   reconcileEvery: string;
+  /** Keys of Temporal payload encryption, newest (the one that encrypts) first. */
+  encryptionKeys: EncryptionKey[];
+  /** True when MASKLINE_ENCRYPTION_KEYS is unset in development mode and the public development key is used. */
+  developmentEncryptionKey: boolean;
+  /** Bearer token of the codec endpoint (`/codec`); null: open in development mode, closed otherwise. */
+  codecToken: string | null;
+  /** Browser origins (the Temporal UI) allowed to call the codec endpoint. */
+  codecCorsOrigins: string[];
+  /** Call sessions and call events older than this many days are deleted. */
+  callRecordRetentionDays: number;
 }
 
 const optionalSecret = z
@@ -54,6 +65,47 @@ function isAddressOrRange(entry: string): boolean {
 
 /** A duration as Temporal reads it: `30s`, `5m`, `1h`, `1d`. */
 const duration = z.string().regex(/^\d+(ms|s|m|h|d)$/, 'must be a duration such as 30s, 5m, 1h');
+
+/** `keyId:base64key,...`, newest first; each key 32 bytes. Key material never appears in an error message. */
+const encryptionKeys = z
+  .string()
+  .optional()
+  .transform((value, ctx): EncryptionKey[] | null => {
+    if (value === undefined || value.trim() === '') return null;
+    const keys: EncryptionKey[] = [];
+    for (const [index, entry] of value.split(',').entries()) {
+      const match = /^([A-Za-z0-9._-]{1,64}):([A-Za-z0-9+/]+={0,2})$/.exec(entry.trim());
+      const key = match ? Buffer.from(match[2] ?? '', 'base64') : null;
+      if (!match || !key || key.length !== KEY_BYTES) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `entry ${index + 1} must be keyId:base64 of a ${KEY_BYTES}-byte key (e.g. k1:$(openssl rand -base64 32))`,
+        });
+        return z.NEVER;
+      }
+      const id = match[1] ?? '';
+      if (keys.some((known) => known.id === id)) {
+        ctx.addIssue({ code: 'custom', message: `key id ${id} is listed twice` });
+        return z.NEVER;
+      }
+      keys.push({ id, key });
+    }
+    return keys;
+  });
+
+const originList = z
+  .string()
+  .transform((value) =>
+    value
+      .split(',')
+      .map((origin) => origin.trim())
+      .filter(Boolean),
+  )
+  .pipe(
+    z.array(
+      z.string().regex(/^https?:\/\/[^/\s]+$/, 'each origin must be scheme://host[:port], e.g. http://localhost:8233'),
+    ),
+  );
 
 const environmentSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -87,6 +139,10 @@ const environmentSchema = z.object({
     .transform((list) => list.split(',').map((entry) => entry.trim()).filter(Boolean))
     .refine((entries) => entries.every(isAddressOrRange), 'must be a comma-separated list of IP addresses or CIDR ranges'),
   MASKLINE_TRUST_PROXY: z.enum(['true', 'false']).default('false').transform((flag) => flag === 'true'),
+  MASKLINE_ENCRYPTION_KEYS: encryptionKeys,
+  MASKLINE_CODEC_TOKEN: optionalSecret,
+  MASKLINE_CODEC_CORS_ORIGINS: originList.default(['http://127.0.0.1:8233', 'http://localhost:8233']),
+  MASKLINE_CALL_RECORD_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
 });
 
 export class ConfigError extends Error {
@@ -153,6 +209,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
   }
   const e = parsed.data;
+  const developmentMode = e.MASKLINE_API_KEY === null || e.MASKLINE_WEBHOOK_SECRET === null;
+  if (e.MASKLINE_ENCRYPTION_KEYS === null && !developmentMode) {
+    throw new ConfigError(
+      'invalid configuration: MASKLINE_ENCRYPTION_KEYS: required when MASKLINE_API_KEY and MASKLINE_WEBHOOK_SECRET ' +
+        'are set (production); e.g. k1:$(openssl rand -base64 32)',
+    );
+  }
   return {
     port: e.PORT,
     mongodbUri: e.MONGODB_URI,
@@ -161,7 +224,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     temporalTaskQueue: e.TEMPORAL_TASK_QUEUE,
     apiKey: e.MASKLINE_API_KEY,
     webhookSecret: e.MASKLINE_WEBHOOK_SECRET,
-    developmentMode: e.MASKLINE_API_KEY === null || e.MASKLINE_WEBHOOK_SECRET === null,
+    developmentMode,
     logLevel: e.LOG_LEVEL,
     unknownCallerNotice: e.MASKLINE_UNKNOWN_CALLER_NOTICE,
     voiceProfile: e.MASKLINE_VOICE_PROFILE,
@@ -171,5 +234,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     reconcileEvery: e.MASKLINE_RECONCILE_INTERVAL,
     webhookAllowedSources: e.MASKLINE_WEBHOOK_ALLOWED_SOURCES,
     trustProxy: e.MASKLINE_TRUST_PROXY,
+    encryptionKeys: e.MASKLINE_ENCRYPTION_KEYS ?? [DEVELOPMENT_KEY],
+    developmentEncryptionKey: e.MASKLINE_ENCRYPTION_KEYS === null,
+    codecToken: e.MASKLINE_CODEC_TOKEN,
+    codecCorsOrigins: e.MASKLINE_CODEC_CORS_ORIGINS,
+    callRecordRetentionDays: e.MASKLINE_CALL_RECORD_RETENTION_DAYS,
   };
 }

@@ -25,7 +25,7 @@ export interface TemporalDevServerOptions {
   dbFilename?: string;
   /** Web UI port; no UI (headless) when unset. */
   uiPort?: number;
-  /** Codec server for the Web UI (reserved: for when payloads get encrypted). */
+  /** Codec server the Web UI decodes encrypted payloads with (`--ui-codec-endpoint`). */
   uiCodecEndpoint?: string;
   namespace?: string;
   /** Receives the server's log lines (warnings and errors; they stop once we stop it). */

@@ -9,6 +9,7 @@ import type { NumberPool } from '../store/numberPool';
 import { allowWebhookSources, requireApiKey } from './auth';
 import { bodyParseError, errorResponses } from './errors';
 import { bookingRoutes } from './routes/bookings';
+import { codecRoutes, type CodecEndpointOptions } from './routes/codec';
 import { healthRoutes, type Readiness } from './routes/health';
 import { numberRoutes } from './routes/numbers';
 import { openApiRoutes } from './routes/openapi';
@@ -27,6 +28,8 @@ export interface AppDependencies {
   callEvents: CallEventRecorder;
   /** Applies 8x8's VIRTUAL_NUMBER_UPDATE webhooks to the pool. */
   numberSync: NumberSync;
+  /** The Temporal UI's codec server (`/codec/decode`, `/codec/encode`). */
+  codec: CodecEndpointOptions;
 }
 
 export const MAX_BODY = '64kb';
@@ -40,6 +43,9 @@ export function createApp(deps: AppDependencies): Koa {
 
   app.use(errorResponses(deps.logger));
   app.use(callflowOnError('/webhooks/8x8/call-action', () => deps.callRouter.notice()));
+  // Before the body parser: the codec endpoint parses its own, larger bodies and has its own credential.
+  const codec = codecRoutes(deps.codec);
+  app.use(codec.routes()).use(codec.allowedMethods());
   app.use(
     bodyParser({
       enableTypes: ['json'],

@@ -24,6 +24,23 @@ export function requireApiKey(apiKey: string | null) {
 }
 
 /**
+ * The codec endpoint's credential: `Authorization: Bearer <MASKLINE_CODEC_TOKEN>`. It decrypts Temporal payloads,
+ * so without a token it is open only in development mode; in production an unset token closes it.
+ */
+export function requireCodecToken(token: string | null, developmentMode: boolean) {
+  if (token === null && developmentMode) return requireApiKey(null);
+  return async (ctx: Context, next: Next) => {
+    const given = /^Bearer\s+(.+)$/i.exec(ctx.get('authorization'))?.[1] ?? '';
+    if (token === null || !secretsMatch(given, token)) {
+      const why =
+        token === null ? 'the codec endpoint is closed: MASKLINE_CODEC_TOKEN is unset' : 'missing or wrong codec token';
+      throw new HttpError(401, 'unauthorized', why, { 'WWW-Authenticate': 'Bearer' });
+    }
+    await next();
+  };
+}
+
+/**
  * 8x8's only webhook authentication for voice is the `httpAuthHeader` registered with the webhook, sent
  * verbatim as the Authorization header. A `Bearer ` prefix is tolerated in case it is added on the way.
  */

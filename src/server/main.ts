@@ -13,6 +13,11 @@ async function main() {
   if (config.developmentMode) {
     logger.warn('DEVELOPMENT MODE: MASKLINE_API_KEY or MASKLINE_WEBHOOK_SECRET is unset; requests without credentials are accepted');
   }
+  if (config.developmentEncryptionKey) {
+    logger.warn(
+      'DEVELOPMENT KEY: MASKLINE_ENCRYPTION_KEYS is unset; Temporal payloads are encrypted with a public development key',
+    );
+  }
 
   const database = await connectDatabase(config.mongodbUri, { lazy: true });
   void ensureIndexesWhenReachable(database, (error) => logger.warn({ err: error }, 'store unreachable; will retry'));

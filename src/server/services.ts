@@ -10,6 +10,7 @@ import { LeaseStore } from '../store/leases';
 import { NumberSync } from '../numbers/numberSync';
 import { NumberPool } from '../store/numberPool';
 import { pingTemporal } from '../temporal/connection';
+import { EncryptionCodec } from '../temporal/payloadEncryption';
 import type { Client } from '@temporalio/client';
 
 /** Wires the HTTP application from its parts; shared by the server process and the tests. */
@@ -43,6 +44,12 @@ export function createHttpApplication(config: Config, deps: { database: Database
     callRouter,
     callEvents,
     numberSync,
+    codec: {
+      codec: new EncryptionCodec(config.encryptionKeys),
+      token: config.codecToken,
+      developmentMode: config.developmentMode,
+      corsOrigins: config.codecCorsOrigins,
+    },
   });
   return { app, bookings, callEvents, leases, callRecords };
 }

@@ -7,6 +7,7 @@ import type { Database } from '../store/database';
 import { LeaseStore } from '../store/leases';
 import { NumberPool } from '../store/numberPool';
 import { NumberSync } from '../numbers/numberSync';
+import { createDataConverter, type EncryptionKey } from './payloadEncryption';
 
 export interface BookingWorkerOptions {
   connection: NativeConnection;
@@ -15,7 +16,12 @@ export interface BookingWorkerOptions {
   database: Database;
   /** The 8x8 subaccount the number sync reads; without one, the sync activity fails saying so. */
   eightByEight?: EightByEightAccount | null;
-  /** A prebuilt workflow bundle (tests build it once); otherwise the workflows are bundled at start. */
+  /** Payloads are encrypted with these (newest first); see payloadEncryption.ts. */
+  encryptionKeys: readonly EncryptionKey[];
+  /**
+   * A prebuilt workflow bundle (tests build it once); otherwise the workflows are bundled at start. A prebuilt
+   * bundle must be built with `failureConverterPath` of createDataConverter(), or failure messages go unencrypted.
+   */
   workflowBundlePath?: string;
 }
 
@@ -29,6 +35,7 @@ export async function createBookingWorker(options: BookingWorkerOptions): Promis
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     activities: { ...activities, ...createNumberSyncActivities({ numberSync: numberSyncOf(options) }) },
+    dataConverter: createDataConverter(options.encryptionKeys),
     ...(options.workflowBundlePath
       ? { workflowBundle: { codePath: options.workflowBundlePath } }
       : { workflowsPath: require.resolve('../../workflows') }),
@@ -41,7 +48,13 @@ function numberSyncOf(options: BookingWorkerOptions): NumberSync | null {
   return new NumberSync(new NumberPool(options.database.collections), { client });
 }
 
-/** Routes the SDK's own logs (worker and workflow sandbox) through our logger, and so through redaction. */
+const CORE_LOG_LEVEL: Record<string, LogLevel> = { trace: 'TRACE', debug: 'DEBUG', info: 'INFO', warn: 'WARN' };
+
+/**
+ * Routes the SDK's own logs through our logger, and so through redaction: the worker's and the workflow sandbox's,
+ * and the native core's (which would otherwise go straight to stderr), at the logger's level. The Runtime is one
+ * per process: call this once, before any NativeConnection or Worker is created.
+ */
 export function installTemporalLogging(logger: Logger): void {
   const log = (level: LogLevel, message: string, meta?: LogMetadata) => {
     const target = logger.child({ component: 'temporal' });
@@ -59,6 +72,9 @@ export function installTemporalLogging(logger: Logger): void {
       info: (m, meta) => log('INFO', m, meta),
       warn: (m, meta) => log('WARN', m, meta),
       error: (m, meta) => log('ERROR', m, meta),
+    },
+    telemetryOptions: {
+      logging: { forward: {}, filter: { core: CORE_LOG_LEVEL[logger.level] ?? 'ERROR', other: 'ERROR' } },
     },
   });
 }

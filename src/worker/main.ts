@@ -12,6 +12,11 @@ async function main() {
   const config = loadConfig();
   const logger = createLogger({ level: config.logLevel, name: 'maskline-worker' });
   installTemporalLogging(logger);
+  if (config.developmentEncryptionKey) {
+    logger.warn(
+      'DEVELOPMENT KEY: MASKLINE_ENCRYPTION_KEYS is unset; Temporal payloads are encrypted with a public development key',
+    );
+  }
 
   const database = await connectDatabase(config.mongodbUri);
   await ensureIndexes(database);
@@ -22,6 +27,7 @@ async function main() {
     taskQueue: config.temporalTaskQueue,
     database,
     eightByEight: config.eightByEight,
+    encryptionKeys: config.encryptionKeys,
     workflowBundlePath: process.env.MASKLINE_WORKFLOW_BUNDLE,
   });
 

@@ -4,15 +4,19 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, type Worker } from '@temporalio/worker';
+import { NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import { loadConfig, type Config } from '../../src/config';
 import { createLogger } from '../../src/logging/logger';
 import { createHttpApplication } from '../../src/server/services';
 import { connectDatabase, ensureIndexes, type Database } from '../../src/store/database';
-import { createBookingWorker } from '../../src/temporal/worker';
+import { createDataConverter } from '../../src/temporal/payloadEncryption';
+import { createBookingWorker, installTemporalLogging } from '../../src/temporal/worker';
 
 export const API_KEY = 'test-api-key-0123456789';
 export const WEBHOOK_SECRET = 'test-webhook-secret-0123456789';
+export const CODEC_TOKEN = 'test-codec-token-0123456789';
+/** The stack's Temporal payload key (`keyId:base64`), as MASKLINE_ENCRYPTION_KEYS carries it. */
+export const ENCRYPTION_KEYS = `test-key-1:${Buffer.alloc(32, 7).toString('base64')}`;
 
 export function uniqueId(prefix: string): string {
   return `${prefix}-${randomBytes(5).toString('hex')}`;
@@ -21,10 +25,32 @@ export function uniqueId(prefix: string): string {
 /** Every log line the stack wrote, for tests that check what reaches the logs. */
 export class CapturedLogs extends Writable {
   readonly lines: string[] = [];
+  /** Lines that match are also written to stderr, so that a failing test shows them. */
+  constructor(private readonly echo?: (line: string) => boolean) {
+    super();
+  }
   override _write(chunk: Buffer, _encoding: string, done: () => void) {
-    this.lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+    const lines = chunk.toString('utf8').split('\n').filter(Boolean);
+    this.lines.push(...lines);
+    for (const line of lines) if (this.echo?.(line)) process.stderr.write(`${line}\n`);
     done();
   }
+}
+
+let temporalLogs: CapturedLogs | undefined;
+
+/**
+ * The Temporal SDK's own logs (worker, workflow sandbox, native core), through our logger as the worker process
+ * routes them. The SDK's Runtime is one per process and takes its logger before the first connection, so the first
+ * stack of a test file installs it, at that stack's log level; later stacks share it.
+ */
+function captureTemporalLogs(level: string): CapturedLogs {
+  if (temporalLogs) return temporalLogs;
+  const captured = new CapturedLogs((line) => /"level":"(warn|error|fatal)"/.test(line));
+  if (Runtime._instance) throw new Error('the Temporal Runtime was created before startStack(); it must come first');
+  installTemporalLogging(createLogger({ level, name: 'maskline-worker', destination: captured }));
+  temporalLogs = captured;
+  return captured;
 }
 
 /** The database URI for this test file: the runner's server, a database of its own. */
@@ -40,7 +66,10 @@ export interface Stack {
   baseUrl: string;
   database: Database;
   temporal: Client;
+  /** The application's log lines (HTTP app, call routing, ...). */
   logs: CapturedLogs;
+  /** The Temporal SDK's log lines (shared by the stacks of one test file). */
+  temporalLogs: CapturedLogs;
   /** Stops the worker only (as a crash would), leaving HTTP and store up. */
   stopWorker(): Promise<void>;
   startWorker(): Promise<void>;
@@ -51,8 +80,12 @@ export interface Stack {
  * The real thing, in-process: a worker on a task queue of its own, the HTTP app on a free port, a database of
  * its own on the test run's store, and the test run's Temporal server.
  */
-export async function startStack(options: { env?: Record<string, string>; workers?: number } = {}): Promise<Stack> {
+export async function startStack(
+  options: { env?: Record<string, string>; workers?: number; logLevel?: string } = {},
+): Promise<Stack> {
+  const logLevel = options.logLevel ?? process.env.LOG_LEVEL ?? 'info';
   const logs = new CapturedLogs();
+  const sdkLogs = captureTemporalLogs(logLevel);
   const mongodbUri = testDatabaseUri(uniqueId('maskline_test').replace(/-/g, '_'));
   const config = loadConfig({
     ...process.env,
@@ -61,14 +94,20 @@ export async function startStack(options: { env?: Record<string, string>; worker
     TEMPORAL_TASK_QUEUE: uniqueId('bookings'),
     MASKLINE_API_KEY: API_KEY,
     MASKLINE_WEBHOOK_SECRET: WEBHOOK_SECRET,
+    MASKLINE_ENCRYPTION_KEYS: ENCRYPTION_KEYS,
+    MASKLINE_CODEC_TOKEN: CODEC_TOKEN,
     ...options.env,
   });
-  const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'info', destination: logs });
+  const logger = createLogger({ level: logLevel, destination: logs });
 
   const database = await connectDatabase(config.mongodbUri);
   await ensureIndexes(database);
   const clientConnection = await Connection.connect({ address: config.temporalAddress });
-  const temporal = new Client({ connection: clientConnection, namespace: config.temporalNamespace });
+  const temporal = new Client({
+    connection: clientConnection,
+    namespace: config.temporalNamespace,
+    dataConverter: createDataConverter(config.encryptionKeys),
+  });
 
   // Several workers on one task queue, as several worker processes would be in production.
   let workers: { worker: Worker; run: Promise<void>; connection: NativeConnection }[] = [];
@@ -81,6 +120,7 @@ export async function startStack(options: { env?: Record<string, string>; worker
         taskQueue: config.temporalTaskQueue,
         database,
         eightByEight: config.eightByEight,
+        encryptionKeys: config.encryptionKeys,
         workflowBundlePath: process.env.MASKLINE_WORKFLOW_BUNDLE,
       });
       workers.push({ worker, run: worker.run(), connection });
@@ -108,6 +148,7 @@ export async function startStack(options: { env?: Record<string, string>; worker
     database,
     temporal,
     logs,
+    temporalLogs: sdkLogs,
     stopWorker,
     startWorker,
     async stop() {

@@ -1,0 +1,105 @@
+import { bodyParser } from '@koa/bodyparser';
+import Router from '@koa/router';
+import type { Payload, PayloadCodec } from '@temporalio/common';
+import type { Context, Next } from 'koa';
+import { z } from 'zod';
+import { requireCodecToken } from '../auth';
+import { HttpError } from '../errors';
+
+export interface CodecEndpointOptions {
+  codec: PayloadCodec;
+  token: string | null;
+  developmentMode: boolean;
+  /** Origins of the Temporal UI, which calls this endpoint from the browser. */
+  corsOrigins: readonly string[];
+}
+
+/** A Temporal payload in proto3 JSON: every bytes field, metadata values and data, in base64. */
+const base64 = z.string().regex(/^[A-Za-z0-9+/_-]*={0,2}$/, 'must be base64');
+const requestSchema = z.object({
+  payloads: z.array(
+    z.object({
+      metadata: z.record(z.string(), base64).nullish(),
+      data: base64.nullish(),
+    }),
+  ),
+});
+type JsonPayload = z.infer<typeof requestSchema>['payloads'][number];
+
+const fromJson = (payload: JsonPayload): Payload => ({
+  metadata: Object.fromEntries(
+    Object.entries(payload.metadata ?? {}).map(([key, value]) => [key, Buffer.from(value, 'base64')]),
+  ),
+  data: Buffer.from(payload.data ?? '', 'base64'),
+});
+
+const toJson = (payload: Payload) => ({
+  metadata: Object.fromEntries(
+    Object.entries(payload.metadata ?? {}).map(([key, value]) => [key, Buffer.from(value).toString('base64')]),
+  ),
+  data: Buffer.from(payload.data ?? []).toString('base64'),
+});
+
+/**
+ * The codec server of the Temporal UI and CLI (`--ui-codec-endpoint`, `--codec-endpoint`): `POST /codec/decode`
+ * and `/codec/encode` take and answer `{"payloads": [...]}`, run through our payload codec.
+ */
+export function codecRoutes(options: CodecEndpointOptions): Router {
+  const router = new Router({ prefix: '/codec' });
+  router.use(cors(options.corsOrigins));
+  // Preflights are answered by cors() before this point; these routes only make the router match them.
+  router.options(['/decode', '/encode'], () => {});
+  router.use(requireCodecToken(options.token, options.developmentMode));
+  router.use(
+    bodyParser({
+      enableTypes: ['json'],
+      // One Temporal payload may be up to 2 MB; the UI sends one event's payloads at a time.
+      jsonLimit: '4mb',
+      detectJSON: () => true,
+      onError: () => {
+        throw new HttpError(400, 'invalid_json', 'the request body is not valid JSON (at most 4 MB)');
+      },
+    }),
+  );
+
+  for (const operation of ['decode', 'encode'] as const) {
+    router.post(`/${operation}`, async (ctx) => {
+      const parsed = requestSchema.safeParse(ctx.request.body);
+      if (!parsed.success) {
+        throw new HttpError(400, 'invalid_request', 'expected {"payloads": [{"metadata": {...}, "data": "<base64>"}]}');
+      }
+      const payloads = parsed.data.payloads.map(fromJson);
+      let result: Payload[];
+      try {
+        result = operation === 'decode' ? await options.codec.decode(payloads) : await options.codec.encode(payloads);
+      } catch (error) {
+        throw new HttpError(422, 'undecodable_payload', error instanceof Error ? error.message : String(error));
+      }
+      ctx.body = { payloads: result.map(toJson) };
+    });
+  }
+  return router;
+}
+
+/**
+ * CORS for the Temporal UI's origins, with credentials (the UI can send cookies or its access token). A preflight
+ * is answered here, before the credential check, as browsers send none with it.
+ */
+function cors(origins: readonly string[]) {
+  const allowed = new Set(origins);
+  return async (ctx: Context, next: Next) => {
+    ctx.vary('Origin');
+    const origin = ctx.get('origin');
+    if (allowed.has(origin)) {
+      ctx.set('Access-Control-Allow-Origin', origin);
+      ctx.set('Access-Control-Allow-Credentials', 'true');
+    }
+    if (ctx.method !== 'OPTIONS') return next();
+    if (allowed.has(origin)) {
+      ctx.set('Access-Control-Allow-Methods', 'POST, OPTIONS');
+      ctx.set('Access-Control-Allow-Headers', 'Content-Type, Authorization, X-Namespace');
+      ctx.set('Access-Control-Max-Age', '600');
+    }
+    ctx.status = 204;
+  };
+}
