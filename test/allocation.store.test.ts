@@ -50,6 +50,8 @@ describe('allocation on the store', () => {
   });
   beforeEach(async () => {
     await Promise.all(Object.values(database.collections).map((collection) => collection.deleteMany({})));
+    // A fresh store each time: its in-memory view of the pool must not carry numbers of an earlier test.
+    leases = new LeaseStore(database.collections);
   });
   after(async () => {
     await database.db.dropDatabase();
@@ -102,6 +104,22 @@ describe('allocation on the store', () => {
     assert.ok(fallback.outcome === 'allocated' && fallback.lease.virtualNumber === '+14155550100');
     const strict = await allocateVirtualNumber(booking('sg3', '+6591000005', '+6591000006', { geoMatch: 'strict' }), leases);
     assert.equal(strict.outcome, 'refused');
+  });
+
+  it('a number drained after the pool view was loaded gets no new booking', async () => {
+    await addNumbers(['+6560000001', '+6560000002']);
+    await allocateVirtualNumber(booking('b0', '+6591000007', '+6591000008'), leases);
+    await pool.setStatus('+6560000001', 'draining');
+    await pool.setStatus('+6560000002', 'draining');
+    assert.equal((await allocateVirtualNumber(booking('b1', '+6591000001', '+6591000002'), leases)).outcome, 'refused');
+  });
+
+  it('a number added after the pool view was loaded is found before a refusal', async () => {
+    await addNumbers(['+6560000001']);
+    await allocateVirtualNumber(booking('b0', '+6591000001', '+6591000002'), leases);
+    await addNumbers(['+6560000002']);
+    const outcome = await allocateVirtualNumber(booking('b1', '+6591000001', '+6591000003'), leases);
+    assert.ok(outcome.outcome === 'allocated' && outcome.lease.virtualNumber === '+6560000002');
   });
 
   it('gives no new bookings to draining or disabled numbers, which keep routing the bookings that hold them', async () => {

@@ -41,6 +41,8 @@ export interface AllocationStore {
   holdingsOf(parties: E164[]): Promise<{ virtualNumber: E164; settled: boolean }[]>;
   /** Allocatable numbers, least loaded first (random order among equals), excluding some. */
   leastLoadedNumbers(query: { countryCode: string | null; exclude: E164[]; limit: number }): Promise<CandidateNumber[]>;
+  /** Whether the number may still go to new bookings (it may have been drained since it was ranked). */
+  isAllocatable(virtualNumber: E164): Promise<boolean>;
   /** Atomically claims (party, VN) for the booking; 'taken' when that person already holds the VN elsewhere. */
   claim(claim: { bookingId: string; party: Party; otherParty: Party; virtualNumber: E164 }): Promise<ClaimResult>;
   /** Gives back one claim of this booking (no-op when it is not this booking's). */
@@ -128,6 +130,10 @@ export async function allocateVirtualNumber(
     }
 
     const virtualNumber = choice.number;
+    if (!(await store.isAllocatable(virtualNumber))) {
+      lost.add(virtualNumber);
+      continue;
+    }
     if ((await store.claim({ bookingId: request.bookingId, party: first, otherParty: second, virtualNumber })) === 'taken') {
       lost.add(virtualNumber);
       continue;

@@ -19,8 +19,6 @@ export interface NumberDocument {
   status: NumberStatus;
   liveBookings: number;
   bookingIds: string[];
-  /** Re-drawn on every change so that an index on (liveBookings, tieBreak) breaks ties at random. */
-  tieBreak: number;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -126,8 +124,7 @@ export async function connectDatabase(
  */
 export async function ensureIndexes({ collections }: Database): Promise<void> {
   await Promise.all([
-    collections.numbers.createIndex({ status: 1, countryCode: 1, liveBookings: 1, tieBreak: 1 }),
-    collections.numbers.createIndex({ status: 1, liveBookings: 1, tieBreak: 1 }),
+    collections.numbers.createIndex({ status: 1 }),
     collections.claims.createIndex({ party: 1 }),
     collections.claims.createIndex({ bookingId: 1 }),
     collections.leases.createIndex({ expiresAt: 1 }),

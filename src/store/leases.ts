@@ -2,6 +2,7 @@ import type { AllocationStore, CandidateNumber, ClaimResult, Lease } from '../do
 import type { BookingRequest, Party } from '../domain/booking';
 import type { E164 } from '../domain/phoneNumbers';
 import type { Collections, ClaimDocument, LeaseDocument } from './database';
+import { AllocatableNumbers } from './allocatableNumbers';
 import { isDuplicateKey } from './numberPool';
 
 function claimId(party: E164, virtualNumber: E164): string {
@@ -21,7 +22,14 @@ export interface Route {
  * spread load. Every write is a single-document atomic operation and every one is safe to repeat.
  */
 export class LeaseStore implements AllocationStore {
-  constructor(private readonly collections: Pick<Collections, 'numbers' | 'claims' | 'leases'>) {}
+  private readonly allocatable: AllocatableNumbers;
+
+  constructor(
+    private readonly collections: Pick<Collections, 'numbers' | 'claims' | 'leases'>,
+    options: { allocatable?: AllocatableNumbers } = {},
+  ) {
+    this.allocatable = options.allocatable ?? new AllocatableNumbers(collections);
+  }
 
   async findLease(bookingId: string): Promise<Lease | null> {
     const doc = await this.collections.leases.findOne({ _id: bookingId });
@@ -41,17 +49,18 @@ export class LeaseStore implements AllocationStore {
   }
 
   async leastLoadedNumbers(query: { countryCode: string | null; exclude: E164[]; limit: number }): Promise<CandidateNumber[]> {
-    const filter = {
-      status: 'active' as const,
-      ...(query.countryCode !== null ? { countryCode: query.countryCode } : {}),
-      ...(query.exclude.length > 0 ? { _id: { $nin: query.exclude } } : {}),
-    };
-    const docs = await this.collections.numbers
-      .find(filter, { projection: { liveBookings: 1 } })
-      .sort({ liveBookings: 1, tieBreak: 1 })
-      .limit(query.limit)
-      .toArray();
-    return docs.map((doc) => ({ number: doc._id, liveBookings: doc.liveBookings }));
+    const candidates = await this.allocatable.leastLoaded(query);
+    if (candidates.length > 0) return candidates;
+    // A refusal must rest on the store, not on a view that may miss a number added a moment ago.
+    await this.allocatable.refresh();
+    return this.allocatable.leastLoaded(query);
+  }
+
+  async isAllocatable(virtualNumber: E164): Promise<boolean> {
+    const doc = await this.collections.numbers.findOne({ _id: virtualNumber }, { projection: { status: 1 } });
+    if (doc?.status === 'active') return true;
+    this.allocatable.remove(virtualNumber);
+    return false;
   }
 
   async claim(claim: { bookingId: string; party: Party; otherParty: Party; virtualNumber: E164 }): Promise<ClaimResult> {
@@ -83,10 +92,11 @@ export class LeaseStore implements AllocationStore {
 
   async recordLease(lease: Lease, request: BookingRequest): Promise<void> {
     // The number's count moves only if this booking is not yet in its list: a retry never counts twice.
-    await this.collections.numbers.updateOne(
+    const counted = await this.collections.numbers.updateOne(
       { _id: lease.virtualNumber, bookingIds: { $ne: lease.bookingId } },
-      { $push: { bookingIds: lease.bookingId }, $inc: { liveBookings: 1 }, $set: { tieBreak: Math.random() } },
+      { $push: { bookingIds: lease.bookingId }, $inc: { liveBookings: 1 } },
     );
+    if (counted.modifiedCount > 0) this.allocatable.adjust(lease.virtualNumber, +1);
     const now = new Date();
     const doc: LeaseDocument = {
       _id: lease.bookingId,
@@ -114,10 +124,11 @@ export class LeaseStore implements AllocationStore {
     if (virtualNumber) numbers.add(virtualNumber);
     await this.collections.claims.deleteMany({ bookingId });
     for (const number of numbers) {
-      await this.collections.numbers.updateOne(
+      const uncounted = await this.collections.numbers.updateOne(
         { _id: number, bookingIds: bookingId },
-        { $pull: { bookingIds: bookingId }, $inc: { liveBookings: -1 }, $set: { tieBreak: Math.random() } },
+        { $pull: { bookingIds: bookingId }, $inc: { liveBookings: -1 } },
       );
+      if (uncounted.modifiedCount > 0) this.allocatable.adjust(number, -1);
     }
     await this.collections.leases.deleteOne({ _id: bookingId });
   }

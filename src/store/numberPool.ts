@@ -60,7 +60,6 @@ export class NumberPool {
       status: 'active',
       liveBookings: 0,
       bookingIds: [],
-      tieBreak: Math.random(),
       createdAt: now,
       updatedAt: now,
     };
