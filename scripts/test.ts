@@ -100,17 +100,15 @@ async function main(): Promise<number> {
 
   try {
     const started = Date.now();
+    if (!process.env.MONGODB_URI) {
+      tempDir = fs.mkdtempSync(path.join(os.tmpdir(), 'maskline-test-ferretdb-'));
+      supervisor.removeIfAbandoned(tempDir);
+    }
     const [temporal, ferretdb] = await Promise.all([
       process.env.TEMPORAL_ADDRESS
         ? undefined
         : freePort().then((port) => startTemporalDevServer(supervisor, { port, output: prefixed('temporal') })),
-      process.env.MONGODB_URI
-        ? undefined
-        : startFerretDb(supervisor, {
-            port: 0,
-            dataDir: (tempDir = fs.mkdtempSync(path.join(os.tmpdir(), 'maskline-test-ferretdb-'))),
-            output: prefixed('ferretdb'),
-          }),
+      tempDir ? startFerretDb(supervisor, { port: 0, dataDir: tempDir, output: prefixed('ferretdb') }) : undefined,
     ]);
     if (temporal || ferretdb) {
       const what = [

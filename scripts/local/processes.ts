@@ -166,6 +166,11 @@ export class Supervisor {
     this.watchdog.stdin?.write(`=${name}=${value}\n`);
   }
 
+  /** If we die, the watchdog deletes this directory once it has stopped everything (e.g. a temporary store). */
+  removeIfAbandoned(directory: string): void {
+    this.watchdog.stdin?.write(`!${directory}\n`);
+  }
+
   /** Stops every process still running, newest first, then lets the watchdog go. */
   async close(timeoutMs = 10_000): Promise<void> {
     for (const p of [...this.processes].reverse()) await p.stop(timeoutMs);

@@ -7,12 +7,14 @@
  * where no terminal signal reaches it. We then stop what is left: newest group first, SIGTERM, and SIGKILL
  * after a grace period.
  */
+import fs from 'node:fs';
 import { groupAlive, processesWithEnv, signalGroup, stopProcesses } from './groups';
 
 const GRACE_MS = 10_000;
 
 const groups: number[] = [];
 const environmentMarks: [string, string][] = [];
+const abandonedDirectories: string[] = [];
 
 async function stopAll(): Promise<void> {
   // First what runs against the servers (test files), then the servers.
@@ -32,6 +34,7 @@ async function stopAll(): Promise<void> {
     while (groupAlive(pgid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     if (groupAlive(pgid)) signalGroup(pgid, 'SIGKILL');
   }
+  for (const directory of abandonedDirectories) fs.rmSync(directory, { recursive: true, force: true });
   process.exit(0);
 }
 
@@ -47,6 +50,10 @@ process.stdin.on('data', (chunk: string) => {
   const lines = pending.split('\n');
   pending = lines.pop() ?? '';
   for (const line of lines) {
+    if (line.startsWith('!')) {
+      abandonedDirectories.push(line.slice(1));
+      continue;
+    }
     if (line.startsWith('=')) {
       const [name = '', ...value] = line.slice(1).split('=');
       environmentMarks.push([name, value.join('=')]);
