@@ -146,7 +146,12 @@ export async function bookingWorkflow(request: BookingRequest): Promise<BookingV
       status = 'active';
     }
   } catch (error) {
-    if (isCancellation(error)) throw error;
+    if (isCancellation(error)) {
+      // Cancelled by an operator mid-allocation: whatever the attempt claimed is given back before we stop.
+      status = 'cancelled';
+      await CancellationScope.nonCancellable(() => releaseVirtualNumber(request.bookingId, null));
+      throw error;
+    }
     refusal = BookingFailure.allocationFailed;
   }
 
