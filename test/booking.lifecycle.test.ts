@@ -105,6 +105,20 @@ describe('booking lifecycle', () => {
     assert.equal(other.body.error.code, 'booking_conflict');
   });
 
+  it('an operator cancelling the workflow in Temporal still gives the number back', async () => {
+    const bookingId = uniqueId('operator');
+    const created = await api(stack, 'POST', '/v1/bookings', ride(bookingId));
+    assert.equal(created.status, 201);
+    await stack.temporal.workflow.getHandle(`booking-${bookingId}`).cancel();
+    await eventually(
+      () => stack.database.collections.claims.countDocuments({ bookingId }),
+      (claims) => claims === 0,
+    );
+    const booking = await api(stack, 'GET', `/v1/bookings/${bookingId}`);
+    assert.equal(booking.body.status, 'cancelled');
+    assert.equal(await stack.database.collections.leases.countDocuments({ _id: bookingId }), 0);
+  });
+
   it('unknown bookings are 404', async () => {
     for (const [method, path] of [
       ['GET', '/v1/bookings/nope'],
