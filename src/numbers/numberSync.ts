@@ -1,4 +1,4 @@
-import type { NumberReport, ReportedNumber } from '../domain/numberHealth';
+import type { NumberReport, NumberSyncPlan, ReportedNumber } from '../domain/numberHealth';
 import type { EightByEightApiClient, NumberListing } from '../eightbyeight/apiClient';
 import type { VirtualNumberUpdateEvent } from '../eightbyeight/webhooks';
 import type { NumberPool, NumberSyncResult } from '../store/numberPool';
@@ -16,15 +16,24 @@ export class ForeignSubaccount extends Error {
  */
 export class NumberSync {
   constructor(
-    private readonly pool: Pick<NumberPool, 'applyNumberReport'>,
+    private readonly pool: Pick<NumberPool, 'applyNumberReport' | 'planNumberReport'>,
     private readonly options: { client?: EightByEightApiClient | null; subAccountId?: string | null } = {},
   ) {}
 
   /** Reads the subaccount's numbers from 8x8 and applies them. */
   async syncFromAccount(): Promise<NumberSyncResult> {
+    return this.pool.applyNumberReport(reportOfListing(await this.client().listNumbers()));
+  }
+
+  /** What syncFromAccount would change now, changing nothing. */
+  async planFromAccount(): Promise<NumberSyncPlan> {
+    return this.pool.planNumberReport(reportOfListing(await this.client().listNumbers()));
+  }
+
+  private client(): EightByEightApiClient {
     const { client } = this.options;
     if (!client) throw new Error('8x8 is not configured: set EIGHTX8_API_KEY and EIGHTX8_SUBACCOUNT_ID');
-    return this.pool.applyNumberReport(reportOfListing(await client.listNumbers()));
+    return client;
   }
 
   /** A SNAPSHOT drains the numbers it does not list; UPDATES only touches the ones it lists. */

@@ -1,5 +1,11 @@
 import { MongoServerError } from 'mongodb';
-import { nextStatus, planNumberSync, type NumberReport, type StatusChange } from '../domain/numberHealth';
+import {
+  nextStatus,
+  planNumberSync,
+  type NumberReport,
+  type NumberSyncPlan,
+  type StatusChange,
+} from '../domain/numberHealth';
 import type { E164 } from '../domain/phoneNumbers';
 import type { Collections, NumberDocument, NumberStatus } from './database';
 
@@ -100,11 +106,7 @@ export class NumberPool {
    * A change that lost such a race is skipped and found again by the next sync.
    */
   async applyNumberReport(report: NumberReport): Promise<NumberSyncResult> {
-    const pool = await this.collections.numbers.find({}, { projection: { status: 1 } }).toArray();
-    const plan = planNumberSync(
-      pool.map((doc) => ({ number: doc._id, status: doc.status })),
-      report,
-    );
+    const plan = await this.planNumberReport(report);
     const result: NumberSyncResult = {
       added: [],
       changed: [],
@@ -135,6 +137,15 @@ export class NumberPool {
       }
     }
     return result;
+  }
+
+  /** What applying the report would change now (a dry run of applyNumberReport). */
+  async planNumberReport(report: NumberReport): Promise<NumberSyncPlan> {
+    const pool = await this.collections.numbers.find({}, { projection: { status: 1 } }).toArray();
+    return planNumberSync(
+      pool.map((doc) => ({ number: doc._id, status: doc.status })),
+      report,
+    );
   }
 
   private async changeStatus(change: StatusChange): Promise<boolean> {

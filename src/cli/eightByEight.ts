@@ -1,0 +1,156 @@
+import { Command } from 'commander';
+import {
+  EightByEightApiClient,
+  WEBHOOK_TYPES,
+  type RegisteredWebhook,
+  type WebhookRegistration,
+  type WebhookType,
+} from '../eightbyeight/apiClient';
+import { toE164 } from '../eightbyeight/phoneNumber';
+import { readEnvironment, requireEightByEightAccount } from './environment';
+import { CliError } from './masklineApi';
+import { print, printTable } from './output';
+
+/** Where each webhook type goes on Maskline; VNU uses the one URL that takes every type. */
+export const WEBHOOK_PATHS: Record<Exclude<WebhookType, 'VRU'>, string> = {
+  VCA: '/webhooks/8x8/call-action',
+  VCS: '/webhooks/8x8/call-status',
+  VSS: '/webhooks/8x8/session-summary',
+  VNU: '/webhooks/8x8',
+};
+
+function client(): EightByEightApiClient {
+  return new EightByEightApiClient(requireEightByEightAccount());
+}
+
+/** `maskline 8x8 ...`: the 8x8 subaccount itself, through 8x8's API. */
+export function eightByEightCommand(): Command {
+  const command = new Command('8x8').description(
+    'the 8x8 subaccount (EIGHTX8_API_KEY, EIGHTX8_SUBACCOUNT_ID, EIGHTX8_BASE_URL): webhooks and virtual numbers',
+  );
+  command.addCommand(webhooksCommand());
+  command.addCommand(numbersCommand());
+  return command;
+}
+
+function webhooksCommand(): Command {
+  const webhooks = new Command('webhooks').description('the URLs 8x8 posts call events to (one per type)');
+
+  webhooks
+    .command('register')
+    .description(
+      "point 8x8's call action (VCA), call status (VCS), session summary (VSS) and virtual number (VNU) webhooks " +
+        'at this Maskline, with MASKLINE_WEBHOOK_SECRET as their Authorization header',
+    )
+    .requiredOption(
+      '--public-url <url>',
+      'the https:// address 8x8 reaches Maskline at, e.g. https://maskline.example.com',
+    )
+    .action(async (options: { publicUrl: string }) => {
+      const base = publicBaseUrl(options.publicUrl);
+      const secret = readEnvironment().webhookSecret;
+      if (!secret) {
+        throw new CliError(
+          'MASKLINE_WEBHOOK_SECRET is not set: 8x8 sends it back as the Authorization header of every webhook, ' +
+            'and Maskline refuses webhooks without it outside development mode',
+        );
+      }
+      const api = client();
+      let registered: RegisteredWebhook[] = [];
+      for (const [type, path] of Object.entries(WEBHOOK_PATHS) as [WebhookType, string][]) {
+        const registration: WebhookRegistration = {
+          type,
+          url: `${base}${path}`,
+          httpAuthHeader: secret,
+          enabled: true,
+        };
+        registered = await api.registerWebhook(registration);
+        print(`registered ${type}  ${registration.url}`);
+      }
+      print();
+      print(`Webhooks of 8x8 subaccount ${api.account.subAccountId} now:`);
+      printWebhooks(registered);
+    });
+
+  webhooks
+    .command('list')
+    .description('the webhooks registered on the subaccount')
+    .action(async () => {
+      printWebhooks(await client().listWebhooks());
+    });
+
+  webhooks
+    .command('delete')
+    .description(
+      'remove the webhook of one type (8x8 then stops sending those events). VNU is missing from the delete ' +
+        "endpoint's type list in 8x8's OpenAPI file; 8x8 may refuse it",
+    )
+    .argument('<type>', `one of ${WEBHOOK_TYPES.join(', ')}`)
+    .action(async (raw: string) => {
+      const type = raw.toUpperCase();
+      if (!(WEBHOOK_TYPES as readonly string[]).includes(type)) {
+        throw new CliError(`type: must be one of ${WEBHOOK_TYPES.join(', ')} (got ${raw})`);
+      }
+      await client().deleteWebhook(type as WebhookType);
+      print(`deleted the ${type} webhook`);
+    });
+
+  return webhooks;
+}
+
+function numbersCommand(): Command {
+  const numbers = new Command('numbers').description("the subaccount's virtual numbers as 8x8 reports them");
+
+  numbers
+    .command('list')
+    .description('every virtual number with its operational status and health')
+    .action(async () => {
+      const listing = await client().listNumbers();
+      printTable(
+        ['NUMBER', 'STATUS', 'HEALTHY', 'COUNTRY', 'REFERENCE'],
+        listing.numbers.map((n) => [
+          n.msisdn,
+          n.operationalStatus ?? '-',
+          n.health?.isHealthy === undefined || n.health.isHealthy === null ? '-' : String(n.health.isHealthy),
+          n.countryCode ?? '-',
+          n.referenceId ?? '-',
+        ]),
+      );
+      if (listing.numbers.length < listing.totalNumbers) {
+        print(`8x8 says the subaccount has ${listing.totalNumbers} numbers; it listed ${listing.numbers.length}`);
+      }
+    });
+
+  numbers
+    .command('show')
+    .description('one virtual number, as 8x8 knows it')
+    .argument('<number>', 'the virtual number, e.g. +6560000001')
+    .action(async (raw: string) => {
+      const number = toE164(raw);
+      if (!number) throw new CliError(`number: not an international phone number: ${raw}`);
+      const found = await client().getNumber(number);
+      if (!found) throw new CliError(`8x8 does not know ${number} on this subaccount`);
+      print(JSON.stringify(found, null, 2));
+    });
+
+  return numbers;
+}
+
+function printWebhooks(webhooks: RegisteredWebhook[]): void {
+  printTable(
+    ['TYPE', 'ENABLED', 'AUTH HEADER', 'URL'],
+    webhooks.map((w) => [w.type, w.enabled ? 'yes' : 'no', w.httpAuthHeaderAvailable ? 'set' : 'none', w.url]),
+  );
+}
+
+function publicBaseUrl(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new CliError(`--public-url: not a URL: ${raw}`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new CliError(`--public-url: not http(s): ${raw}`);
+  if (url.search || url.hash) throw new CliError('--public-url: no query or fragment, just scheme://host[/prefix]');
+  return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
+}

@@ -1,0 +1,123 @@
+import { Command } from 'commander';
+import type { NumberSyncPlan, StatusChange } from '../domain/numberHealth';
+import { parsePhoneNumber } from '../domain/phoneNumbers';
+import { EightByEightApiClient } from '../eightbyeight/apiClient';
+import { describeSyncResult, NumberSync, type NumberSyncResult } from '../numbers/numberSync';
+import { connectDatabase } from '../store/database';
+import { NumberPool, type PoolNumber } from '../store/numberPool';
+import { readEnvironment, requireEightByEightAccount } from './environment';
+import { apiUrlOption, CliError, masklineApi } from './masklineApi';
+import { print, printTable } from './output';
+
+function phoneNumberArgument(raw: string, name = 'number'): string {
+  const parsed = parsePhoneNumber(raw);
+  if (!parsed) throw new CliError(`${name}: not a valid phone number (E.164, e.g. +6560000001): ${raw}`);
+  return parsed.e164;
+}
+
+/** `maskline numbers ...`: Maskline's pool of virtual numbers. */
+export function numbersCommand(): Command {
+  const numbers = new Command('numbers').description('the pool of virtual numbers Maskline gives to bookings');
+
+  numbers
+    .command('sync')
+    .description(
+      "pull the 8x8 subaccount's virtual numbers into the pool: new Active numbers become allocatable; Expiring, " +
+        'Inactive or unhealthy ones take no new bookings (bookings that hold them keep them); numbers gone from ' +
+        "8x8 drain. Talks to 8x8 and to the store (MONGODB_URI) directly; the worker's schedule does the same hourly",
+    )
+    .option('--dry-run', 'show what would change, change nothing')
+    .action(async (options: { dryRun?: boolean }) => {
+      const account = requireEightByEightAccount();
+      const database = await connectDatabase(readEnvironment().mongodbUri);
+      try {
+        const sync = new NumberSync(new NumberPool(database.collections), {
+          client: new EightByEightApiClient(account),
+        });
+        if (options.dryRun) {
+          printPlan(await sync.planFromAccount());
+          return;
+        }
+        const result = await sync.syncFromAccount();
+        print(`Synced the pool with 8x8 subaccount ${account.subAccountId}: ${describeSyncResult(result)}`);
+        printResult(result);
+      } finally {
+        await database.close();
+      }
+    });
+
+  apiUrlOption(
+    numbers.command('list').description('every number of the pool with its status and live bookings'),
+  ).action(async (options: { apiUrl?: string }) => {
+    const answer = (await masklineApi(options).call('GET', '/v1/numbers')) as { numbers: PoolNumber[] };
+    printTable(
+      ['NUMBER', 'STATUS', 'LIVE BOOKINGS', 'COUNTRY', 'REFERENCE'],
+      answer.numbers.map((n) => [
+        n.number,
+        n.status,
+        String(n.liveBookings),
+        n.countryCode ?? '-',
+        n.referenceId ?? '-',
+      ]),
+    );
+  });
+
+  apiUrlOption(
+    numbers
+      .command('add')
+      .description('add a virtual number of the subaccount to the pool, allocatable at once')
+      .argument('<number>', 'the virtual number, E.164, e.g. +6560000001')
+      .option('--reference-id <id>', "8x8's referenceId of the number")
+      .option('--country <code>', 'ISO country code (default: from the number)'),
+  ).action(async (raw: string, options: { apiUrl?: string; referenceId?: string; country?: string }) => {
+    const number = phoneNumberArgument(raw);
+    const added = (await masklineApi(options).call('POST', '/v1/numbers', {
+      number,
+      ...(options.referenceId ? { referenceId: options.referenceId } : {}),
+      ...(options.country ? { countryCode: options.country } : {}),
+    })) as PoolNumber;
+    print(`added ${added.number} (${added.countryCode ?? 'no country'}): ${added.status}`);
+  });
+
+  apiUrlOption(
+    numbers
+      .command('drain')
+      .description('stop giving the number to new bookings; bookings that hold it keep it. Never undone by a sync')
+      .argument('<number>', 'the virtual number, E.164'),
+  ).action(async (raw: string, options: { apiUrl?: string }) => {
+    const number = phoneNumberArgument(raw);
+    const drained = (await masklineApi(options).call(
+      'DELETE',
+      `/v1/numbers/${encodeURIComponent(number)}`,
+    )) as PoolNumber;
+    print(
+      `${drained.number} is ${drained.status}: it takes no new bookings; ${drained.liveBookings} live booking(s) keep it`,
+    );
+  });
+
+  return numbers;
+}
+
+function printChanges(changes: StatusChange[]) {
+  for (const change of changes) {
+    print(
+      `  ${change.to === 'draining' ? '-' : '~'} ${change.number}  ${change.from} → ${change.to} (${change.reason})`,
+    );
+  }
+}
+
+function printResult(result: NumberSyncResult): void {
+  for (const number of result.added) print(`  + ${number}  added, active`);
+  printChanges(result.changed);
+  for (const { number, reason } of result.notAdded) print(`  ! ${number}  not added (${reason})`);
+  for (const number of result.skipped) print(`  ? ${number}  changed by someone else meanwhile; left as found`);
+}
+
+function printPlan(plan: NumberSyncPlan): void {
+  print(
+    `Dry run: would add ${plan.additions.length}, change ${plan.changes.length}, leave ${plan.unchanged} as they are`,
+  );
+  for (const entry of plan.additions) print(`  + ${entry.number}  would be added, active`);
+  printChanges(plan.changes);
+  for (const { number, reason } of plan.notAdded) print(`  ! ${number}  would not be added (${reason})`);
+}
