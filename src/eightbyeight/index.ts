@@ -1,4 +1,5 @@
-// The 8x8 Voice API as JSON: parsing the webhooks 8x8 sends us, and building the callflows we answer with.
+// The 8x8 Voice API as JSON: parsing the webhooks 8x8 sends us, building the callflows we answer with, and the
+// management API we call (webhook registration, the subaccount's numbers).
 export {
   parseWebhook,
   parseCallAction,
@@ -26,3 +27,16 @@ export {
   type HangupAction,
 } from './callflow';
 export { toE164 } from './phoneNumber';
+export {
+  EightByEightApiClient,
+  EightByEightApiError,
+  DEFAULT_BASE_URL,
+  WEBHOOK_TYPES,
+  type EightByEightAccount,
+  type EightByEightFailure,
+  type NumberListing,
+  type RegisteredWebhook,
+  type SubaccountNumber,
+  type WebhookRegistration,
+  type WebhookType,
+} from './apiClient';
