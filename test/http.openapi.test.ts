@@ -8,6 +8,7 @@ import { MongoClient } from 'mongodb';
 import type { Config } from '../src/config';
 import { createLogger } from '../src/logging/logger';
 import { createHttpApplication } from '../src/server/services';
+import { createDataConverter } from '../src/temporal/payloadEncryption';
 import type { Database } from '../src/store/database';
 import { callReceived, callStatus, sessionSummary } from './support/eightbyeightPayloads';
 import {
@@ -18,7 +19,16 @@ import {
   validateResponse,
   type OpenApiDocument,
 } from './support/openapi';
-import { API_KEY, CapturedLogs, WEBHOOK_SECRET, eventually, startStack, uniqueId, type Stack } from './support/stack';
+import {
+  API_KEY,
+  CODEC_TOKEN,
+  CapturedLogs,
+  WEBHOOK_SECRET,
+  eventually,
+  startStack,
+  uniqueId,
+  type Stack,
+} from './support/stack';
 
 // Every answer the running server gives in this file is checked against the document the server itself serves
 // at /openapi.json, and every documented answer must be produced here by a real request — or be listed below
@@ -44,6 +54,9 @@ const NOT_PRODUCED_HERE: Record<string, string> = {
   'POST /webhooks/8x8/call-status 500': 'only a bug (a store outage is a 503)',
   'POST /webhooks/8x8/session-summary 500': 'only a bug (a store outage is a 503)',
   'POST /webhooks/8x8 500': 'only a bug (a store outage is a 503)',
+  'DELETE /v1/bookings/{bookingId}/data 500': 'only a bug (outages are a 503)',
+  'POST /codec/decode 500': 'only a bug',
+  'POST /codec/encode 500': 'only a bug',
 };
 
 const BODY_ROUTES = [
@@ -348,6 +361,7 @@ describe('every answer of the HTTP API is the one its OpenAPI document describes
         ['GET', `/v1/bookings/${first}`],
         ['POST', `/v1/bookings/${first}/complete`],
         ['POST', `/v1/bookings/${first}/cancel`],
+        ['DELETE', `/v1/bookings/${first}/data`],
       ];
       for (const [method, path] of routes) {
         for (const authorization of [null, `Bearer ${API_KEY}-wrong`, API_KEY]) {
@@ -553,6 +567,7 @@ describe('every answer of the HTTP API is the one its OpenAPI document describes
           ['GET', `/v1/bookings/${first}`, undefined],
           ['POST', `/v1/bookings/${first}/complete`, undefined],
           ['POST', `/v1/bookings/${first}/cancel`, undefined],
+          ['DELETE', `/v1/bookings/${first}/data`, undefined],
         ];
         const answers = [];
         for (const [method, path, json] of requests)
@@ -597,6 +612,7 @@ describe('every answer of the HTTP API is the one its OpenAPI document describes
           ['POST', '/v1/numbers', { number: '+6560000004' }],
           ['GET', '/v1/numbers', undefined],
           ['DELETE', '/v1/numbers/%2B6560000001', undefined],
+          ['DELETE', `/v1/bookings/${uniqueId('ended')}/data`, undefined],
           [
             'POST',
             '/webhooks/8x8/call-status',
@@ -691,6 +707,18 @@ describe('every answer of the HTTP API is the one its OpenAPI document describes
         }
       });
 
+      it('erases an ended booking with 202, refuses a live one with 409 booking_live, an unknown one with 404', async () => {
+        const live = await send('DELETE', `/v1/bookings/${first}/data`);
+        assert.equal(live.status, 409);
+        assert.equal(live.body.error.code, 'booking_live');
+        const erased = await send('DELETE', `/v1/bookings/${refused}/data`);
+        assert.equal(erased.status, 202);
+        assert.equal(erased.body.erased.workflowRuns, 1);
+        const unknown = await send('DELETE', `/v1/bookings/${uniqueId('ride')}/data`);
+        assert.equal(unknown.status, 404);
+        assert.equal(unknown.body.error.code, 'booking_not_found');
+      });
+
       it('answers 404 booking_not_found when closing a booking that never was', async () => {
         for (const action of ['complete', 'cancel']) {
           const unknown = await send('POST', `/v1/bookings/${uniqueId('ride')}/${action}`);
@@ -724,6 +752,49 @@ describe('every answer of the HTTP API is the one its OpenAPI document describes
         assert.equal(refusal.body.error.code, 'forbidden_source');
         if (path.endsWith('/call-action')) assert.equal(refusal.body.callflow.at(-1).action, 'hangup');
       }
+    });
+  });
+
+  describe('the codec endpoint', () => {
+    const codec = `Bearer ${CODEC_TOKEN}`;
+    const plain = { metadata: { encoding: Buffer.from('json/plain').toString('base64') }, data: 'eyJhIjoxfQ==' };
+
+    it('encodes and decodes payloads with 200, and answers the preflight with 204', async () => {
+      const encoded = await send('POST', '/codec/encode', { authorization: codec, json: { payloads: [plain] } });
+      assert.equal(encoded.status, 200);
+      const decoded = await send('POST', '/codec/decode', { authorization: codec, json: encoded.body });
+      assert.equal(decoded.status, 200);
+      assert.deepEqual(decoded.body, { payloads: [plain] });
+      for (const path of ['/codec/decode', '/codec/encode']) {
+        const preflight = await send('OPTIONS', path, {
+          authorization: null,
+          headers: { origin: 'http://localhost:8233', 'access-control-request-method': 'POST' },
+        });
+        assert.equal(preflight.status, 204);
+      }
+    });
+
+    it('refuses a missing token with 401, a bad body with 400, a body over 4 MB with 413', async () => {
+      for (const path of ['/codec/decode', '/codec/encode']) {
+        assert.equal((await send('POST', path, { authorization: null, json: { payloads: [] } })).status, 401);
+        assert.equal((await send('POST', path, { authorization: codec, json: { payloads: 'x' } })).status, 400);
+        assert.equal((await send('POST', path, { authorization: codec, raw: '{"payloads": ' })).status, 400);
+        const huge = JSON.stringify({ payloads: [{ data: 'x'.repeat(4 * 1024 * 1024 + 4) }] });
+        assert.equal((await send('POST', path, { authorization: codec, raw: huge })).status, 413);
+      }
+    });
+
+    it('answers 422 to a payload encrypted with a key it does not have', async () => {
+      const foreign = {
+        metadata: {
+          encoding: Buffer.from('binary/encrypted').toString('base64'),
+          'encryption-key-id': Buffer.from('retired-key').toString('base64'),
+        },
+        data: Buffer.alloc(40).toString('base64'),
+      };
+      const answer = await send('POST', '/codec/decode', { authorization: codec, json: { payloads: [foreign] } });
+      assert.equal(answer.status, 422);
+      assert.equal(answer.body.error.code, 'undecodable_payload');
     });
   });
 
@@ -810,7 +881,11 @@ async function serveVariant(
   } else if (variant.down === 'temporal') {
     // No gRPC retry interceptor: each call fails at once instead of after the client's ~20 s of retries.
     connection = Connection.lazy({ address: nowhere, connectTimeout: '1 second', interceptors: [] });
-    temporal = new Client({ connection, namespace: stack.config.temporalNamespace });
+    temporal = new Client({
+      connection,
+      namespace: stack.config.temporalNamespace,
+      dataConverter: createDataConverter(stack.config.encryptionKeys),
+    });
   }
   const logger = createLogger({ level: 'silent', destination: new CapturedLogs() });
   const config = { ...stack.config, ...variant.config };

@@ -160,11 +160,12 @@ describe('the codec endpoint for the Temporal UI', () => {
   });
 
   it('answers 401 to a missing or wrong codec token, with the CORS headers the browser needs to read it', async () => {
-    for (const headers of [
+    const attempts: Record<string, string>[] = [
       {},
       { authorization: 'Bearer wrong-token-0123456789' },
-      { authorization: `Bearer ${'x'}` },
-    ]) {
+      { authorization: 'Bearer x' },
+    ];
+    for (const headers of attempts) {
       const answer = await codec('/decode', { payloads: [] }, { ...headers, origin: UI });
       assert.equal(answer.status, 401);
       assert.equal(((await answer.json()) as { error: { code: string } }).error.code, 'unauthorized');

@@ -3,6 +3,7 @@ import {
   WorkflowExecutionAlreadyStartedError,
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
   isGrpcServiceError,
   type Client,
 } from '@temporalio/client';
@@ -32,6 +33,7 @@ export type BookingErrorCode =
   | 'allocation_failed'
   | 'booking_not_found'
   | 'booking_closed'
+  | 'booking_live'
   | 'temporal_unavailable';
 
 /** A refusal the booking platform can act on, with a stable code. */
@@ -128,6 +130,54 @@ export class BookingClient {
     }
   }
 
+  /**
+   * Every run the booking's workflow has had (a refused run may be followed by another), and whether it is
+   * still running. Visibility lags behind both a new run and a deleted one, so each run is read directly.
+   */
+  async runs(bookingId: string): Promise<{ runId: string; running: boolean }[]> {
+    const workflowId = bookingWorkflowId(bookingId);
+    const describe = (runId?: string) =>
+      this.client.workflow
+        .getHandle(workflowId, runId)
+        .describe()
+        .catch((error: unknown) => (isNotFound(error) ? null : Promise.reject(error)));
+    try {
+      return await this.withDeadline(CALL_DEADLINE_MS, async () => {
+        const runIds = new Set<string | undefined>([undefined]);
+        for await (const run of this.client.workflow.list({ query: `WorkflowId = ${JSON.stringify(workflowId)}` })) {
+          runIds.add(run.runId);
+        }
+        const runs = new Map<string, boolean>();
+        for (const runId of runIds) {
+          const run = await describe(runId);
+          if (run) runs.set(run.runId, run.status.name === 'RUNNING');
+        }
+        return [...runs].map(([runId, running]) => ({ runId, running }));
+      });
+    } catch (error) {
+      throw translate(error, bookingId);
+    }
+  }
+
+  /** Deletes these runs' histories from Temporal (the server does it in the background). */
+  async deleteRuns(bookingId: string, runIds: string[]): Promise<void> {
+    const workflowId = bookingWorkflowId(bookingId);
+    try {
+      for (const runId of runIds) {
+        await this.withDeadline(CALL_DEADLINE_MS, () =>
+          this.client.workflowService
+            .deleteWorkflowExecution({
+              namespace: this.client.options.namespace,
+              workflowExecution: { workflowId, runId },
+            })
+            .catch((error: unknown) => (isNotFound(error) ? undefined : Promise.reject(error))),
+        );
+      }
+    } catch (error) {
+      throw translate(error, bookingId);
+    }
+  }
+
   /** Bounds every call, so a Temporal outage is a prompt 503 for the platform rather than a hung request. */
   private withDeadline<T>(ms: number, call: () => Promise<T>): Promise<T> {
     return this.client.withDeadline(Date.now() + ms, call);
@@ -153,6 +203,9 @@ const UNAVAILABLE = new Set([4 /* DEADLINE_EXCEEDED */, 14 /* UNAVAILABLE */]);
 
 /** Temporal could not be reached (or did not answer in time), whichever wrapper the SDK put around it. */
 function isUnavailable(error: unknown): boolean {
+  // An update past our deadline (no worker ran it in time: all down, or busy) surfaces as this, with the gRPC
+  // status CANCELLED inside; the update is durable, so the platform's retry finds it.
+  if (error instanceof WorkflowUpdateRPCTimeoutOrCancelledError) return true;
   for (let cause = error, depth = 0; cause instanceof Error && depth < 5; cause = cause.cause, depth++) {
     if (isGrpcServiceError(cause) && UNAVAILABLE.has(cause.code)) return true;
     if (/deadline exceeded|failed to connect|connection refused|unavailable/i.test(cause.message)) return true;

@@ -1,6 +1,7 @@
 import { bodyParser } from '@koa/bodyparser';
 import Koa from 'koa';
 import type { BookingClient } from '../bookings/client';
+import type { BookingEraser } from '../bookings/erasure';
 import type { CallEventRecorder } from '../calls/callEvents';
 import type { CallRouter } from '../calls/callRouting';
 import type { Logger } from '../logging/logger';
@@ -24,6 +25,7 @@ export interface AppDependencies {
   readiness: Readiness;
   numbers: NumberPool;
   bookings: BookingClient;
+  bookingEraser: BookingEraser;
   callRouter: CallRouter;
   callEvents: CallEventRecorder;
   /** Applies 8x8's VIRTUAL_NUMBER_UPDATE webhooks to the pool. */
@@ -62,7 +64,7 @@ export function createApp(deps: AppDependencies): Koa {
   const openApi = openApiRoutes();
   const apiAuth = requireApiKey(deps.apiKey);
   const numbers = numberRoutes(deps.numbers);
-  const bookings = bookingRoutes(deps.bookings);
+  const bookings = bookingRoutes(deps.bookings, deps.bookingEraser);
   const webhooks = webhookRoutes({
     router: deps.callRouter,
     events: deps.callEvents,

@@ -251,6 +251,104 @@ const webhookReceiptAnswers = (operationId: string, summary: string, description
   },
 });
 
+const bookingData = {
+  delete: {
+    operationId: 'eraseBookingData',
+    tags: ['bookings'],
+    summary: "Erase what is left of an ended booking: its call records and its workflow's history",
+    description:
+      'Deletes the call sessions and call events of the booking from the store, and asks Temporal to delete the ' +
+      "history of every run of the booking's workflow (Temporal does it in the background, within about a " +
+      'minute; until then the booking may still be read). Refused while the booking is live (active or ' +
+      'completing, or still holding its number). The pairing itself was already deleted when the number was ' +
+      'released. After an erasure the booking is unknown (404).',
+    security: apiKeySecurity,
+    parameters: [bookingIdParameter],
+    responses: {
+      '202': {
+        description: 'Erased from the store; the history deletion is under way.',
+        content: json(ref('BookingErasure')),
+      },
+      '401': { $ref: '#/components/responses/Unauthorized' },
+      '404': errorAnswer('There is no booking with this id (or it has already been erased).', ['booking_not_found']),
+      '409': errorAnswer('The booking is live: complete or cancel it, and let it end, first.', ['booking_live']),
+      ...internalError,
+      '503': errorAnswer(
+        'The booking service or the store cannot be reached. Nothing was erased, or the erasure may be repeated; try again after Retry-After.',
+        ['temporal_unavailable', 'store_unavailable'],
+        retryAfter,
+      ),
+    },
+  },
+};
+
+const codecSecurity = [{ codecToken: [] }];
+
+const codecOperation = (operation: 'decode' | 'encode') => ({
+  post: {
+    operationId: `${operation}Payloads`,
+    tags: ['codec'],
+    summary:
+      operation === 'decode'
+        ? 'Decrypt Temporal payloads (for the Temporal UI and CLI)'
+        : 'Encrypt Temporal payloads (for the Temporal UI and CLI)',
+    description:
+      "The Temporal codec server protocol, as the UI's `--ui-codec-endpoint` and the CLI's `--codec-endpoint` " +
+      'call it with the base `/codec`. ' +
+      (operation === 'decode'
+        ? 'Encrypted payloads (`encoding: binary/encrypted`) come back as they were before encryption; others unchanged.'
+        : 'Every payload comes back encrypted with the newest key of MASKLINE_ENCRYPTION_KEYS.') +
+      ' Bodies up to 4 MB. CORS: the origins of MASKLINE_CODEC_CORS_ORIGINS, with credentials.',
+    security: codecSecurity,
+    parameters: [
+      {
+        name: 'X-Namespace',
+        in: 'header',
+        required: false,
+        description: 'Sent by the Temporal UI and CLI; all namespaces share the keys.',
+        schema: { type: 'string' },
+      },
+    ],
+    requestBody: { required: true, content: json(ref('CodecPayloads')) },
+    responses: {
+      '200': { description: `The payloads, ${operation}d, in the same order.`, content: json(ref('CodecPayloads')) },
+      '400': errorAnswer('The body is not JSON, or not `{"payloads": [...]}` with base64 fields.', [
+        'invalid_json',
+        'invalid_request',
+      ]),
+      '401': errorAnswer(
+        'The Authorization header does not carry the codec token (or MASKLINE_CODEC_TOKEN is unset outside development mode, which closes the endpoint).',
+        ['unauthorized'],
+        { 'WWW-Authenticate': { description: 'Always `Bearer`.', schema: { const: 'Bearer' } } },
+      ),
+      '413': errorAnswer('The request body is larger than 4 MB.', ['payload_too_large']),
+      ...(operation === 'decode'
+        ? {
+            '422': errorAnswer(
+              'A payload cannot be decrypted: its key is not among MASKLINE_ENCRYPTION_KEYS, or it was altered.',
+              ['undecodable_payload'],
+            ),
+          }
+        : {}),
+      ...internalError,
+    },
+  },
+  options: {
+    operationId: `${operation}PayloadsPreflight`,
+    tags: ['codec'],
+    summary: "CORS preflight of the Temporal UI's browser",
+    security: open,
+    responses: {
+      '204': {
+        description:
+          'For an allowed origin: Access-Control-Allow-Origin (that origin), -Allow-Credentials `true`, ' +
+          '-Allow-Methods `POST, OPTIONS`, -Allow-Headers `Content-Type, Authorization, X-Namespace`. For any other ' +
+          'origin, none of them.',
+      },
+    },
+  },
+});
+
 export const openApiDocument = {
   openapi: '3.1.0',
   jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
@@ -272,6 +370,7 @@ export const openApiDocument = {
     { name: 'numbers', description: 'The pool of virtual numbers.' },
     { name: '8x8 webhooks', description: '8x8 Voice API webhooks: call routing and call records.' },
     { name: 'operations', description: 'Health, readiness and this document.' },
+    { name: 'codec', description: "The Temporal UI's codec server: Temporal payloads are encrypted at rest." },
   ],
   paths: {
     '/healthz': {
@@ -399,6 +498,9 @@ export const openApiDocument = {
         },
       },
     },
+    '/v1/bookings/{bookingId}/data': bookingData,
+    '/codec/decode': codecOperation('decode'),
+    '/codec/encode': codecOperation('encode'),
   },
   components: {
     securitySchemes: {
@@ -416,6 +518,13 @@ export const openApiDocument = {
           "The `httpAuthHeader` registered with 8x8's webhooks, sent verbatim: `Authorization: <MASKLINE_WEBHOOK_SECRET>` " +
           '(the raw secret, no scheme; a `Bearer ` prefix is tolerated). When MASKLINE_WEBHOOK_ALLOWED_SOURCES is set, ' +
           'webhooks are also accepted only from the listed addresses.',
+      },
+      codecToken: {
+        type: 'http',
+        scheme: 'bearer',
+        description:
+          "The codec endpoint's own credential: `Authorization: Bearer <MASKLINE_CODEC_TOKEN>`. Unset: open in " +
+          'development mode, closed otherwise.',
       },
     },
     responses: {
@@ -460,7 +569,7 @@ export const openApiDocument = {
               'such route), `number_exists`, `number_not_found`, `booking_not_found`, `booking_conflict`, ' +
               '`no_number_available`, `booking_closed`, `payload_too_large`, `unsupported_media_type`, ' +
               '`invalid_webhook`, `unknown_event_type`, `forbidden_source`, `allocation_failed`, `temporal_unavailable`, ' +
-              '`store_unavailable`, `method_not_allowed`, `not_ready`, ' +
+              '`store_unavailable`, `method_not_allowed`, `not_ready`, `booking_live`, `undecodable_payload`, ' +
               '`internal_error`.',
           },
           message: { type: 'string', description: 'For developers; names the offending field where there is one.' },
@@ -967,6 +1076,45 @@ export const openApiDocument = {
           ref('VirtualNumberUpdateWebhook'),
           ref('CallRecordingStatusWebhook'),
         ],
+      },
+      BookingErasure: {
+        type: 'object',
+        required: ['bookingId', 'erased'],
+        additionalProperties: false,
+        properties: {
+          bookingId: { type: 'string' },
+          erased: {
+            type: 'object',
+            required: ['callSessions', 'callEvents', 'workflowRuns'],
+            additionalProperties: false,
+            properties: {
+              callSessions: { type: 'integer', minimum: 0 },
+              callEvents: { type: 'integer', minimum: 0 },
+              workflowRuns: {
+                type: 'integer',
+                minimum: 0,
+                description: 'Runs of the booking workflow whose history Temporal was asked to delete.',
+              },
+            },
+          },
+        },
+      },
+      CodecPayload: {
+        type: 'object',
+        description: 'A Temporal payload in proto3 JSON: metadata values and data in base64.',
+        properties: {
+          metadata: {
+            type: ['object', 'null'],
+            additionalProperties: { type: 'string', contentEncoding: 'base64' },
+            examples: [{ encoding: 'YmluYXJ5L2VuY3J5cHRlZA==', 'encryption-key-id': 'azE=' }],
+          },
+          data: { type: ['string', 'null'], contentEncoding: 'base64' },
+        },
+      },
+      CodecPayloads: {
+        type: 'object',
+        required: ['payloads'],
+        properties: { payloads: { type: 'array', items: ref('CodecPayload') } },
       },
     },
   },

@@ -1,4 +1,5 @@
 import { BookingClient } from '../bookings/client';
+import { BookingEraser } from '../bookings/erasure';
 import { CallEventRecorder } from '../calls/callEvents';
 import { CallRouter } from '../calls/callRouting';
 import type { Config } from '../config';
@@ -41,6 +42,7 @@ export function createHttpApplication(config: Config, deps: { database: Database
     readiness: { store: () => pingDatabase(deps.database), temporal: () => pingTemporal(deps.temporal) },
     numbers,
     bookings,
+    bookingEraser: new BookingEraser(bookings, callRecords, leases),
     callRouter,
     callEvents,
     numberSync,

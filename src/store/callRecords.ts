@@ -4,6 +4,7 @@ import type { CallEventDocument, CallSessionDocument, Collections } from './data
 import { isDuplicateKey } from './numberPool';
 
 export type StoredEvent = { stored: 'new' | 'duplicate'; event: CallEventDocument };
+export type DeletedCallRecords = { callSessions: number; callEvents: number };
 
 /** Call sessions and the status/summary events 8x8 sends about them. Party numbers are kept masked only. */
 export class CallRecords {
@@ -59,5 +60,30 @@ export class CallRecords {
 
   async eventsOfBooking(bookingId: string): Promise<CallEventDocument[]> {
     return this.collections.callEvents.find({ bookingId }).sort({ receivedAt: 1 }).toArray();
+  }
+
+  async sessionsOfBooking(bookingId: string): Promise<CallSessionDocument[]> {
+    return this.collections.callSessions.find({ bookingId }).toArray();
+  }
+
+  /** Erases a booking's call records (its sessions and their events). */
+  async deleteOfBooking(bookingId: string): Promise<DeletedCallRecords> {
+    const [sessions, events] = await Promise.all([
+      this.collections.callSessions.deleteMany({ bookingId }),
+      this.collections.callEvents.deleteMany({ bookingId }),
+    ]);
+    return { callSessions: sessions.deletedCount, callEvents: events.deletedCount };
+  }
+
+  /**
+   * Retention: deletes sessions that started, and events received, before `cutoff`. FerretDB has no TTL index,
+   * so a schedule calls this (see workflows/retention.ts).
+   */
+  async deleteOlderThan(cutoff: Date): Promise<DeletedCallRecords> {
+    const [sessions, events] = await Promise.all([
+      this.collections.callSessions.deleteMany({ startedAt: { $lt: cutoff } }),
+      this.collections.callEvents.deleteMany({ receivedAt: { $lt: cutoff } }),
+    ]);
+    return { callSessions: sessions.deletedCount, callEvents: events.deletedCount };
   }
 }

@@ -130,6 +130,9 @@ export async function ensureIndexes({ collections }: Database): Promise<void> {
     collections.leases.createIndex({ expiresAt: 1 }),
     collections.leases.createIndex({ virtualNumber: 1 }),
     collections.callSessions.createIndex({ bookingId: 1 }),
+    // Retention deletes by age (CallRecords.deleteOlderThan).
+    collections.callSessions.createIndex({ startedAt: 1 }),
+    collections.callEvents.createIndex({ receivedAt: 1 }),
     collections.callEvents.createIndex({ bookingId: 1 }),
     collections.callEvents.createIndex({ delivered: 1, receivedAt: 1 }),
   ]);

@@ -8,6 +8,7 @@ import type { Workflow } from '@temporalio/common';
 import type { Logger } from '../logging/logger';
 import { reconcilePairingsWorkflow } from '../../workflows/maintenance';
 import { numberSyncWorkflow } from '../../workflows/numberSync';
+import { callRecordRetentionWorkflow } from '../../workflows/retention';
 
 /** A periodic job of ours, kept as a Temporal Schedule so operators see and control it in the Temporal UI. */
 export interface PeriodicJob<W extends Workflow> {
@@ -91,4 +92,29 @@ export async function ensurePairingReconciliation(
     },
   });
   options.logger.info({ every: options.every }, 'pairing reconciliation scheduled');
+}
+
+/**
+ * Deletes call sessions and call events older than the retention period, every hour. FerretDB has no TTL index,
+ * hence a schedule; the period travels as the workflow's argument, so a changed setting takes effect at the next
+ * worker start.
+ */
+export async function ensureCallRecordRetention(
+  client: Client,
+  options: { taskQueue: string; retentionDays: number; logger: Logger; scheduleId?: string; every?: string },
+) {
+  const scheduleId = options.scheduleId ?? 'maskline-call-record-retention';
+  const every = options.every ?? '1h';
+  await ensureSchedule(client, {
+    scheduleId,
+    every,
+    action: {
+      type: 'startWorkflow',
+      workflowType: callRecordRetentionWorkflow,
+      workflowId: scheduleId,
+      taskQueue: options.taskQueue,
+      args: [options.retentionDays],
+    },
+  });
+  options.logger.info({ every, retentionDays: options.retentionDays }, 'call record retention scheduled');
 }

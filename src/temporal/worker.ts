@@ -1,8 +1,10 @@
 import { NativeConnection, Runtime, Worker, type LogLevel, type LogMetadata } from '@temporalio/worker';
 import { createBookingActivities } from '../../activities';
 import { createNumberSyncActivities } from '../../activities/numberSync';
+import { createRetentionActivities } from '../../activities/retention';
 import { EightByEightApiClient, type EightByEightAccount } from '../eightbyeight/apiClient';
 import type { Logger } from '../logging/logger';
+import { CallRecords } from '../store/callRecords';
 import type { Database } from '../store/database';
 import { LeaseStore } from '../store/leases';
 import { NumberPool } from '../store/numberPool';
@@ -34,7 +36,11 @@ export async function createBookingWorker(options: BookingWorkerOptions): Promis
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
-    activities: { ...activities, ...createNumberSyncActivities({ numberSync: numberSyncOf(options) }) },
+    activities: {
+      ...activities,
+      ...createNumberSyncActivities({ numberSync: numberSyncOf(options) }),
+      ...createRetentionActivities({ callRecords: new CallRecords(options.database.collections) }),
+    },
     dataConverter: createDataConverter(options.encryptionKeys),
     ...(options.workflowBundlePath
       ? { workflowBundle: { codePath: options.workflowBundlePath } }

@@ -4,7 +4,7 @@ import { createLogger } from '../logging/logger';
 import { connectDatabase, ensureIndexes } from '../store/database';
 import { LeaseStore } from '../store/leases';
 import { connectTemporalClient } from '../temporal/connection';
-import { ensureNumberSync, ensurePairingReconciliation } from '../temporal/schedules';
+import { ensureCallRecordRetention, ensureNumberSync, ensurePairingReconciliation } from '../temporal/schedules';
 import { createBookingWorker, installTemporalLogging } from '../temporal/worker';
 
 /** The Temporal worker process: runs booking workflows and their activities until SIGINT/SIGTERM. */
@@ -50,6 +50,11 @@ async function main() {
     taskQueue: config.temporalTaskQueue,
     every: config.numberSyncEvery,
     enabled: config.eightByEight !== null,
+    logger,
+  });
+  await ensureCallRecordRetention(client, {
+    taskQueue: config.temporalTaskQueue,
+    retentionDays: config.callRecordRetentionDays,
     logger,
   });
 

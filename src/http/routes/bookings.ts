@@ -1,5 +1,6 @@
 import Router from '@koa/router';
 import { BookingError, type BookingClient, type BookingErrorCode } from '../../bookings/client';
+import type { BookingEraser } from '../../bookings/erasure';
 import { HttpError } from '../errors';
 import { parseBookingRequest } from '../requests';
 import type { BookingView } from '../../../workflows/messages';
@@ -8,6 +9,7 @@ const STATUS_OF: Record<BookingErrorCode, number> = {
   booking_conflict: 409,
   no_number_available: 409,
   booking_closed: 409,
+  booking_live: 409,
   booking_not_found: 404,
   allocation_failed: 503,
   temporal_unavailable: 503,
@@ -35,8 +37,8 @@ function present(booking: BookingView) {
   };
 }
 
-/** The booking platform's API: create a masked pairing, read it, complete or cancel it. */
-export function bookingRoutes(bookings: BookingClient): Router {
+/** The booking platform's API: create a masked pairing, read it, complete or cancel it, erase it once ended. */
+export function bookingRoutes(bookings: BookingClient, eraser: BookingEraser): Router {
   const router = new Router({ prefix: '/v1/bookings' });
 
   router.post('/', async (ctx) => {
@@ -72,6 +74,18 @@ export function bookingRoutes(bookings: BookingClient): Router {
       }
     });
   }
+
+  router.delete('/:bookingId/data', async (ctx) => {
+    const bookingId = ctx.params.bookingId ?? '';
+    // No booking can have an id outside the creation rules; such an id never reaches a Temporal query.
+    if (!/^[A-Za-z0-9._:-]{1,128}$/.test(bookingId)) throw new HttpError(404, 'booking_not_found', 'no such booking');
+    try {
+      ctx.status = 202;
+      ctx.body = await eraser.erase(bookingId);
+    } catch (error) {
+      throw asHttpError(error);
+    }
+  });
 
   return router;
 }

@@ -56,8 +56,9 @@ export function codecRoutes(options: CodecEndpointOptions): Router {
       // One Temporal payload may be up to 2 MB; the UI sends one event's payloads at a time.
       jsonLimit: '4mb',
       detectJSON: () => true,
-      onError: () => {
-        throw new HttpError(400, 'invalid_json', 'the request body is not valid JSON (at most 4 MB)');
+      onError: (error: Error & { status?: number }) => {
+        if (error.status === 413) throw new HttpError(413, 'payload_too_large', 'the request body is larger than 4 MB');
+        throw new HttpError(400, 'invalid_json', 'the request body is not valid JSON');
       },
     }),
   );
