@@ -198,9 +198,8 @@ async function finishSession(
     const isSummary = event.label.startsWith('session');
     const response = await api.webhook(isSummary ? '/session-summary' : '/call-status', event.body);
     const outcome = (response.body as { outcome?: string } | undefined)?.outcome ?? JSON.stringify(response.body);
-    print(
-      `→ ${isSummary ? 'SESSION_SUMMARY' : 'CALL_STATUS'}  ${event.label.padEnd(34)}← ${response.status} ${outcome}`,
-    );
+    const type = isSummary ? 'SESSION_SUMMARY' : 'CALL_STATUS';
+    print(`→ ${type.padEnd(15)}  ${event.label.padEnd(34)}← ${response.status} ${outcome}`);
     if (response.status !== 200) throw new CliError(`Maskline refused the event: ${JSON.stringify(response.body)}`);
   }
 }
