@@ -22,10 +22,17 @@ export function redactText(text: string): string {
   });
 }
 
-/** Deep copy of a log record with every string redacted. */
+/**
+ * Deep copy of a log record with every string redacted. Bytes (a Temporal payload's data, a Buffer) are replaced
+ * by their length: a number inside them cannot be seen, so it cannot be masked (the SDK's trace logs carry
+ * decoded payloads this way).
+ */
 export function redactValue(value: unknown, depth = 0): unknown {
   if (typeof value === 'string') return redactText(value);
-  if (value === null || typeof value !== 'object' || depth > 8) return value;
+  if (value === null || typeof value !== 'object') return value;
+  // Deeper than any record of ours: not walked, so not logged either.
+  if (depth > 8) return '[nested too deep to log]';
+  if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer) return `[${value.byteLength} bytes]`;
   if (value instanceof Error) {
     return { type: value.name, message: redactText(value.message), stack: value.stack && redactText(value.stack) };
   }

@@ -68,7 +68,8 @@ export function installTemporalLogging(logger: Logger): void {
     if (level === 'ERROR') target.error(fields, message);
     else if (level === 'WARN') target.warn(fields, message);
     else if (level === 'INFO') target.info(fields, message);
-    else target.debug(fields, message);
+    else if (level === 'DEBUG') target.debug(fields, message);
+    else target.trace(fields, message);
   };
   Runtime.install({
     logger: {
