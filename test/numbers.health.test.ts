@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { planNumberSync, type PoolNumberStatus, type ReportedNumber } from '../src/domain/numberHealth';
+import { reportOfListing, reportOfUpdate } from '../src/numbers/numberSync';
 import { connectDatabase, ensureIndexes, type Database } from '../src/store/database';
 import { NumberPool } from '../src/store/numberPool';
 import { testDatabaseUri, uniqueId } from './support/stack';
@@ -92,6 +93,41 @@ describe('number health rules (domain)', () => {
       numbers: [reported('+6560000001', null, false), reported('+6560000002', '  ')],
     });
     assert.deepEqual(plan.changes, []);
+  });
+});
+
+describe("reading 8x8's reports", () => {
+  it('a number 8x8 gives no country for takes the country of its numbering plan', () => {
+    const listed = reportOfListing({
+      totalNumbers: 1,
+      lastUpdatedAt: null,
+      numbers: [
+        {
+          msisdn: '+6560000001',
+          countryCode: null,
+          operationalStatus: 'Active',
+          referenceId: null,
+          numberType: null,
+          health: null,
+        },
+      ],
+    });
+    assert.equal(listed.numbers[0]?.countryCode, 'SG');
+    const updated = reportOfUpdate({
+      updateEventType: 'UPDATES',
+      virtualNumbers: [{ msisdn: '+14155550123', operationalStatus: 'Active' }],
+    });
+    assert.equal(updated.numbers[0]?.countryCode, 'US');
+  });
+
+  it('a listing or snapshot shorter than its total is not complete, so it drains nothing', () => {
+    const listing = { totalNumbers: 3, lastUpdatedAt: null, numbers: [] };
+    assert.equal(reportOfListing(listing).complete, false);
+    assert.equal(reportOfListing({ ...listing, totalNumbers: 0 }).complete, true);
+    const snapshot = { updateEventType: 'SNAPSHOT' as const, virtualNumbers: [], totalNumbers: 2 };
+    assert.equal(reportOfUpdate(snapshot).complete, false);
+    assert.equal(reportOfUpdate({ ...snapshot, totalNumbers: undefined }).complete, true);
+    assert.equal(reportOfUpdate({ ...snapshot, updateEventType: 'UPDATES', totalNumbers: 0 }).complete, false);
   });
 });
 

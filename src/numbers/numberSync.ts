@@ -1,4 +1,5 @@
 import type { NumberReport, NumberSyncPlan, ReportedNumber } from '../domain/numberHealth';
+import { countryOfNumber } from '../domain/phoneNumbers';
 import type { EightByEightApiClient, NumberListing } from '../eightbyeight/apiClient';
 import type { VirtualNumberUpdateEvent } from '../eightbyeight/webhooks';
 import type { NumberPool, NumberSyncResult } from '../store/numberPool';
@@ -52,7 +53,7 @@ export function reportOfListing(listing: NumberListing): NumberReport {
       number: n.msisdn,
       operationalStatus: n.operationalStatus,
       isHealthy: n.health?.isHealthy ?? null,
-      countryCode: n.countryCode,
+      countryCode: n.countryCode ?? countryOfNumber(n.msisdn),
       referenceId: n.referenceId,
     })),
     // 8x8 documents no paging; should a listing ever come short of its total, absent numbers are not gone.
@@ -67,7 +68,7 @@ export function reportOfUpdate(event: VirtualNumberUpdateEvent): NumberReport {
       number: n.msisdn,
       operationalStatus: n.operationalStatus,
       isHealthy: null,
-      countryCode: n.countryCode?.toUpperCase() ?? null,
+      countryCode: n.countryCode?.toUpperCase() ?? countryOfNumber(n.msisdn),
       referenceId: n.referenceId ?? null,
     })),
     complete:
