@@ -3,7 +3,9 @@ import { once } from 'node:events';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { Client } from '@temporalio/client';
 import { METADATA_ENCODING_KEY, defaultPayloadConverter, type Payload } from '@temporalio/common';
+import { NativeConnection } from '@temporalio/worker';
 import { ConfigError, loadConfig } from '../src/config';
 import { createLogger } from '../src/logging/logger';
 import { createHttpApplication } from '../src/server/services';
@@ -11,9 +13,12 @@ import {
   DEVELOPMENT_KEY,
   EncryptionCodec,
   KEY_ID_METADATA,
+  createDataConverter,
   type EncryptionKey,
 } from '../src/temporal/payloadEncryption';
-import { CODEC_TOKEN, CapturedLogs, startStack, type Stack } from './support/stack';
+import { createBookingWorker } from '../src/temporal/worker';
+import { bookingStateQuery, bookingWorkflowId, closeBookingUpdate } from '../workflows/messages';
+import { CODEC_TOKEN, CapturedLogs, api, startStack, uniqueId, type Stack } from './support/stack';
 
 const key = (id: string, fill: number): EncryptionKey => ({ id, key: Buffer.alloc(32, fill) });
 const OLD = key('2025-01', 1);
@@ -240,6 +245,75 @@ describe('the codec endpoint for the Temporal UI', () => {
         server.closeAllConnections();
         server.close();
       }
+    }
+  });
+});
+
+describe('rotating the key under a live booking', () => {
+  let stack: Stack;
+
+  before(async () => {
+    stack = await startStack();
+    await api(stack, 'POST', '/v1/numbers', { number: '+6560009001' });
+  });
+  after(() => stack.stop());
+
+  it('a booking started under the old key is still read and closed after the new key is put first, which new data uses', async () => {
+    const bookingId = uniqueId('rotated');
+    const created = await api(stack, 'POST', '/v1/bookings', {
+      bookingId,
+      parties: [
+        { role: 'rider', number: '+6591239001' },
+        { role: 'driver', number: '+6598769001' },
+      ],
+    });
+    assert.equal(created.status, 201);
+    const [oldKey] = stack.config.encryptionKeys;
+    assert.ok(oldKey);
+
+    // Every process restarts with the new key first and the old one kept.
+    await stack.stopWorker();
+    const rotated = [NEW, oldKey];
+    const connection = await NativeConnection.connect({ address: stack.config.temporalAddress });
+    const worker = await createBookingWorker({
+      connection,
+      namespace: stack.config.temporalNamespace,
+      taskQueue: stack.config.temporalTaskQueue,
+      database: stack.database,
+      encryptionKeys: rotated,
+    });
+    const running = worker.run();
+    try {
+      const client = new Client({
+        connection: stack.temporal.connection,
+        namespace: stack.config.temporalNamespace,
+        dataConverter: createDataConverter(rotated),
+      });
+      const handle = client.workflow.getHandle(bookingWorkflowId(bookingId));
+      const booking = await handle.query(bookingStateQuery);
+      assert.equal(booking.parties[0]?.number, '+6591239001');
+      await handle.executeUpdate(closeBookingUpdate, { args: ['cancel'] });
+      assert.equal((await handle.result()).status, 'cancelled');
+
+      const plain = new Client({ connection: stack.temporal.connection, namespace: stack.config.temporalNamespace });
+      const history = await plain.workflow.getHandle(bookingWorkflowId(bookingId)).fetchHistory();
+      const keyOf = (payloads: Payload[] | null | undefined) => text(payloads?.[0]?.metadata?.[KEY_ID_METADATA]);
+      const events = history.events ?? [];
+      const started = events.find((e) => e.workflowExecutionStartedEventAttributes);
+      const cancel = events.find(
+        (e) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name === 'closeBooking',
+      );
+      const completed = events.find((e) => e.workflowExecutionCompletedEventAttributes);
+      assert.equal(keyOf(started?.workflowExecutionStartedEventAttributes?.input?.payloads), oldKey.id);
+      assert.equal(
+        keyOf(cancel?.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.args?.payloads),
+        NEW.id,
+      );
+      assert.equal(keyOf(completed?.workflowExecutionCompletedEventAttributes?.result?.payloads), NEW.id);
+    } finally {
+      worker.shutdown();
+      await running;
+      await connection.close();
     }
   });
 });
