@@ -16,6 +16,7 @@ import { processesWithEnv, stopProcesses } from './local/groups';
 import { Supervisor, type LineSink } from './local/processes';
 import { startTemporalDevServer } from './local/temporal';
 import { startFerretDb } from './local/ferretdb';
+import { countLines, scanLogDirectory } from './logScan';
 
 /**
  * A test file that runs longer than this fails (and its process is killed) instead of blocking CI. Node 20's
@@ -58,10 +59,16 @@ interface Counts {
   skipped: number;
 }
 
-async function runTests(files: string[], signal: AbortSignal): Promise<Counts> {
+async function runTests(files: string[], signal: AbortSignal, output: string[]): Promise<Counts> {
   const counts: Counts = { passed: 0, failed: 0, skipped: 0 };
   // Each child inherits our execArgv (--import tsx) and environment.
   const stream = run({ files, concurrency: CONCURRENCY, timeout: FILE_TIMEOUT_MS, signal });
+  // What the test files' processes print besides their results: app log lines among them, for the log scan.
+  type Output = { file?: string; message: string };
+  const keep = (data: Output) =>
+    output.push(...data.message.split('\n').map((line) => `${path.basename(data.file ?? '')}: ${line}`));
+  stream.on('test:stdout', keep);
+  stream.on('test:stderr', keep);
   type Event = { details: { type?: string }; skip?: unknown; todo?: unknown };
   stream.on('test:pass', (data: Event) => {
     if (data.details.type === 'suite') return;
@@ -76,6 +83,19 @@ async function runTests(files: string[], signal: AbortSignal): Promise<Counts> {
   reporter.pipe(process.stdout);
   await once(reporter, 'end');
   return counts;
+}
+
+/** The whole-suite net: no phone number unmasked in any log line of the run. Counts as one more test. */
+function scanLogs(logDir: string, testOutput: string[]): boolean {
+  const findings = scanLogDirectory(logDir, [{ source: 'test output', lines: testOutput }]);
+  const scanned = countLines(logDir) + testOutput.length;
+  if (findings.length === 0) {
+    say(`log scan: no unmasked phone number in ${scanned} captured log and output lines`);
+    return true;
+  }
+  say(`log scan FAILED: ${findings.length} of ${scanned} captured lines show a phone number unmasked (masked here):`);
+  for (const finding of findings.slice(0, 50)) say(`  ${finding}`);
+  return false;
 }
 
 async function main(): Promise<number> {
@@ -131,15 +151,22 @@ async function main(): Promise<number> {
     process.env.MASKLINE_TEMPORAL_TEST_SERVER = tools.temporalTestServer;
     process.env.MASKLINE_TEMPORAL_CLI = tools.temporalCli;
     process.env.LOG_LEVEL ??= 'warn';
+    // Every stack of a test file appends its captured log lines here (test/support/logCapture.ts).
+    const logDir = fs.mkdtempSync(path.join(os.tmpdir(), 'maskline-test-logs-'));
+    process.env.MASKLINE_TEST_LOG_DIR = logDir;
     // Marks the test-file processes (set after the servers started, so they do not carry it), so that none
     // outlives this run: node:test does not stop a file's process that ignores its SIGTERM after an abort.
     const runId = `${process.pid}-${Date.now()}`;
     process.env.MASKLINE_TEST_RUN = runId;
     supervisor.watchEnvironment('MASKLINE_TEST_RUN', runId);
 
-    const counts = await runTests(files, abort.signal).finally(() =>
+    const output: string[] = [];
+    const counts = await runTests(files, abort.signal, output).finally(() =>
       stopProcesses(processesWithEnv('MASKLINE_TEST_RUN', runId), 3_000),
     );
+    if (scanLogs(logDir, output)) counts.passed++;
+    else counts.failed++;
+    fs.rmSync(logDir, { recursive: true, force: true });
     const line = `${counts.passed} passed, ${counts.failed} failed${counts.skipped > 0 ? `, ${counts.skipped} skipped` : ''}`;
     process.stdout.write(`\n${line}\n`);
     if (counts.passed + counts.failed + counts.skipped === 0) say('no test ran');

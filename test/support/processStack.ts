@@ -168,7 +168,6 @@ export class ProcessStack {
   async stop(): Promise<void> {
     await Promise.all([this.killHttp(), ...this.workers.map((_, index) => this.killWorker(index))]);
     await this.supervisor.close(10_000);
-    keepForLogScan('process-stack', this.lines);
     fs.rmSync(this.dir, { recursive: true, force: true });
   }
 
@@ -215,8 +214,11 @@ export class ProcessStack {
   }
 
   private sink(name: string) {
+    // The app's own lines go to the whole-suite log scan; the servers' are not ours to judge.
+    const app = name === 'http' || name.startsWith('worker');
     return (line: string) => {
       this.lines.push(`[${name}] ${line}`);
+      if (app) keepForLogScan(name, [line]);
       this.options.onLine?.(name, line);
     };
   }

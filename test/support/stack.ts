@@ -11,6 +11,7 @@ import { createHttpApplication } from '../../src/server/services';
 import { connectDatabase, ensureIndexes, type Database } from '../../src/store/database';
 import { createDataConverter } from '../../src/temporal/payloadEncryption';
 import { createBookingWorker, installTemporalLogging } from '../../src/temporal/worker';
+import { keepForLogScan } from './logCapture';
 
 export const API_KEY = 'test-api-key-0123456789';
 export const WEBHOOK_SECRET = 'test-webhook-secret-0123456789';
@@ -32,6 +33,7 @@ export class CapturedLogs extends Writable {
   override _write(chunk: Buffer, _encoding: string, done: () => void) {
     const lines = chunk.toString('utf8').split('\n').filter(Boolean);
     this.lines.push(...lines);
+    keepForLogScan('captured', lines);
     for (const line of lines) if (this.echo?.(line)) process.stderr.write(`${line}\n`);
     done();
   }
