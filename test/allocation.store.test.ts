@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { allocateVirtualNumber, pickLeastLoaded, preferredCountry } from '../src/domain/allocation';
+import { AllocationContention, allocateVirtualNumber, pickLeastLoaded, preferredCountry } from '../src/domain/allocation';
 import { BOOKING_DEFAULTS, type BookingRequest } from '../src/domain/booking';
 import { connectDatabase, ensureIndexes, type Database } from '../src/store/database';
 import { LeaseStore } from '../src/store/leases';
@@ -158,6 +158,21 @@ describe('allocation on the store', () => {
     const resumed = await allocateVirtualNumber(booking('b2', '+6591000009', '+6591000008'), leases);
     assert.equal(resumed.outcome, 'allocated');
     assert.equal((await database.collections.claims.countDocuments({ bookingId: 'b2' })), 2);
+  });
+
+  it('does not refuse on the unsettled claim of an interrupted attempt: it fails the attempt, to be retried', async () => {
+    await addNumbers(['+6560000001']);
+    // Another booking's attempt crashed after claiming the number for this rider (its retry will settle it).
+    const rider = { role: 'rider', number: '+6591000001' };
+    await leases.claim({ bookingId: 'crashed', party: rider, otherParty: { role: 'driver', number: '+6591000009' }, virtualNumber: '+6560000001' });
+    await assert.rejects(
+      allocateVirtualNumber(booking('b1', '+6591000001', '+6591000002'), leases, Math.random, 200),
+      AllocationContention,
+    );
+    // Once that attempt has given its claim back, the number is free for this booking.
+    await leases.unclaim({ bookingId: 'crashed', party: rider.number, virtualNumber: '+6560000001' });
+    const outcome = await allocateVirtualNumber(booking('b1', '+6591000001', '+6591000002'), leases, Math.random, 200);
+    assert.equal(outcome.outcome, 'allocated');
   });
 
   it('release gives the number back completely, and releasing twice changes nothing', async () => {

@@ -98,6 +98,7 @@ export async function allocateVirtualNumber(
   request: BookingRequest,
   store: AllocationStore,
   random: () => number = Math.random,
+  settleWindowMs = SETTLE_WINDOW_MS,
 ): Promise<AllocationOutcome> {
   const existing = await store.findLease(request.bookingId);
   if (existing) return { outcome: 'allocated', lease: existing };
@@ -107,7 +108,7 @@ export async function allocateVirtualNumber(
 
   const [first, second] = request.parties;
   const country = preferredCountry(request.parties);
-  const settleBy = Date.now() + SETTLE_WINDOW_MS;
+  const settleBy = Date.now() + settleWindowMs;
   let lost = new Set<E164>();
 
   while (lost.size < MAX_LOST_CLAIMS) {
@@ -121,12 +122,13 @@ export async function allocateVirtualNumber(
     if (!choice) {
       // Refuse only on settled facts: claims of attempts still in flight, and numbers lost to them, may come free.
       const unsettled = lost.size > 0 || holdings.some((holding) => !holding.settled);
-      if (unsettled && Date.now() < settleBy) {
-        await sleep(20 + random() * 30);
-        lost = new Set();
-        continue;
-      }
-      return { outcome: 'refused', reason: 'no_number_available' };
+      if (!unsettled) return { outcome: 'refused', reason: 'no_number_available' };
+      // Not settled in time (a crashed attempt's claims wait for its retry): fail this attempt for Temporal
+      // to retry, rather than refuse a booking that might have had a number.
+      if (Date.now() >= settleBy) throw new AllocationContention('claims of concurrent attempts did not settle');
+      await sleep(20 + random() * 30);
+      lost = new Set();
+      continue;
     }
 
     const virtualNumber = choice.number;
