@@ -14,7 +14,20 @@ export function maskPhoneNumber(candidate: string): string {
   return `${plus}${digits.slice(0, 2)}****${digits.slice(-4)}`;
 }
 
+/** UUIDs (8x8's session and call ids) are ids, not numbers: a phone number never has their shape. */
+const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
+
 export function redactText(text: string): string {
+  let redacted = '';
+  let from = 0;
+  for (const uuid of text.matchAll(UUID)) {
+    redacted += maskRun(text.slice(from, uuid.index)) + uuid[0];
+    from = uuid.index + uuid[0].length;
+  }
+  return redacted + maskRun(text.slice(from));
+}
+
+function maskRun(text: string): string {
   return text.replace(PHONE_LIKE, (match) => {
     // Timestamps (2026-11-25T10:00:00) and decimals are not phone numbers; leave them readable.
     if (/^\d{4}-\d{2}-\d{2}/.test(match) || /^\d+\.\d+$/.test(match)) return match;
