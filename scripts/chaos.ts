@@ -1,0 +1,401 @@
+/**
+ * `npm run chaos`: the soak and chaos run of issue #6, on servers and processes of its own (a Temporal dev server
+ * with its state in a file and FerretDB with a data folder, both on free loopback ports; the HTTP server and the
+ * workers as child processes), bounded in time. It prints its figures and writes them to a JSON file.
+ *
+ * 1. Race: CHAOS_BOOKINGS bookings created at once through the HTTP API over CHAOS_PARTIES people and a pool of
+ *    CHAOS_NUMBERS numbers, with CHAOS_WORKERS worker processes. Nothing ends meanwhile, so afterwards: nobody
+ *    holds one number in two live bookings (answers, store, the workflows' own records), every refusal is a true
+ *    exhaustion.
+ * 2. Crashes: while the raced bookings are cancelled or completed and a second wave is created (some expiring on
+ *    their own), workers are killed by SIGKILL at random moments and restarted, and the HTTP server is killed
+ *    during creation; retried requests must return the same booking and number. Then every booking must reach its
+ *    end and no number may stay held.
+ * 3. Outages: FerretDB killed (call actions must still answer the notice within 2 s; calls route again once it is
+ *    back on the same port and data) and Temporal stopped (calls connect, creation answers 503 temporal_unavailable,
+ *    status and summary webhooks are stored and reach the booking once Temporal is back).
+ * 4. Logs: no phone number unmasked in any line the app processes printed.
+ *
+ * Env: CHAOS_BOOKINGS (2000), CHAOS_PARTIES (200), CHAOS_NUMBERS (50), CHAOS_WORKERS (3), CHAOS_CONCURRENCY (64),
+ * CHAOS_SECOND_WAVE (300), CHAOS_OUTAGE_EVENTS (40), CHAOS_SEED (1), CHAOS_TIME_LIMIT_S (540),
+ * CHAOS_OUT (.data/chaos/latest.json). Exit code 0 only when every check held.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { MongoClient } from 'mongodb';
+import { repoRoot } from './local/paths';
+import { unmaskedPhoneNumbers } from './logScan';
+import {
+  allocated,
+  cancelBookings,
+  checkAnswers,
+  checkLiveBookings,
+  createBookings,
+  heldNumbers,
+  inBatches,
+  people,
+  raceRequests,
+  seeded,
+  sendUntilFinal,
+  virtualNumbers,
+  waitUntilEnded,
+  type BookingAttempt,
+  type Send,
+} from '../test/support/bookingRace';
+import { callReceived, callStatus, sessionSummary } from '../src/eightbyeight/webhookBodies';
+import { validateCallActionAnswer } from '../test/support/eightbyeightSchemas';
+import { ProcessStack } from '../test/support/processStack';
+
+const setting = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
+const BOOKINGS = setting('CHAOS_BOOKINGS', 2000);
+const PARTIES = setting('CHAOS_PARTIES', 200);
+const NUMBERS = setting('CHAOS_NUMBERS', 50);
+const WORKERS = setting('CHAOS_WORKERS', 3);
+const CONCURRENCY = setting('CHAOS_CONCURRENCY', 64);
+const SECOND_WAVE = setting('CHAOS_SECOND_WAVE', 300);
+const OUTAGE_EVENTS = setting('CHAOS_OUTAGE_EVENTS', 40);
+const SEED = setting('CHAOS_SEED', 1);
+const TIME_LIMIT_MS = setting('CHAOS_TIME_LIMIT_S', 540) * 1000;
+const OUT = process.env.CHAOS_OUT ?? path.join(repoRoot, '.data', 'chaos', 'latest.json');
+const NOTICE_WITHIN_MS = 2_000;
+
+const started = Date.now();
+const random = seeded(SEED);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const say = (message: string) =>
+  process.stdout.write(`[chaos ${((Date.now() - started) / 1000).toFixed(0)}s] ${message}\n`);
+const actionsOf = (body: { callflow?: { action: string }[] } | undefined) =>
+  (body?.callflow ?? []).map((s) => s.action);
+
+const figures = {
+  settings: {
+    bookings: BOOKINGS,
+    parties: PARTIES,
+    numbers: NUMBERS,
+    workers: WORKERS,
+    concurrency: CONCURRENCY,
+    seed: SEED,
+  },
+  race: { raced: 0, allocated: 0, refused: 0, retriedRequests: 0, seconds: 0, violations: [] as string[] },
+  crashes: {
+    workerKills: { duringAllocation: 0, duringHold: 0, duringRelease: 0 },
+    httpKills: 0,
+    requestsCutByHttpKills: 0,
+    secondNumbersAfterHttpKill: 0,
+    secondWave: 0,
+    bookingsEnded: 0,
+    bookingsNotEnded: [] as string[],
+    violations: [] as string[],
+  },
+  outages: {
+    store: { callActions: 0, slowestNoticeMs: 0, invalidAnswers: 0, recoveredAfterMs: -1 },
+    temporal: {
+      callsConnected: 0,
+      creationAnswers: {} as Record<string, number>,
+      eventsSent: 0,
+      eventsDelivered: 0,
+      deliveredAfterMs: -1,
+    },
+  },
+  logs: { appLines: 0, unmaskedLines: 0 },
+  numbersLeaked: -1,
+  eventsLost: -1,
+  ok: false,
+  seconds: 0,
+};
+
+function timeLeft(): number {
+  return TIME_LIMIT_MS - (Date.now() - started);
+}
+
+async function main(): Promise<boolean> {
+  say(`starting: ${WORKERS} workers, ${NUMBERS} numbers, ${PARTIES} people, ${BOOKINGS} bookings (seed ${SEED})`);
+  const stack = await ProcessStack.start({ workers: WORKERS });
+  const client = await MongoClient.connect(stack.mongodbUri, { serverSelectionTimeoutMS: 5_000 });
+  const db = client.db();
+  const send: Send = (method, route, body) => stack.api(method, route, body);
+  try {
+    const pool = virtualNumbers(NUMBERS, '6300');
+    await inBatches(pool, 10, async (number) => {
+      const added = await send('POST', '/v1/numbers', { number });
+      if (added.status !== 201) throw new Error(`adding ${number}: ${added.status}`);
+    });
+    const persons = people(PARTIES, '9600');
+
+    // 1. Race.
+    const requests = raceRequests(BOOKINGS, persons, { seed: SEED, idPrefix: `race-${SEED}`, gracePeriodSeconds: 1 });
+    let t = Date.now();
+    const attempts = await createBookings(send, requests, CONCURRENCY);
+    figures.race.seconds = Math.round((Date.now() - t) / 1000);
+    figures.race.retriedRequests = attempts.reduce((sum, a) => sum + a.tries - 1, 0);
+    const live = await checkLiveBookings(send, db, attempts, pool);
+    figures.race.violations = [...checkAnswers(attempts), ...live.violations];
+    Object.assign(figures.race, { raced: requests.length, allocated: live.allocatedCount, refused: live.refusals });
+    say(
+      `race: ${requests.length} bookings in ${figures.race.seconds} s: ${live.allocatedCount} allocated, ` +
+        `${live.refusals} refused, ${figures.race.violations.length} violations`,
+    );
+
+    // 2. Crashes, at random moments, while the first wave ends and a second is created.
+    await crashes(stack, send, attempts, persons);
+    const everyBooking = [...requests.map((r) => r.bookingId), ...secondWaveIds];
+    t = Date.now();
+    figures.crashes.bookingsNotEnded = await waitUntilEnded(send, everyBooking, Math.max(60_000, timeLeft() - 120_000));
+    figures.crashes.bookingsEnded = everyBooking.length - figures.crashes.bookingsNotEnded.length;
+    const held = await heldNumbers(send, db);
+    figures.numbersLeaked = held.claims + held.leases + held.busyNumbers;
+    say(
+      `crashes: ${JSON.stringify(figures.crashes.workerKills)} worker kills, ${figures.crashes.httpKills} HTTP kills; ` +
+        `${figures.crashes.bookingsEnded}/${everyBooking.length} bookings ended (waited ${Math.round((Date.now() - t) / 1000)} s); ` +
+        `left held: ${JSON.stringify(held)}`,
+    );
+
+    // 3. Outages.
+    await outages(stack, send, db);
+
+    // 4. Logs.
+    const appLines = stack.lines.filter((line) => /^\[(http|worker-\d+)\]/.test(line));
+    figures.logs.appLines = appLines.length;
+    figures.logs.unmaskedLines = appLines.filter((line) => unmaskedPhoneNumbers(line).length > 0).length;
+    say(`logs: ${figures.logs.unmaskedLines} of ${appLines.length} app log lines show a phone number unmasked`);
+  } finally {
+    await client.close();
+    await stack.stop();
+  }
+  return (
+    figures.race.violations.length === 0 &&
+    figures.crashes.violations.length === 0 &&
+    figures.crashes.bookingsNotEnded.length === 0 &&
+    figures.crashes.secondNumbersAfterHttpKill === 0 &&
+    figures.numbersLeaked === 0 &&
+    figures.eventsLost === 0 &&
+    figures.outages.store.invalidAnswers === 0 &&
+    figures.outages.store.slowestNoticeMs < NOTICE_WITHIN_MS &&
+    figures.outages.store.recoveredAfterMs >= 0 &&
+    figures.logs.unmaskedLines === 0
+  );
+}
+
+const secondWaveIds: string[] = [];
+
+async function crashes(stack: ProcessStack, send: Send, firstWave: BookingAttempt[], persons: string[]) {
+  const inFlight = { creating: 0, releasing: 0 };
+  const counted =
+    <T>(kind: keyof typeof inFlight, work: () => Promise<T>) =>
+    async () => {
+      inFlight[kind] += 1;
+      try {
+        return await work();
+      } finally {
+        inFlight[kind] -= 1;
+      }
+    };
+
+  // The first wave ends: half cancelled, half completed (1 s of grace), a few at a time.
+  const ending = firstWave.filter(allocated).map((a) => a.request.bookingId);
+  const release = inBatches(ending, 16, async (id) => {
+    const action = random() < 0.5 ? 'cancel' : 'complete';
+    await counted('releasing', async () => {
+      const { answer } = await sendUntilFinal(send, 'POST', `/v1/bookings/${id}/${action}`, undefined);
+      if (answer.status !== 202 && answer.status !== 409)
+        figures.crashes.violations.push(`${action} ${id}: ${answer.status}`);
+    })();
+  });
+
+  // A second wave is created meanwhile; some of it expires on its own within seconds.
+  const wave = raceRequests(SECOND_WAVE, persons, {
+    seed: SEED + 1,
+    idPrefix: `wave-${SEED}`,
+    gracePeriodSeconds: 1,
+  }).map((request) => ({ ...request, expiresInSeconds: random() < 0.3 ? 3 + Math.floor(random() * 10) : 3600 }));
+  secondWaveIds.push(...wave.map((r) => r.bookingId));
+  figures.crashes.secondWave = wave.length;
+  const waveAttempts: BookingAttempt[] = [];
+  const create = (async () => {
+    for (let i = 0; i < wave.length; i += 25) {
+      const batch = wave.slice(i, i + 25);
+      waveAttempts.push(...(await counted('creating', () => createBookings(send, batch, 25))()));
+    }
+  })();
+
+  // Random kills until both are done.
+  let done = false;
+  void Promise.all([release, create]).finally(() => (done = true));
+  // Kill rounds go on until both are done, and at least until every kind of kill has had its turn.
+  const httpKillAt = new Set([2, 6]);
+  for (let round = 0; (round < 10 || !done) && timeLeft() > 200_000; round++) {
+    await sleep(500 + random() * 2_500);
+    if (httpKillAt.has(round)) {
+      await killHttpDuringCreation(stack, send, persons, round);
+      continue;
+    }
+    const phase = inFlight.creating > 0 ? 'duringAllocation' : inFlight.releasing > 0 ? 'duringRelease' : 'duringHold';
+    const worker = Math.floor(random() * WORKERS);
+    await stack.killWorker(worker);
+    figures.crashes.workerKills[phase] += 1;
+    await sleep(random() * 2_000);
+    await stack.startWorker(worker);
+  }
+  await Promise.all([release, create]);
+  figures.crashes.violations.push(...checkAnswers(waveAttempts));
+  // The second wave ends too (those that have not expired by then).
+  figures.crashes.violations.push(
+    ...(await cancelBookings(
+      send,
+      waveAttempts.filter(allocated).map((a) => a.request.bookingId),
+    )),
+  );
+}
+
+/** Creation requests under way when the HTTP server dies: the retry must return the same booking and number. */
+async function killHttpDuringCreation(stack: ProcessStack, send: Send, persons: string[], round: number) {
+  const requests = raceRequests(20, persons, {
+    seed: SEED + 100 + round,
+    idPrefix: `http-kill-${SEED}-${round}`,
+    gracePeriodSeconds: 1,
+  });
+  secondWaveIds.push(...requests.map((r) => r.bookingId));
+  const first = Promise.all(requests.map((request) => send('POST', '/v1/bookings', request)));
+  await sleep(30 + random() * 150);
+  await stack.killHttp();
+  figures.crashes.httpKills += 1;
+  const firstAnswers = await first;
+  figures.crashes.requestsCutByHttpKills += firstAnswers.filter((a) => a.status === 0).length;
+  await stack.startHttp();
+  const retried = await createBookings(send, requests, 20);
+  figures.crashes.violations.push(...checkAnswers(retried));
+  for (const attempt of retried) {
+    const before = firstAnswers[requests.indexOf(attempt.request)];
+    if (before?.status === 201 && before.body.virtualNumber !== attempt.virtualNumber) {
+      figures.crashes.secondNumbersAfterHttpKill += 1;
+    }
+  }
+  figures.crashes.violations.push(
+    ...(await cancelBookings(
+      send,
+      retried.filter(allocated).map((a) => a.request.bookingId),
+    )),
+  );
+}
+
+async function outages(stack: ProcessStack, send: Send, db: ReturnType<MongoClient['db']>) {
+  const rider = '+6591119001';
+  const driver = '+6598889001';
+  const bookingId = `outage-${SEED}-${Date.now()}`;
+  const created = await sendUntilFinal(send, 'POST', '/v1/bookings', {
+    bookingId,
+    parties: [
+      { role: 'rider', number: rider },
+      { role: 'driver', number: driver },
+    ],
+    gracePeriodSeconds: 0,
+  });
+  const virtualNumber: string = created.answer.body.virtualNumber;
+
+  // The store dies.
+  await stack.killStore();
+  const store = figures.outages.store;
+  for (let call = 0; call < 20; call++) {
+    const t = Date.now();
+    const answer = await stack.webhook('/call-action', callReceived(rider, virtualNumber));
+    store.callActions += 1;
+    store.slowestNoticeMs = Math.max(store.slowestNoticeMs, Date.now() - t);
+    const notice = actionsOf(answer.body).join() === 'say,hangup';
+    if (answer.status !== 200 || !notice || !validateCallActionAnswer(answer.body).valid) store.invalidAnswers += 1;
+  }
+  let t = Date.now();
+  await stack.startStore();
+  while (Date.now() - t < 60_000) {
+    const answer = await stack.webhook('/call-action', callReceived(rider, virtualNumber));
+    if (actionsOf(answer.body)[0] === 'makeCall') {
+      store.recoveredAfterMs = Date.now() - t;
+      break;
+    }
+    await sleep(100);
+  }
+  say(
+    `store outage: ${store.callActions} calls answered with the notice, slowest ${store.slowestNoticeMs} ms; routing again after ${store.recoveredAfterMs} ms`,
+  );
+
+  // Temporal stops.
+  const temporal = figures.outages.temporal;
+  await stack.stopTemporal();
+  const sessions = Array.from({ length: OUTAGE_EVENTS }, (_, i) => `outage-session-${SEED}-${i}-${Date.now()}`);
+  await inBatches(sessions, OUTAGE_EVENTS, async (sessionId) => {
+    const connected = await stack.webhook('/call-action', callReceived(driver, virtualNumber, sessionId));
+    if (actionsOf(connected.body)[0] === 'makeCall') temporal.callsConnected += 1;
+    const status = await stack.webhook(
+      '/call-status',
+      callStatus({ sessionId, caller: driver, virtualNumber, callStatus: 'CALL_CONNECTED' }),
+    );
+    const summary = await stack.webhook(
+      '/session-summary',
+      sessionSummary({
+        sessionId,
+        caller: driver,
+        virtualNumber,
+        callee: rider,
+        sessionStatus: 'COMPLETED',
+        durationSeconds: 5,
+      }),
+    );
+    if (status.status === 200 && summary.status === 200) temporal.eventsSent += 2;
+  });
+  const refusals = Array.from({ length: 3 }, async (_, i) => {
+    const answer = await send('POST', '/v1/bookings', {
+      bookingId: `outage-refused-${SEED}-${i}`,
+      parties: [
+        { role: 'rider', number: persons3(i) },
+        { role: 'driver', number: driver },
+      ],
+    });
+    const key = `${answer.status} ${answer.body?.error?.code ?? ''}`.trim();
+    temporal.creationAnswers[key] = (temporal.creationAnswers[key] ?? 0) + 1;
+  });
+  await Promise.all(refusals);
+  t = Date.now();
+  await stack.startTemporal();
+  while (Date.now() - t < 120_000) {
+    const booking = await send('GET', `/v1/bookings/${bookingId}`);
+    const calls: { sessionId: string; endedAt?: string }[] = booking.body?.calls ?? [];
+    const done = sessions.filter((id) => calls.some((call) => call.sessionId === id && call.endedAt)).length;
+    if (done === sessions.length) {
+      temporal.deliveredAfterMs = Date.now() - t;
+      break;
+    }
+    await sleep(500);
+  }
+  temporal.eventsDelivered = await db
+    .collection('callEvents')
+    .countDocuments({ sessionId: { $in: sessions }, delivered: true });
+  figures.eventsLost = temporal.eventsSent - temporal.eventsDelivered;
+  say(
+    `Temporal outage: ${temporal.callsConnected}/${sessions.length} calls connected, creation answered ${JSON.stringify(temporal.creationAnswers)}, ` +
+      `${temporal.eventsDelivered}/${temporal.eventsSent} events delivered ${temporal.deliveredAfterMs} ms after it came back`,
+  );
+  await sendUntilFinal(send, 'POST', `/v1/bookings/${bookingId}/cancel`, undefined);
+}
+
+const persons3 = (i: number) => `+659777${String(i).padStart(4, '0')}`;
+
+const watchdog = setTimeout(() => {
+  say(`time limit of ${TIME_LIMIT_MS / 1000} s reached; giving up`);
+  process.exit(2);
+}, TIME_LIMIT_MS + 60_000);
+watchdog.unref();
+
+main().then(
+  (ok) => {
+    figures.ok = ok;
+    figures.seconds = Math.round((Date.now() - started) / 1000);
+    fs.mkdirSync(path.dirname(OUT), { recursive: true });
+    fs.writeFileSync(OUT, `${JSON.stringify(figures, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify(figures, null, 2)}\n`);
+    say(`${ok ? 'every check held' : 'CHECKS FAILED'}; figures written to ${path.relative(repoRoot, OUT)}`);
+    process.exit(ok ? 0 : 1);
+  },
+  (error: unknown) => {
+    say(`failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    process.exit(1);
+  },
+);
