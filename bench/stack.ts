@@ -1,0 +1,84 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startFerretDb } from '../scripts/local/ferretdb';
+import { freePort } from '../scripts/local/ports';
+import { Supervisor, type ManagedProcess } from '../scripts/local/processes';
+import { startTemporalDevServer } from '../scripts/local/temporal';
+
+/** The servers the benchmarks run against, and a place for the logs of the processes under test. */
+export interface BenchStack {
+  supervisor: Supervisor;
+  temporalAddress: string;
+  /** A connection string for a database of its own on the bench's store. */
+  mongodbUri(database: string): string;
+  /** Where the processes under test write their output (kept after the run for a look). */
+  logDir: string;
+  /** What the store is, for the report. */
+  store: string;
+  /** When set, the processes under test run with `--cpu-prof` and leave their profiles here, per process name. */
+  profileDir: string | null;
+  /** The servers this bench started itself (whose CPU time it can count), by name. */
+  servers: { temporal?: number; ferretdb?: number };
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a Temporal dev server (in memory) and FerretDB (in a temporary directory) of the bench's own, on free
+ * ports, exactly as `npm test` does; TEMPORAL_ADDRESS and MONGODB_URI, when set, are used instead. Never the
+ * servers of `npm start` or of someone else's tests.
+ */
+export async function startBenchStack(
+  say: (line: string) => void,
+  options: { profile?: boolean } = {},
+): Promise<BenchStack> {
+  const supervisor = new Supervisor();
+  const logDir = fs.mkdtempSync(path.join(os.tmpdir(), 'maskline-bench-logs-'));
+  const log = (name: string) => {
+    const file = fs.createWriteStream(path.join(logDir, `${name}.log`));
+    return (line: string) => file.write(`${line}\n`);
+  };
+  let dataDir: string | undefined;
+  const [temporal, ferretdb] = await Promise.all([
+    process.env.TEMPORAL_ADDRESS
+      ? undefined
+      : freePort().then((port) => startTemporalDevServer(supervisor, { port, output: log('temporal') })),
+    process.env.MONGODB_URI
+      ? undefined
+      : startFerretDb(supervisor, {
+          port: 0,
+          dataDir: (dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'maskline-bench-ferretdb-'))),
+          output: log('ferretdb'),
+        }),
+  ]);
+  for (const server of [temporal?.process, ferretdb?.process]) watchForDeath(server, say);
+
+  const temporalAddress = process.env.TEMPORAL_ADDRESS ?? temporal?.address ?? '';
+  const baseUri = process.env.MONGODB_URI ?? ferretdb?.uri('maskline_bench') ?? '';
+  say(`Temporal ${temporalAddress}${temporal ? ' (own dev server, in memory)' : ' (TEMPORAL_ADDRESS)'}`);
+  say(`store ${new URL(baseUri).host}${ferretdb ? ' (own FerretDB 1.24.2, SQLite)' : ' (MONGODB_URI)'}`);
+  say(`logs of the processes under test: ${logDir}`);
+  return {
+    supervisor,
+    temporalAddress,
+    mongodbUri(database) {
+      const url = new URL(baseUri);
+      url.pathname = `/${database}`;
+      return url.toString();
+    },
+    logDir,
+    profileDir: options.profile ? path.join(logDir, 'profiles') : null,
+    store: ferretdb ? 'FerretDB 1.24.2 (SQLite backend), own process' : `MONGODB_URI (${new URL(baseUri).host})`,
+    servers: { temporal: temporal?.process.pid, ferretdb: ferretdb?.process.pid },
+    async close() {
+      await supervisor.close();
+      if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+function watchForDeath(server: ManagedProcess | undefined, say: (line: string) => void) {
+  void server?.exited.then((info) => {
+    if (!server.stopping) say(server.exitError(info).message);
+  });
+}
