@@ -18,7 +18,8 @@
  *
  * Env: CHAOS_BOOKINGS (2000), CHAOS_PARTIES (200), CHAOS_NUMBERS (50), CHAOS_WORKERS (3), CHAOS_CONCURRENCY (16),
  * CHAOS_SECOND_WAVE (300), CHAOS_OUTAGE_EVENTS (40), CHAOS_SEED (1), CHAOS_TIME_LIMIT_S (540),
- * CHAOS_OUT (.data/chaos/latest.json). Exit code 0 only when every check held.
+ * CHAOS_OUT (.data/chaos/latest.json; the app processes' log lines go beside it, as .log). Exit code 0 only when
+ * every check held.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -163,6 +164,8 @@ async function main(): Promise<boolean> {
   } finally {
     await client.close();
     await stack.stop();
+    fs.mkdirSync(path.dirname(OUT), { recursive: true });
+    fs.writeFileSync(OUT.replace(/\.json$/, '') + '.log', stack.lines.join('\n') + '\n');
   }
   return (
     figures.race.violations.length === 0 &&
