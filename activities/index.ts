@@ -17,7 +17,11 @@ export type AllocationResult =
 export function createBookingActivities(deps: { leases: LeaseStore; database: Database }) {
   return {
     async allocateVirtualNumber(request: BookingRequest): Promise<AllocationResult> {
-      const result = await allocate(request, deps.leases);
+      // Stop claiming two seconds before this attempt times out, so it never overlaps its retry.
+      const { startToCloseTimeoutMs } = Context.current().info;
+      const result = await allocate(request, deps.leases, Math.random, {
+        claimDeadline: Date.now() + startToCloseTimeoutMs - 2_000,
+      });
       // Only the VN goes back into the workflow's history; the parties are already in its input.
       return result.outcome === 'allocated'
         ? { outcome: 'allocated', virtualNumber: result.lease.virtualNumber }

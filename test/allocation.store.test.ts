@@ -166,13 +166,20 @@ describe('allocation on the store', () => {
     const rider = { role: 'rider', number: '+6591000001' };
     await leases.claim({ bookingId: 'crashed', party: rider, otherParty: { role: 'driver', number: '+6591000009' }, virtualNumber: '+6560000001' });
     await assert.rejects(
-      allocateVirtualNumber(booking('b1', '+6591000001', '+6591000002'), leases, Math.random, 200),
+      allocateVirtualNumber(booking('b1', '+6591000001', '+6591000002'), leases, Math.random, { settleWindowMs: 200 }),
       AllocationContention,
     );
     // Once that attempt has given its claim back, the number is free for this booking.
     await leases.unclaim({ bookingId: 'crashed', party: rider.number, virtualNumber: '+6560000001' });
-    const outcome = await allocateVirtualNumber(booking('b1', '+6591000001', '+6591000002'), leases, Math.random, 200);
+    const outcome = await allocateVirtualNumber(booking('b1', '+6591000001', '+6591000002'), leases, Math.random, { settleWindowMs: 200 });
     assert.equal(outcome.outcome, 'allocated');
+  });
+
+  it('an attempt past its deadline starts no new claim, leaving the booking to its retry', async () => {
+    await addNumbers(['+6560000001']);
+    const request = booking('late', '+6591000001', '+6591000002');
+    await assert.rejects(allocateVirtualNumber(request, leases, Math.random, { claimDeadline: Date.now() - 1 }), AllocationContention);
+    assert.equal(await database.collections.claims.countDocuments({ bookingId: 'late' }), 0);
   });
 
   it('release gives the number back completely, and releasing twice changes nothing', async () => {

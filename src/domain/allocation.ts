@@ -69,6 +69,15 @@ const SETTLE_WINDOW_MS = 3_000;
  */
 const MAX_LOST_CLAIMS = 64;
 
+export interface AllocationLimits {
+  settleWindowMs?: number;
+  /**
+   * Epoch ms after which this attempt starts no new claim. Temporal starts a retry when an attempt times out,
+   * even if the attempt is still running; stopping short of the timeout keeps two attempts from claiming at once.
+   */
+  claimDeadline?: number;
+}
+
 export class AllocationContention extends Error {
   override name = 'AllocationContention';
 }
@@ -98,8 +107,9 @@ export async function allocateVirtualNumber(
   request: BookingRequest,
   store: AllocationStore,
   random: () => number = Math.random,
-  settleWindowMs = SETTLE_WINDOW_MS,
+  limits: AllocationLimits = {},
 ): Promise<AllocationOutcome> {
+  const settleWindowMs = limits.settleWindowMs ?? SETTLE_WINDOW_MS;
   const existing = await store.findLease(request.bookingId);
   if (existing) return { outcome: 'allocated', lease: existing };
 
@@ -132,6 +142,9 @@ export async function allocateVirtualNumber(
     }
 
     const virtualNumber = choice.number;
+    if (limits.claimDeadline !== undefined && Date.now() > limits.claimDeadline) {
+      throw new AllocationContention('out of time for this attempt; a retry will resume it');
+    }
     if (!(await store.isAllocatable(virtualNumber))) {
       lost.add(virtualNumber);
       continue;
