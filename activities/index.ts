@@ -7,8 +7,7 @@ import type { Database } from '../src/store/database';
 import type { LeaseStore } from '../src/store/leases';
 
 export type AllocationResult =
-  | { outcome: 'allocated'; virtualNumber: string }
-  | { outcome: 'refused'; reason: 'no_number_available' };
+  { outcome: 'allocated'; virtualNumber: string } | { outcome: 'refused'; reason: 'no_number_available' };
 
 /**
  * The booking workflow's side effects: thin adapters over the allocation rules and the store. Each one is

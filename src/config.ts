@@ -136,9 +136,20 @@ const environmentSchema = z.object({
   MASKLINE_WEBHOOK_ALLOWED_SOURCES: z
     .string()
     .default('')
-    .transform((list) => list.split(',').map((entry) => entry.trim()).filter(Boolean))
-    .refine((entries) => entries.every(isAddressOrRange), 'must be a comma-separated list of IP addresses or CIDR ranges'),
-  MASKLINE_TRUST_PROXY: z.enum(['true', 'false']).default('false').transform((flag) => flag === 'true'),
+    .transform((list) =>
+      list
+        .split(',')
+        .map((entry) => entry.trim())
+        .filter(Boolean),
+    )
+    .refine(
+      (entries) => entries.every(isAddressOrRange),
+      'must be a comma-separated list of IP addresses or CIDR ranges',
+    ),
+  MASKLINE_TRUST_PROXY: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((flag) => flag === 'true'),
   MASKLINE_ENCRYPTION_KEYS: encryptionKeys,
   MASKLINE_CODEC_TOKEN: optionalSecret,
   MASKLINE_CODEC_CORS_ORIGINS: originList.default(['http://127.0.0.1:8233', 'http://localhost:8233']),

@@ -1,13 +1,23 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { AllocationContention, allocateVirtualNumber, pickLeastLoaded, preferredCountry } from '../src/domain/allocation';
+import {
+  AllocationContention,
+  allocateVirtualNumber,
+  pickLeastLoaded,
+  preferredCountry,
+} from '../src/domain/allocation';
 import { BOOKING_DEFAULTS, type BookingRequest } from '../src/domain/booking';
 import { connectDatabase, ensureIndexes, type Database } from '../src/store/database';
 import { LeaseStore } from '../src/store/leases';
 import { NumberPool } from '../src/store/numberPool';
 import { testDatabaseUri, uniqueId } from './support/stack';
 
-function booking(bookingId: string, first: string, second: string, extra: Partial<BookingRequest> = {}): BookingRequest {
+function booking(
+  bookingId: string,
+  first: string,
+  second: string,
+  extra: Partial<BookingRequest> = {},
+): BookingRequest {
   return {
     bookingId,
     parties: [
@@ -21,8 +31,20 @@ function booking(bookingId: string, first: string, second: string, extra: Partia
 
 describe('allocation rules (domain)', () => {
   it('prefers the country of the first party that has one', () => {
-    assert.equal(preferredCountry([{ role: 'a', number: '+6591234567' }, { role: 'b', number: '+14155550123' }]), 'SG');
-    assert.equal(preferredCountry([{ role: 'a', number: '+14155550123' }, { role: 'b', number: '+6591234567' }]), 'US');
+    assert.equal(
+      preferredCountry([
+        { role: 'a', number: '+6591234567' },
+        { role: 'b', number: '+14155550123' },
+      ]),
+      'SG',
+    );
+    assert.equal(
+      preferredCountry([
+        { role: 'a', number: '+14155550123' },
+        { role: 'b', number: '+6591234567' },
+      ]),
+      'US',
+    );
   });
 
   it('picks among the least-loaded numbers only, at random', () => {
@@ -33,7 +55,10 @@ describe('allocation rules (domain)', () => {
     ];
     assert.equal(pickLeastLoaded(candidates, () => 0)?.number, '+2');
     assert.equal(pickLeastLoaded(candidates, () => 0.99)?.number, '+3');
-    assert.equal(pickLeastLoaded([], () => 0), null);
+    assert.equal(
+      pickLeastLoaded([], () => 0),
+      null,
+    );
   });
 });
 
@@ -87,7 +112,10 @@ describe('allocation on the store', () => {
   it('spreads bookings over the least-loaded numbers', async () => {
     await addNumbers(['+6560000001', '+6560000002', '+6560000003', '+6560000004']);
     for (let i = 0; i < 12; i++) {
-      const outcome = await allocateVirtualNumber(booking(`b${i}`, `+659100${String(i).padStart(4, '0')}`, `+659200${String(i).padStart(4, '0')}`), leases);
+      const outcome = await allocateVirtualNumber(
+        booking(`b${i}`, `+659100${String(i).padStart(4, '0')}`, `+659200${String(i).padStart(4, '0')}`),
+        leases,
+      );
       assert.equal(outcome.outcome, 'allocated');
     }
     const loads = (await pool.list()).map((number) => number.liveBookings);
@@ -102,7 +130,10 @@ describe('allocation on the store', () => {
     await pool.setStatus('+6560000001', 'draining');
     const fallback = await allocateVirtualNumber(booking('sg2', '+6591000003', '+6591000004'), leases);
     assert.ok(fallback.outcome === 'allocated' && fallback.lease.virtualNumber === '+14155550100');
-    const strict = await allocateVirtualNumber(booking('sg3', '+6591000005', '+6591000006', { geoMatch: 'strict' }), leases);
+    const strict = await allocateVirtualNumber(
+      booking('sg3', '+6591000005', '+6591000006', { geoMatch: 'strict' }),
+      leases,
+    );
     assert.equal(strict.outcome, 'refused');
   });
 
@@ -154,31 +185,46 @@ describe('allocation on the store', () => {
     assert.equal((await pool.get('+6560000002'))?.liveBookings, 1);
 
     // A crash between the two claims leaves half a pairing, which the retry gives back.
-    await leases.claim({ bookingId: 'b2', party: { role: 'rider', number: '+6591000009' }, otherParty: second, virtualNumber: '+6560000001' });
+    await leases.claim({
+      bookingId: 'b2',
+      party: { role: 'rider', number: '+6591000009' },
+      otherParty: second,
+      virtualNumber: '+6560000001',
+    });
     const resumed = await allocateVirtualNumber(booking('b2', '+6591000009', '+6591000008'), leases);
     assert.equal(resumed.outcome, 'allocated');
-    assert.equal((await database.collections.claims.countDocuments({ bookingId: 'b2' })), 2);
+    assert.equal(await database.collections.claims.countDocuments({ bookingId: 'b2' }), 2);
   });
 
   it('does not refuse on the unsettled claim of an interrupted attempt: it fails the attempt, to be retried', async () => {
     await addNumbers(['+6560000001']);
     // Another booking's attempt crashed after claiming the number for this rider (its retry will settle it).
     const rider = { role: 'rider', number: '+6591000001' };
-    await leases.claim({ bookingId: 'crashed', party: rider, otherParty: { role: 'driver', number: '+6591000009' }, virtualNumber: '+6560000001' });
+    await leases.claim({
+      bookingId: 'crashed',
+      party: rider,
+      otherParty: { role: 'driver', number: '+6591000009' },
+      virtualNumber: '+6560000001',
+    });
     await assert.rejects(
       allocateVirtualNumber(booking('b1', '+6591000001', '+6591000002'), leases, Math.random, { settleWindowMs: 200 }),
       AllocationContention,
     );
     // Once that attempt has given its claim back, the number is free for this booking.
     await leases.unclaim({ bookingId: 'crashed', party: rider.number, virtualNumber: '+6560000001' });
-    const outcome = await allocateVirtualNumber(booking('b1', '+6591000001', '+6591000002'), leases, Math.random, { settleWindowMs: 200 });
+    const outcome = await allocateVirtualNumber(booking('b1', '+6591000001', '+6591000002'), leases, Math.random, {
+      settleWindowMs: 200,
+    });
     assert.equal(outcome.outcome, 'allocated');
   });
 
   it('an attempt past its deadline starts no new claim, leaving the booking to its retry', async () => {
     await addNumbers(['+6560000001']);
     const request = booking('late', '+6591000001', '+6591000002');
-    await assert.rejects(allocateVirtualNumber(request, leases, Math.random, { claimDeadline: Date.now() - 1 }), AllocationContention);
+    await assert.rejects(
+      allocateVirtualNumber(request, leases, Math.random, { claimDeadline: Date.now() - 1 }),
+      AllocationContention,
+    );
     assert.equal(await database.collections.claims.countDocuments({ bookingId: 'late' }), 0);
   });
 
@@ -218,7 +264,10 @@ describe('allocation on the store', () => {
       if (outcome.outcome !== 'allocated') continue;
       for (const party of requests[i]!.parties) {
         const numbers = held.get(party.number) ?? new Set<string>();
-        assert.ok(!numbers.has(outcome.lease.virtualNumber), `${party.number} holds ${outcome.lease.virtualNumber} twice`);
+        assert.ok(
+          !numbers.has(outcome.lease.virtualNumber),
+          `${party.number} holds ${outcome.lease.virtualNumber} twice`,
+        );
         numbers.add(outcome.lease.virtualNumber);
         held.set(party.number, numbers);
       }

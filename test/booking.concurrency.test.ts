@@ -36,7 +36,12 @@ describe('many bookings at once over few people and few numbers', () => {
             { role: 'courier', number: request.parties[1] },
           ],
         });
-        attempts.push({ ...request, status: answer.status, code: answer.body.error?.code, virtualNumber: answer.body.virtualNumber });
+        attempts.push({
+          ...request,
+          status: answer.status,
+          code: answer.body.error?.code,
+          virtualNumber: answer.body.virtualNumber,
+        });
       }),
     );
   });
@@ -44,10 +49,15 @@ describe('many bookings at once over few people and few numbers', () => {
 
   it('every request is answered with a number or a true refusal', () => {
     for (const attempt of attempts) {
-      assert.ok(attempt.status === 201 || (attempt.status === 409 && attempt.code === 'no_number_available'), JSON.stringify(attempt));
+      assert.ok(
+        attempt.status === 201 || (attempt.status === 409 && attempt.code === 'no_number_available'),
+        JSON.stringify(attempt),
+      );
     }
     const allocated = attempts.filter((attempt) => attempt.status === 201).length;
-    console.log(`concurrency: ${BOOKINGS} bookings over ${PARTIES.length} people and ${NUMBERS.length} numbers: ${allocated} allocated, ${BOOKINGS - allocated} refused`);
+    console.log(
+      `concurrency: ${BOOKINGS} bookings over ${PARTIES.length} people and ${NUMBERS.length} numbers: ${allocated} allocated, ${BOOKINGS - allocated} refused`,
+    );
     assert.ok(allocated > 0);
   });
 
@@ -56,7 +66,10 @@ describe('many bookings at once over few people and few numbers', () => {
     for (const attempt of attempts.filter((a) => a.status === 201)) {
       for (const party of attempt.parties) {
         const numbers = held.get(party) ?? new Set<string>();
-        assert.ok(!numbers.has(attempt.virtualNumber!), `${attempt.bookingId}: person already holds ${attempt.virtualNumber}`);
+        assert.ok(
+          !numbers.has(attempt.virtualNumber!),
+          `${attempt.bookingId}: person already holds ${attempt.virtualNumber}`,
+        );
         numbers.add(attempt.virtualNumber!);
         held.set(party, numbers);
       }

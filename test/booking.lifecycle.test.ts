@@ -141,7 +141,11 @@ describe('booking requests that are refused at the door', () => {
 
   const invalid: [string, unknown, RegExp][] = [
     ['one party', { bookingId: 'x', parties: [{ role: 'rider', number: RIDER }] }, /^parties: /],
-    ['three parties', { bookingId: 'x', parties: [1, 2, 3].map((i) => ({ role: `r${i}`, number: `+659123000${i}` })) }, /^parties/],
+    [
+      'three parties',
+      { bookingId: 'x', parties: [1, 2, 3].map((i) => ({ role: `r${i}`, number: `+659123000${i}` })) },
+      /^parties/,
+    ],
     ['equal numbers', ride('x', {}, [RIDER, RIDER]), /^parties\.1\.number: must differ/],
     ['not a phone number', ride('x', {}, [RIDER, 'call me maybe']), /^parties\.1\.number: not a valid phone number/],
     ['too short a number', ride('x', {}, [RIDER, '+6512']), /^parties\.1\.number/],

@@ -7,7 +7,8 @@ import { api, eventually, startStack, uniqueId, webhook as post, type Stack } fr
 /** Every callflow we answer must be one 8x8 accepts: checked against its published schemas on each call. */
 async function webhook(stack: Stack, path: string, body: unknown) {
   const answer = await post(stack, path, body);
-  if (path === '/call-action') assert.deepEqual(validateCallActionAnswer(answer.body).errors, [], JSON.stringify(answer.body));
+  if (path === '/call-action')
+    assert.deepEqual(validateCallActionAnswer(answer.body).errors, [], JSON.stringify(answer.body));
   return answer;
 }
 
@@ -72,12 +73,16 @@ describe('a booking from confirmation to release', () => {
   it('puts the rider through to the driver, showing the virtual number', async () => {
     const answer = await webhook(stack, '/call-action', callReceived(RIDER, virtualNumber));
     assert.equal(answer.status, 200);
-    assert.deepEqual(answer.body.callflow, [{ action: 'makeCall', params: { source: virtualNumber, destination: DRIVER } }]);
+    assert.deepEqual(answer.body.callflow, [
+      { action: 'makeCall', params: { source: virtualNumber, destination: DRIVER } },
+    ]);
   });
 
   it('puts the driver calling back (a missed call) through to the rider', async () => {
     const answer = await webhook(stack, '/call-action', callReceived(DRIVER, virtualNumber));
-    assert.deepEqual(answer.body.callflow, [{ action: 'makeCall', params: { source: virtualNumber, destination: RIDER } }]);
+    assert.deepEqual(answer.body.callflow, [
+      { action: 'makeCall', params: { source: virtualNumber, destination: RIDER } },
+    ]);
   });
 
   it('lets a stranger hear the notice, then ends the call', async () => {
@@ -104,13 +109,23 @@ describe('a booking from confirmation to release', () => {
     const connected = callStatus({ sessionId, caller: RIDER, virtualNumber, callStatus: 'CALL_CONNECTED' });
     assert.equal((await webhook(stack, '/call-status', connected)).status, 200);
     assert.equal((await webhook(stack, '/call-status', connected)).body.outcome, 'duplicate');
-    const summary = sessionSummary({ sessionId, caller: RIDER, virtualNumber, callee: DRIVER, sessionStatus: 'COMPLETED', durationSeconds: 42 });
+    const summary = sessionSummary({
+      sessionId,
+      caller: RIDER,
+      virtualNumber,
+      callee: DRIVER,
+      sessionStatus: 'COMPLETED',
+      durationSeconds: 42,
+    });
     assert.equal((await webhook(stack, '/session-summary', summary)).status, 200);
     assert.equal((await webhook(stack, '', summary)).body.outcome, 'duplicate');
 
     const booking = await eventually(
       () => api(stack, 'GET', `/v1/bookings/${bookingId}`),
-      (answer) => answer.body.calls.some((call: { sessionId: string; status: string }) => call.sessionId === sessionId && call.status === 'COMPLETED'),
+      (answer) =>
+        answer.body.calls.some(
+          (call: { sessionId: string; status: string }) => call.sessionId === sessionId && call.status === 'COMPLETED',
+        ),
     );
     const call = booking.body.calls.find((c: { sessionId: string }) => c.sessionId === sessionId);
     assert.equal(call.callerRole, 'rider');

@@ -12,7 +12,12 @@ const API_ROUTES: [string, string][] = [
   ['POST', '/v1/bookings/ride-1/complete'],
   ['POST', '/v1/bookings/ride-1/cancel'],
 ];
-const WEBHOOK_ROUTES = ['/webhooks/8x8/call-action', '/webhooks/8x8/call-status', '/webhooks/8x8/session-summary', '/webhooks/8x8'];
+const WEBHOOK_ROUTES = [
+  '/webhooks/8x8/call-action',
+  '/webhooks/8x8/call-status',
+  '/webhooks/8x8/session-summary',
+  '/webhooks/8x8',
+];
 
 async function send(stack: Stack, method: string, path: string, authorization?: string, body: unknown = {}) {
   const response = await fetch(`${stack.baseUrl}${path}`, {
@@ -52,7 +57,13 @@ describe('access to the API and the webhooks', () => {
 
   it('the same requests with the right credentials get past the door', async () => {
     assert.equal((await send(stack, 'GET', '/v1/numbers', `Bearer ${API_KEY}`)).status, 200);
-    const call = await send(stack, 'POST', '/webhooks/8x8/call-action', WEBHOOK_SECRET, callReceived('+6591234567', '+6560000001'));
+    const call = await send(
+      stack,
+      'POST',
+      '/webhooks/8x8/call-action',
+      WEBHOOK_SECRET,
+      callReceived('+6591234567', '+6560000001'),
+    );
     assert.equal(call.status, 200);
   });
 });
@@ -61,7 +72,13 @@ describe('the webhook source allow-list', () => {
   it('refuses webhooks from addresses off the list with 403, before looking at the secret', async () => {
     const stack = await startStack({ env: { MASKLINE_WEBHOOK_ALLOWED_SOURCES: '18.140.80.2,52.220.253.0/24' } });
     try {
-      const answer = await send(stack, 'POST', '/webhooks/8x8/call-action', WEBHOOK_SECRET, callReceived('+6591234567', '+6560000001'));
+      const answer = await send(
+        stack,
+        'POST',
+        '/webhooks/8x8/call-action',
+        WEBHOOK_SECRET,
+        callReceived('+6591234567', '+6560000001'),
+      );
       assert.equal(answer.status, 403);
       assert.equal(answer.body.error?.code, 'forbidden_source');
       // The booking platform's API is not subject to the webhook allow-list.
@@ -74,7 +91,13 @@ describe('the webhook source allow-list', () => {
   it('accepts webhooks from an address on the list', async () => {
     const stack = await startStack({ env: { MASKLINE_WEBHOOK_ALLOWED_SOURCES: '18.140.80.2, 127.0.0.0/8' } });
     try {
-      const answer = await send(stack, 'POST', '/webhooks/8x8/call-action', WEBHOOK_SECRET, callReceived('+6591234567', '+6560000001'));
+      const answer = await send(
+        stack,
+        'POST',
+        '/webhooks/8x8/call-action',
+        WEBHOOK_SECRET,
+        callReceived('+6591234567', '+6560000001'),
+      );
       assert.equal(answer.status, 200);
     } finally {
       await stack.stop();
@@ -86,7 +109,11 @@ describe('the webhook source allow-list', () => {
     try {
       const response = await fetch(`${stack.baseUrl}/webhooks/8x8/call-action`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: WEBHOOK_SECRET, 'x-forwarded-for': '18.140.80.2' },
+        headers: {
+          'content-type': 'application/json',
+          authorization: WEBHOOK_SECRET,
+          'x-forwarded-for': '18.140.80.2',
+        },
         body: JSON.stringify(callReceived('+6591234567', '+6560000001')),
       });
       assert.equal(response.status, 403);

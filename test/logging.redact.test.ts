@@ -16,7 +16,11 @@ describe('what reaches the logs', () => {
   });
 
   it('masks numbers in every field of a structured log record, however deep', () => {
-    const record = redactValue({ caller: '+6591234567', legs: [{ to: '6598765432' }], error: new Error('no route for +6591234567') });
+    const record = redactValue({
+      caller: '+6591234567',
+      legs: [{ to: '6598765432' }],
+      error: new Error('no route for +6591234567'),
+    });
     assert.doesNotMatch(JSON.stringify(record), /91234567|98765432/);
   });
 });

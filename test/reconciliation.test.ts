@@ -38,7 +38,13 @@ describe('pairing reconciliation', () => {
     await leases.claim({ bookingId: orphan, party: parties[1], otherParty: parties[0], virtualNumber: '+6560004002' });
     await leases.recordLease(
       { bookingId: orphan, virtualNumber: '+6560004002', parties: [parties[0], parties[1]] },
-      { bookingId: orphan, parties: [parties[0], parties[1]], expiresInSeconds: 60, gracePeriodSeconds: 0, geoMatch: 'prefer' },
+      {
+        bookingId: orphan,
+        parties: [parties[0], parties[1]],
+        expiresInSeconds: 60,
+        gracePeriodSeconds: 0,
+        geoMatch: 'prefer',
+      },
     );
     assert.ok(await leases.findRoute('+6591234002', '+6560004002'));
 
@@ -56,13 +62,21 @@ describe('pairing reconciliation', () => {
 
   it('runs as a Temporal Schedule that operators can see, and ensuring it twice is harmless', async () => {
     const scheduleId = uniqueId('reconciliation-schedule');
-    const options = { taskQueue: stack.config.temporalTaskQueue, every: '10m', logger: createLogger({ level: 'silent' }), scheduleId };
+    const options = {
+      taskQueue: stack.config.temporalTaskQueue,
+      every: '10m',
+      logger: createLogger({ level: 'silent' }),
+      scheduleId,
+    };
     await ensurePairingReconciliation(stack.temporal, options);
     await ensurePairingReconciliation(stack.temporal, { ...options, every: '5m' });
     const handle = stack.temporal.schedule.getHandle(scheduleId);
     const description = await handle.describe();
     assert.equal(description.action.type, 'startWorkflow');
-    assert.equal(description.action.type === 'startWorkflow' && description.action.workflowType, 'reconcilePairingsWorkflow');
+    assert.equal(
+      description.action.type === 'startWorkflow' && description.action.workflowType,
+      'reconcilePairingsWorkflow',
+    );
     assert.equal(description.spec.intervals?.[0]?.every, 5 * 60 * 1000);
     await handle.delete();
   });

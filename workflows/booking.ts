@@ -10,7 +10,13 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { BookingActivities } from '../activities';
-import { isEnded, isSameBooking, type BookingRequest, type BookingStatus, type CallRecord } from '../src/domain/booking';
+import {
+  isEnded,
+  isSameBooking,
+  type BookingRequest,
+  type BookingStatus,
+  type CallRecord,
+} from '../src/domain/booking';
 import {
   BookingFailure,
   BookingStatusAttribute,
@@ -87,7 +93,10 @@ export async function bookingWorkflow(request: BookingRequest): Promise<BookingV
       if (status === 'refused') {
         throw ApplicationFailure.create({
           type: refusal ?? BookingFailure.noNumber,
-          message: refusal === BookingFailure.allocationFailed ? 'allocation failed, try again' : 'no virtual number is free for both parties',
+          message:
+            refusal === BookingFailure.allocationFailed
+              ? 'allocation failed, try again'
+              : 'no virtual number is free for both parties',
           nonRetryable: true,
         });
       }
@@ -122,7 +131,8 @@ export async function bookingWorkflow(request: BookingRequest): Promise<BookingV
     {
       validator: (action) => {
         // Repeating the close that is already under way is harmless; anything else on an ended booking is not.
-        const repeat = (action === 'cancel' && status === 'cancelled') || (action === 'complete' && status === 'completing');
+        const repeat =
+          (action === 'cancel' && status === 'cancelled') || (action === 'complete' && status === 'completing');
         if ((isEnded(status) && !repeat) || (action === 'complete' && status === 'cancelled')) {
           throw ApplicationFailure.create({
             type: BookingFailure.closed,
@@ -164,7 +174,11 @@ export async function bookingWorkflow(request: BookingRequest): Promise<BookingV
     publishStatus();
     await condition(allHandlersFinished);
     // Failing the run (rather than completing it) lets the platform retry the same bookingId later.
-    throw ApplicationFailure.create({ type: refusal, message: `booking ${request.bookingId} refused: ${refusal}`, nonRetryable: true });
+    throw ApplicationFailure.create({
+      type: refusal,
+      message: `booking ${request.bookingId} refused: ${refusal}`,
+      nonRetryable: true,
+    });
   }
 
   publishStatus();

@@ -124,7 +124,8 @@ export class BookingClient {
     } catch (error) {
       if (isNotFound(error)) {
         // Updates only reach running workflows: an ended booking is "closed", an unknown one "not found".
-        if (await this.get(bookingId)) throw new BookingError('booking_closed', `booking ${bookingId} has already ended`);
+        if (await this.get(bookingId))
+          throw new BookingError('booking_closed', `booking ${bookingId} has already ended`);
       }
       throw translate(error, bookingId);
     }
@@ -221,6 +222,7 @@ function translate(error: unknown, bookingId: string): Error {
     if (type && known.includes(type)) return new BookingError(type as BookingErrorCode, error.cause.message);
   }
   if (isNotFound(error)) return new BookingError('booking_not_found', `no booking ${bookingId}`);
-  if (isUnavailable(error)) return new BookingError('temporal_unavailable', 'the booking service is unavailable, try again');
+  if (isUnavailable(error))
+    return new BookingError('temporal_unavailable', 'the booking service is unavailable, try again');
   return error instanceof Error ? error : new Error(String(error));
 }

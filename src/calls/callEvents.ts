@@ -120,7 +120,10 @@ export class CallEventRecorder {
    * The booking a call belongs to: from the session recorded when the call was routed, else from the leg's
    * numbers. On the inbound leg the caller dialled the VN; on the outbound leg the VN called the other party.
    */
-  private async bookingOfCall(sessionId: string, leg: { source?: string; destination?: string }): Promise<BookingOfCall> {
+  private async bookingOfCall(
+    sessionId: string,
+    leg: { source?: string; destination?: string },
+  ): Promise<BookingOfCall> {
     const session = await this.callRecords.findSession(sessionId);
     if (session?.bookingId) return { bookingId: session.bookingId, callerRole: session.callerRole };
     if (!leg.source || !leg.destination) return { bookingId: null, callerRole: null };

@@ -77,7 +77,9 @@ export class CallRouter {
         caller: event.source ?? 'withheld',
         startedAt: dateOr(event.timestamp, new Date()),
       })
-      .catch((error: unknown) => this.logger.warn({ err: error, sessionId: event.sessionId }, 'call session not recorded'));
+      .catch((error: unknown) =>
+        this.logger.warn({ err: error, sessionId: event.sessionId }, 'call session not recorded'),
+      );
   }
 }
 

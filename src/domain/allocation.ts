@@ -52,8 +52,7 @@ export interface AllocationStore {
 }
 
 export type AllocationOutcome =
-  | { outcome: 'allocated'; lease: Lease }
-  | { outcome: 'refused'; reason: 'no_number_available' };
+  { outcome: 'allocated'; lease: Lease } | { outcome: 'refused'; reason: 'no_number_available' };
 
 /** How many least-loaded candidates one query returns; a few are enough to absorb concurrent claims. */
 const CANDIDATES_PER_QUERY = 8;
@@ -149,11 +148,15 @@ export async function allocateVirtualNumber(
       lost.add(virtualNumber);
       continue;
     }
-    if ((await store.claim({ bookingId: request.bookingId, party: first, otherParty: second, virtualNumber })) === 'taken') {
+    if (
+      (await store.claim({ bookingId: request.bookingId, party: first, otherParty: second, virtualNumber })) === 'taken'
+    ) {
       lost.add(virtualNumber);
       continue;
     }
-    if ((await store.claim({ bookingId: request.bookingId, party: second, otherParty: first, virtualNumber })) === 'taken') {
+    if (
+      (await store.claim({ bookingId: request.bookingId, party: second, otherParty: first, virtualNumber })) === 'taken'
+    ) {
       await store.unclaim({ bookingId: request.bookingId, party: first.number, virtualNumber });
       lost.add(virtualNumber);
       continue;
@@ -179,7 +182,11 @@ async function resumeInterruptedAttempt(request: BookingRequest, store: Allocati
       claims.some((other) => other.party === second.number && other.virtualNumber === claim.virtualNumber),
   );
   if (complete) {
-    const lease: Lease = { bookingId: request.bookingId, virtualNumber: complete.virtualNumber, parties: request.parties };
+    const lease: Lease = {
+      bookingId: request.bookingId,
+      virtualNumber: complete.virtualNumber,
+      parties: request.parties,
+    };
     await store.recordLease(lease, request);
     return lease;
   }

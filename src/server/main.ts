@@ -11,7 +11,9 @@ async function main() {
   const config = loadConfig();
   const logger = createLogger({ level: config.logLevel, name: 'maskline-http' });
   if (config.developmentMode) {
-    logger.warn('DEVELOPMENT MODE: MASKLINE_API_KEY or MASKLINE_WEBHOOK_SECRET is unset; requests without credentials are accepted');
+    logger.warn(
+      'DEVELOPMENT MODE: MASKLINE_API_KEY or MASKLINE_WEBHOOK_SECRET is unset; requests without credentials are accepted',
+    );
   }
   if (config.developmentEncryptionKey) {
     logger.warn(

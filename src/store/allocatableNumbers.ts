@@ -29,7 +29,11 @@ export class AllocatableNumbers {
   ) {}
 
   /** Up to `limit` allocatable numbers, least loaded first, skipping the excluded ones. */
-  async leastLoaded(query: { countryCode: string | null; exclude: readonly E164[]; limit: number }): Promise<CandidateNumber[]> {
+  async leastLoaded(query: {
+    countryCode: string | null;
+    exclude: readonly E164[];
+    limit: number;
+  }): Promise<CandidateNumber[]> {
     await this.fresh();
     const excluded = new Set(query.exclude);
     const byLoad = this.buckets.get(query.countryCode ?? '');

@@ -154,7 +154,11 @@ async function connectUntilReachable(client: MongoClient, retryMs = 2_000): Prom
 }
 
 /** Creates the indexes as soon as the store can be reached, retrying in the background until then. */
-export function ensureIndexesWhenReachable(database: Database, onError: (error: unknown) => void, retryMs = 5_000): Promise<void> {
+export function ensureIndexesWhenReachable(
+  database: Database,
+  onError: (error: unknown) => void,
+  retryMs = 5_000,
+): Promise<void> {
   return ensureIndexes(database).catch(async (error: unknown) => {
     onError(error);
     await new Promise((resolve) => setTimeout(resolve, retryMs).unref());

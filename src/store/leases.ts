@@ -48,7 +48,11 @@ export class LeaseStore implements AllocationStore {
     return docs.map((doc) => ({ virtualNumber: doc.virtualNumber, settled: doc.settled }));
   }
 
-  async leastLoadedNumbers(query: { countryCode: string | null; exclude: E164[]; limit: number }): Promise<CandidateNumber[]> {
+  async leastLoadedNumbers(query: {
+    countryCode: string | null;
+    exclude: E164[];
+    limit: number;
+  }): Promise<CandidateNumber[]> {
     const candidates = await this.allocatable.leastLoaded(query);
     if (candidates.length > 0) return candidates;
     // A refusal must rest on the store, not on a view that may miss a number added a moment ago.
@@ -63,7 +67,12 @@ export class LeaseStore implements AllocationStore {
     return false;
   }
 
-  async claim(claim: { bookingId: string; party: Party; otherParty: Party; virtualNumber: E164 }): Promise<ClaimResult> {
+  async claim(claim: {
+    bookingId: string;
+    party: Party;
+    otherParty: Party;
+    virtualNumber: E164;
+  }): Promise<ClaimResult> {
     const doc: ClaimDocument = {
       _id: claimId(claim.party.number, claim.virtualNumber),
       party: claim.party.number,
@@ -87,7 +96,10 @@ export class LeaseStore implements AllocationStore {
   }
 
   async unclaim(claim: { bookingId: string; party: E164; virtualNumber: E164 }): Promise<void> {
-    await this.collections.claims.deleteOne({ _id: claimId(claim.party, claim.virtualNumber), bookingId: claim.bookingId });
+    await this.collections.claims.deleteOne({
+      _id: claimId(claim.party, claim.virtualNumber),
+      bookingId: claim.bookingId,
+    });
   }
 
   async recordLease(lease: Lease, request: BookingRequest): Promise<void> {
@@ -139,7 +151,9 @@ export class LeaseStore implements AllocationStore {
       { _id: claimId(caller, virtualNumber) },
       { projection: { bookingId: 1, role: 1, otherParty: 1, otherRole: 1 } },
     );
-    return doc ? { bookingId: doc.bookingId, callerRole: doc.role, otherParty: doc.otherParty, otherRole: doc.otherRole } : null;
+    return doc
+      ? { bookingId: doc.bookingId, callerRole: doc.role, otherParty: doc.otherParty, otherRole: doc.otherRole }
+      : null;
   }
 
   /**
@@ -148,13 +162,16 @@ export class LeaseStore implements AllocationStore {
    * document as read-modify-write and can lose one, so there this heals the drift. A count is only corrected
    * when it disagrees in the same way twice in a row, so an allocation between its two writes is not "fixed".
    */
-  async reconcileLoad(previous: Map<E164, string> = new Map()): Promise<{ corrected: number; observed: Map<E164, string> }> {
+  async reconcileLoad(
+    previous: Map<E164, string> = new Map(),
+  ): Promise<{ corrected: number; observed: Map<E164, string> }> {
     const [numbers, leases] = await Promise.all([
       this.collections.numbers.find({}, { projection: { liveBookings: 1, bookingIds: 1 } }).toArray(),
       this.collections.leases.find({}, { projection: { virtualNumber: 1 } }).toArray(),
     ]);
     const actual = new Map<E164, string[]>();
-    for (const lease of leases) actual.set(lease.virtualNumber, [...(actual.get(lease.virtualNumber) ?? []), lease._id]);
+    for (const lease of leases)
+      actual.set(lease.virtualNumber, [...(actual.get(lease.virtualNumber) ?? []), lease._id]);
     const observed = new Map<E164, string>();
     let corrected = 0;
     for (const number of numbers) {

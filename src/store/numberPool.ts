@@ -81,7 +81,10 @@ export class NumberPool {
   /** The pool with each number's live bookings counted from the pairings themselves, not the allocation hint. */
   async list(): Promise<PoolNumber[]> {
     const [docs, counts] = await Promise.all([
-      this.collections.numbers.find({}, { projection: { bookingIds: 0 } }).sort({ _id: 1 }).toArray(),
+      this.collections.numbers
+        .find({}, { projection: { bookingIds: 0 } })
+        .sort({ _id: 1 })
+        .toArray(),
       this.liveBookingsByNumber(),
     ]);
     return docs.map((doc) => toPoolNumber({ ...doc, bookingIds: [], liveBookings: counts.get(doc._id) ?? 0 }));

@@ -29,9 +29,12 @@ export async function ensureSchedule<W extends Workflow>(client: Client, job: Pe
     await client.schedule.create({ scheduleId: job.scheduleId, spec, action: job.action, policies, memo: job.memo });
   } catch (error) {
     if (!(error instanceof ScheduleAlreadyRunning)) throw error;
-    await client.schedule
-      .getHandle(job.scheduleId)
-      .update((previous) => ({ ...previous, spec, action: job.action, policies: { ...previous.policies, ...policies } }));
+    await client.schedule.getHandle(job.scheduleId).update((previous) => ({
+      ...previous,
+      spec,
+      action: job.action,
+      policies: { ...previous.policies, ...policies },
+    }));
   }
 }
 

@@ -45,7 +45,11 @@ async function main() {
   }, 15_000);
 
   const client = await connectTemporalClient(config);
-  await ensurePairingReconciliation(client, { taskQueue: config.temporalTaskQueue, every: config.reconcileEvery, logger });
+  await ensurePairingReconciliation(client, {
+    taskQueue: config.temporalTaskQueue,
+    every: config.reconcileEvery,
+    logger,
+  });
   await ensureNumberSync(client, {
     taskQueue: config.temporalTaskQueue,
     every: config.numberSyncEvery,

@@ -170,7 +170,13 @@ export interface Answer {
 }
 
 /** A request as the booking platform makes it. */
-export async function api(stack: Stack, method: string, path: string, body?: unknown, apiKey = API_KEY): Promise<Answer> {
+export async function api(
+  stack: Stack,
+  method: string,
+  path: string,
+  body?: unknown,
+  apiKey = API_KEY,
+): Promise<Answer> {
   const response = await fetch(`${stack.baseUrl}${path}`, {
     method,
     headers: { 'content-type': 'application/json', ...(apiKey ? { authorization: `Bearer ${apiKey}` } : {}) },
@@ -191,11 +197,16 @@ export async function webhook(stack: Stack, path: string, body: unknown, secret 
   return { status: response.status, body: text ? JSON.parse(text) : undefined };
 }
 
-export async function eventually<T>(probe: () => Promise<T>, accept: (value: T) => boolean, timeoutMs = 15_000): Promise<T> {
+export async function eventually<T>(
+  probe: () => Promise<T>,
+  accept: (value: T) => boolean,
+  timeoutMs = 15_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last = await probe();
   while (!accept(last)) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms; last value: ${JSON.stringify(last)}`);
+    if (Date.now() > deadline)
+      throw new Error(`condition not met within ${timeoutMs} ms; last value: ${JSON.stringify(last)}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
     last = await probe();
   }

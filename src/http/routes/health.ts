@@ -18,7 +18,9 @@ export function healthRoutes(readiness: Readiness): Router {
     ctx.body = {
       status: unavailable.length === 0 ? 'ready' : 'unavailable',
       checks: { store: store ? 'ok' : 'unavailable', temporal: temporal ? 'ok' : 'unavailable' },
-      ...(unavailable.length > 0 ? { error: { code: 'not_ready', message: `unavailable: ${unavailable.join(', ')}` } } : {}),
+      ...(unavailable.length > 0
+        ? { error: { code: 'not_ready', message: `unavailable: ${unavailable.join(', ')}` } }
+        : {}),
     };
   });
   return router;
