@@ -26,7 +26,7 @@ export const ALLOCATION_DEFAULTS: AllocationSettings = {
   liveBookings: 50_000,
   bookingsPerCourier: 10,
   allocations: 300,
-  secondsPerPool: 40,
+  secondsPerPool: 30,
   liveBookingsSweep: [1_000, 10_000],
   secondsPerSweepPoint: 10,
 };

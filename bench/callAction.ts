@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { callReceived } from '../src/eightbyeight/webhookBodies';
-import { connectDatabase, ensureIndexes } from '../src/store/database';
+import { connectDatabase, ensureIndexes, type Database } from '../src/store/database';
 import type { LoadResult } from './loadSpec';
 import { describeProfiles, summarizeProfilesIn } from './cpuProfile';
 import { cpuMeter, elapsedMs, loadAverage, round, sampleResidentMemory, summarize } from './measure';
@@ -82,7 +82,6 @@ export async function callActionBenchmark(
   }
   const lookup = summarize(lookups);
   say(`  one claim lookup by _id, unloaded: mean ${fmt(lookup.mean, 2)} ms, p99 ${fmt(lookup.p99, 2)} ms`);
-  await database.close();
 
   const bodiesFile = path.join(stack.logDir, 'call-action-bodies.json');
   fs.writeFileSync(bodiesFile, JSON.stringify(callActionBodies(bookings, pool, settings)));
@@ -122,6 +121,8 @@ export async function callActionBenchmark(
     loadAverageBefore: number;
     cpuSeconds: Record<string, number>;
     cpuMsPerRequest: Record<string, number>;
+    /** Call-session records that reached the store in the 3 s after the load stopped: writes left queued. */
+    callSessionsWrittenAfterLoad?: number;
     profile?: unknown;
   };
   const runs: Record<string, Run> = {};
@@ -166,12 +167,14 @@ export async function callActionBenchmark(
         ]),
       );
       const rss = memory.stop();
+      const writesCallSessions = endpoint.name === 'ours' || endpoint.name === 'minimal+record';
       runs[endpoint.name] = {
         ...result,
         cpuMsPerRequest,
         idleRssMb: round(rss.startMb),
         maxRssMb: round(rss.maxMb),
         loadAverageBefore,
+        ...(writesCallSessions ? { callSessionsWrittenAfterLoad: await writesAfterLoad(database) } : {}),
       };
       if (endpoint.name === 'ours' && settings.steadySeconds > 0) {
         const rate = settings.steadyRatePerSecond;
@@ -209,10 +212,14 @@ export async function callActionBenchmark(
       `  ${endpoint.name.padEnd(14)} ${int(run.requestsPerSecond)} req/s, p50 ${fmt(run.latencyMs.p50, 2)} ms, ` +
         `p99 ${fmt(run.latencyMs.p99, 2)} ms, non-200 ${run.non200}, errors ${run.errors}, ` +
         `RSS ${fmt(run.idleRssMb)} MB idle, ${fmt(run.maxRssMb)} MB max, ` +
-        `answers ${JSON.stringify(run.answerKinds)}, CPU ms/request ${JSON.stringify(run.cpuMsPerRequest)}`,
+        `answers ${JSON.stringify(run.answerKinds)}, CPU ms/request ${JSON.stringify(run.cpuMsPerRequest)}` +
+        (run.callSessionsWrittenAfterLoad !== undefined
+          ? `, call sessions written in the 3 s after the load: ${run.callSessionsWrittenAfterLoad}`
+          : ''),
     );
   }
 
+  await database.close();
   const ours = runs.ours!;
   const minimal = runs.minimal!;
   const bare = runs.bare!;
@@ -258,6 +265,13 @@ export async function callActionBenchmark(
     ratios: { oursOverMinimal: round(ratioMinimal, 3), oursOverBare: round(ratioBare, 3) },
     checks,
   };
+}
+
+/** How many call-session records arrive in the 3 s after the load stopped: writes that were still queued. */
+async function writesAfterLoad(database: Database): Promise<number> {
+  const before = await database.collections.callSessions.countDocuments({});
+  await new Promise((resolve) => setTimeout(resolve, 3_000));
+  return (await database.collections.callSessions.countDocuments({})) - before;
 }
 
 /** Webhook bodies of random calls: `matching` of them from a party of a live booking to its VN, the rest from strangers. */

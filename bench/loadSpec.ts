@@ -8,7 +8,7 @@ export interface LoadSpec {
   headers: Record<string, string>;
   connections: number;
   durationSeconds: number;
-  /** An open-loop rate for all connections together (requests per second); unset: as fast as answers come. */
+  /** Instead of autocannon's closed loop: requests at this even, open-loop pace (per second), `connections` unused. */
   ratePerSecond?: number;
   /** Upper bound on requests of the measured run, whatever the duration. */
   maxRequests: number;

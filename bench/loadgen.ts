@@ -4,7 +4,8 @@
  *
  * Bodies either rotate through a file of pre-generated JSON bodies (call actions) or are made fresh for each
  * request (bookings, which must each be new). Every response is timed here (autocannon's `response` event, with
- * sub-millisecond resolution) and sorted by what it answered.
+ * sub-millisecond resolution) and sorted by what it answered. With `ratePerSecond`, the load is an even open-loop
+ * pace of single requests instead (for call actions: latency when the server is not saturated).
  */
 import fs from 'node:fs';
 import autocannon from 'autocannon';
@@ -48,7 +49,6 @@ async function runLoad(spec: LoadSpec, seconds: number, maxRequests: number, mea
       connections: spec.connections,
       duration: seconds,
       maxOverallRequests: maxRequests,
-      ...(spec.ratePerSecond ? { overallRate: spec.ratePerSecond } : {}),
       timeout: 10,
       requests: [
         {
@@ -100,8 +100,76 @@ async function runLoad(spec: LoadSpec, seconds: number, maxRequests: number, mea
   };
 }
 
+/**
+ * An open-loop load at an even pace: one request every 1/rate seconds, each on its own, whatever the answers
+ * (autocannon's rate limit sends each second's quota at once, a burst that measures queueing, not latency).
+ */
+async function runPaced(spec: LoadSpec, rate: number): Promise<LoadResult> {
+  const bodies: string[] = spec.bodiesFile ? (JSON.parse(fs.readFileSync(spec.bodiesFile, 'utf8')) as string[]) : [];
+  const total = Math.min(spec.maxRequests, Math.round(rate * spec.durationSeconds));
+  const latencies: number[] = [];
+  const statusCounts: Record<string, number> = {};
+  const answerKinds: Record<string, number> = {};
+  const perSecond: number[] = [];
+  let errors = 0;
+  let timeouts = 0;
+  const startedAt = performance.now();
+  const inFlight: Promise<void>[] = [];
+  for (let i = 0; i < total; i++) {
+    const due = startedAt + (i * 1000) / rate;
+    const wait = due - performance.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    const body = spec.bookingPrefix
+      ? bookingBody(`${spec.bookingPrefix}-p`, i)
+      : bodies[i % bodies.length]!.replace(SESSION_ID, `p-${process.pid}-${i}`);
+    const sent = performance.now();
+    inFlight.push(
+      fetch(`${spec.url}${spec.path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...spec.headers },
+        body,
+        signal: AbortSignal.timeout(10_000),
+      })
+        .then(async (response) => {
+          const text = await response.text();
+          latencies.push(performance.now() - sent);
+          statusCounts[response.status] = (statusCounts[response.status] ?? 0) + 1;
+          const kind = text.includes('"makeCall"') ? 'connected' : text.includes('"say"') ? 'notice' : 'other';
+          answerKinds[kind] = (answerKinds[kind] ?? 0) + 1;
+          const second = Math.floor((performance.now() - startedAt) / 1000);
+          perSecond[second] = (perSecond[second] ?? 0) + 1;
+        })
+        .catch((error: unknown) => {
+          if (error instanceof Error && error.name === 'TimeoutError') timeouts += 1;
+          errors += 1;
+        }),
+    );
+  }
+  await Promise.all(inFlight);
+  const durationSeconds = (performance.now() - startedAt) / 1000;
+  const answered = latencies.length;
+  return {
+    requests: answered,
+    durationSeconds,
+    requestsPerSecond: answered / durationSeconds,
+    latencyMs: summarize(latencies),
+    perSecond: Array.from(perSecond, (n) => n ?? 0),
+    statusCounts,
+    non200: answered - (statusCounts['200'] ?? 0),
+    errors,
+    timeouts,
+    answerKinds,
+  };
+}
+
 async function main() {
   const spec = JSON.parse(process.argv[2] ?? '{}') as LoadSpec;
+  if (spec.ratePerSecond) {
+    process.stdout.write('MEASURING\n');
+    const result = await runPaced(spec, spec.ratePerSecond);
+    process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
+    return;
+  }
   if (spec.warmupSeconds > 0) {
     const warm = await runLoad(spec, spec.warmupSeconds, spec.maxRequests, false);
     process.stderr.write(`warm-up: ${warm.requests} requests, ${Math.round(warm.requestsPerSecond)}/s\n`);

@@ -58,7 +58,10 @@ async function main(): Promise<number> {
 
   const started = new Date();
   const host = machine();
-  say(`${host.nproc} cores, ${host.memoryGiB} GiB, ${host.cpuModel}, Node ${host.node}; load average ${loadAverage()}`);
+  const loadAverageAtStart = loadAverage();
+  say(
+    `${host.nproc} cores, ${host.memoryGiB} GiB, ${host.cpuModel}, Node ${host.node}; load average ${loadAverageAtStart}`,
+  );
   // The pool simulation needs no servers; the others share one Temporal dev server and one store.
   const stack = only.some((name) => name !== 'pool')
     ? await startBenchStack(say, { profile: values.profile ?? false })
@@ -70,10 +73,11 @@ async function main(): Promise<number> {
   try {
     for (const name of only) {
       const benchmarkStarted = Date.now();
-      say(`${name}: starting (load average ${loadAverage()})`);
+      const loadAverageBefore = loadAverage();
+      say(`${name}: starting (load average ${loadAverageBefore})`);
       try {
         const result = await runBenchmark(name, stack!, quick);
-        results[name] = { loadAverageBefore: loadAverage(), ...result };
+        results[name] = { loadAverageBefore, ...result };
         checks.push(...result.checks);
       } catch (error) {
         failed = true;
@@ -94,7 +98,7 @@ async function main(): Promise<number> {
     quick,
     profiled: values.profile ?? false,
     revision: revision(),
-    machine: { ...host, loadAverageAtStart: loadAverage() },
+    machine: { ...host, loadAverageAtStart },
     store: stack?.store ?? null,
     temporal: process.env.TEMPORAL_ADDRESS ? 'TEMPORAL_ADDRESS' : 'Temporal CLI dev server (in memory), own process',
     checks,
