@@ -17,9 +17,11 @@ export function createBookingActivities(deps: { leases: LeaseStore; database: Da
   return {
     async allocateVirtualNumber(request: BookingRequest): Promise<AllocationResult> {
       // Stop claiming two seconds before this attempt times out, so it never overlaps its retry.
-      const { startToCloseTimeoutMs } = Context.current().info;
+      const { startToCloseTimeoutMs, attempt } = Context.current().info;
       const result = await allocate(request, deps.leases, Math.random, {
         claimDeadline: Date.now() + startToCloseTimeoutMs - 2_000,
+        // Only a retry can find claims an earlier attempt of this booking left behind.
+        resumeInterrupted: attempt > 1,
       });
       // Only the VN goes back into the workflow's history; the parties are already in its input.
       return result.outcome === 'allocated'

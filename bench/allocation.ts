@@ -201,15 +201,9 @@ async function measure(
 async function explainQueries(database: Database, virtualNumber: string) {
   const party = rider(0);
   const queries: Record<string, { find: string; filter: Document }> = {
-    'holdingsOf (claims by party)': { find: 'claims', filter: { party: { $in: [party, courier(0)] } } },
     'findClaims (claims by bookingId)': { find: 'claims', filter: { bookingId: 'alloc-0' } },
     'claim lookup (claims by _id)': { find: 'claims', filter: { _id: `${party}|${virtualNumber}` } },
     'isAllocatable (numbers by _id)': { find: 'numbers', filter: { _id: virtualNumber } },
-    // The filter of recordLease's count update, as a find: _id plus a condition on the booking list.
-    'recordLease count (numbers by _id and bookingIds $ne)': {
-      find: 'numbers',
-      filter: { _id: virtualNumber, bookingIds: { $ne: 'alloc-0' } },
-    },
   };
   const plans: Record<string, unknown> = {};
   for (const [name, query] of Object.entries(queries)) {

@@ -56,15 +56,6 @@ export class MemoryAllocationStore implements AllocationStore {
     });
   }
 
-  async holdingsOf(parties: E164[]) {
-    return parties.flatMap((party) =>
-      [...(this.claimsOfParty.get(party) ?? [])].map((id) => {
-        const claim = this.claims.get(id)!;
-        return { virtualNumber: claim.virtualNumber, settled: claim.settled };
-      }),
-    );
-  }
-
   async leastLoadedNumbers(query: {
     countryCode: string | null;
     exclude: E164[];
@@ -95,7 +86,10 @@ export class MemoryAllocationStore implements AllocationStore {
   }): Promise<ClaimResult> {
     const id = claimId(claim.party.number, claim.virtualNumber);
     const holder = this.claims.get(id);
-    if (holder) return holder.bookingId === claim.bookingId ? 'claimed' : 'taken';
+    if (holder) {
+      if (holder.bookingId === claim.bookingId) return 'claimed';
+      return holder.settled ? 'held' : 'in_flight';
+    }
     this.claims.set(id, {
       party: claim.party.number,
       virtualNumber: claim.virtualNumber,

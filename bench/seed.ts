@@ -59,21 +59,17 @@ export function syntheticBookings(options: { count: number; pool: readonly E164[
   return bookings;
 }
 
-/** Writes the pool and the bookings (numbers with their counts, leases, two settled claims per booking). */
+/** Writes the pool and the bookings (numbers, leases, two settled claims per booking). */
 export async function seedStore(database: Database, pool: readonly E164[], bookings: readonly SeededBooking[]) {
   const { numbers, leases, claims } = database.collections;
   const now = new Date();
   const expiresAt = new Date(now.getTime() + 24 * 3600 * 1000);
-  const onNumber = new Map<E164, string[]>(pool.map((number) => [number, []]));
-  for (const booking of bookings) onNumber.get(booking.virtualNumber)?.push(booking.bookingId);
 
   const numberDocs: NumberDocument[] = pool.map((number) => ({
     _id: number,
     countryCode: 'SG',
     referenceId: null,
     status: 'active',
-    liveBookings: onNumber.get(number)?.length ?? 0,
-    bookingIds: onNumber.get(number) ?? [],
     createdAt: now,
     updatedAt: now,
   }));

@@ -240,20 +240,6 @@ describe('allocation on the store', () => {
     assert.equal(await leases.findRoute('+6591000001', '+6560000001'), null);
   });
 
-  it('load counts that drifted from the pairings are corrected once the drift is seen twice', async () => {
-    await addNumbers(['+6560000001']);
-    await allocateVirtualNumber(booking('b1', '+6591000001', '+6591000002'), leases);
-    // What a lost concurrent update on FerretDB leaves behind: the count says 3 while one booking holds it.
-    await database.collections.numbers.updateOne({ _id: '+6560000001' }, { $set: { liveBookings: 3 } });
-    const first = await leases.reconcileLoad();
-    assert.equal(first.corrected, 0);
-    const second = await leases.reconcileLoad(first.observed);
-    assert.equal(second.corrected, 1);
-    const stored = await database.collections.numbers.findOne({ _id: '+6560000001' });
-    assert.equal(stored?.liveBookings, 1);
-    assert.deepEqual(stored?.bookingIds, ['b1']);
-  });
-
   it('holds under concurrent allocations for the same people', async () => {
     await addNumbers(['+6560000001', '+6560000002', '+6560000003']);
     const parties = ['+6591000001', '+6591000002', '+6591000003'];

@@ -198,17 +198,25 @@ describe('number health applied to the pool (store)', () => {
     assert.equal(second.unchanged, 2);
   });
 
-  it('a disabled number keeps the booking that holds it: its pairing and count are untouched', async () => {
+  it('a disabled number keeps the booking that holds it: its pairing is untouched', async () => {
     await numbers.add({ number: '+6560000001', countryCode: 'SG', referenceId: null });
-    await database.collections.numbers.updateOne(
-      { _id: '+6560000001' },
-      { $set: { liveBookings: 1, bookingIds: ['ride-1'] } },
-    );
+    const parties: [{ role: string; number: string }, { role: string; number: string }] = [
+      { role: 'rider', number: '+6591000001' },
+      { role: 'driver', number: '+6591000002' },
+    ];
+    await database.collections.leases.insertOne({
+      _id: 'ride-1',
+      virtualNumber: '+6560000001',
+      parties,
+      status: 'active',
+      createdAt: new Date(),
+      expiresAt: new Date(Date.now() + 60_000),
+    });
     await numbers.applyNumberReport({ complete: true, numbers: [reported('+6560000001', 'Expiring')] });
     const doc = await database.collections.numbers.findOne({ _id: '+6560000001' });
     assert.equal(doc?.status, 'disabled');
-    assert.equal(doc?.liveBookings, 1);
-    assert.deepEqual(doc?.bookingIds, ['ride-1']);
+    assert.equal((await numbers.get('+6560000001'))?.liveBookings, 1);
+    assert.equal(await database.collections.leases.countDocuments({ _id: 'ride-1' }), 1);
   });
 
   it('a number an operator drains between the read and the write stays drained', async () => {

@@ -10,7 +10,8 @@ import { countryOfNumber, type E164 } from './phoneNumbers';
  *   holds with any number of workers allocating at once;
  * - complete: a booking is refused only when no usable VN is free for both parties;
  * - load spread: among eligible numbers, the one with the fewest live bookings, ties broken at random;
- * - scales: each step is an indexed query bounded by the parties' own bookings, never a scan of the pool.
+ * - scales: each step is a read or write by primary key, or a pick from an in-memory view of the pool; the
+ *   number of steps grows with the parties' own bookings, never with the pool.
  */
 
 /** A number of the pool that may be given to a new booking, with its current load. */
@@ -26,7 +27,12 @@ export interface Lease {
   parties: [Party, Party];
 }
 
-export type ClaimResult = 'claimed' | 'taken';
+/**
+ * - claimed: the claim is this booking's (also when a retried insert finds its own earlier claim)
+ * - held: the person holds this VN in another live booking: not a candidate for this booking
+ * - in_flight: another booking's allocation is claiming it right now and may yet give it back
+ */
+export type ClaimResult = 'claimed' | 'held' | 'in_flight';
 
 /** What allocation needs from the store; implemented on MongoDB in src/store and in memory for simulations. */
 export interface AllocationStore {
@@ -34,20 +40,15 @@ export interface AllocationStore {
   findLease(bookingId: string): Promise<Lease | null>;
   /** VNs some previous, interrupted attempt of this booking claimed, with the parties that claimed them. */
   findClaims(bookingId: string): Promise<{ party: E164; virtualNumber: E164 }[]>;
-  /**
-   * VNs held by any of these people. `settled` is false for a claim whose booking is still being allocated:
-   * it may yet be given back if that attempt loses its second claim.
-   */
-  holdingsOf(parties: E164[]): Promise<{ virtualNumber: E164; settled: boolean }[]>;
   /** Allocatable numbers, least loaded first (random order among equals), excluding some. */
   leastLoadedNumbers(query: { countryCode: string | null; exclude: E164[]; limit: number }): Promise<CandidateNumber[]>;
   /** Whether the number may still go to new bookings (it may have been drained since it was ranked). */
   isAllocatable(virtualNumber: E164): Promise<boolean>;
-  /** Atomically claims (party, VN) for the booking; 'taken' when that person already holds the VN elsewhere. */
+  /** Atomically claims (party, VN) for the booking: one insert under the unique key `party|VN`. */
   claim(claim: { bookingId: string; party: Party; otherParty: Party; virtualNumber: E164 }): Promise<ClaimResult>;
   /** Gives back one claim of this booking (no-op when it is not this booking's). */
   unclaim(claim: { bookingId: string; party: E164; virtualNumber: E164 }): Promise<void>;
-  /** Records the finished pairing and counts it on the number; idempotent per booking. */
+  /** Records the finished pairing and settles its claims; idempotent per booking. */
   recordLease(lease: Lease, request: BookingRequest): Promise<void>;
 }
 
@@ -70,6 +71,11 @@ const MAX_LOST_CLAIMS = 64;
 
 export interface AllocationLimits {
   settleWindowMs?: number;
+  /**
+   * Whether to look for claims an interrupted earlier attempt left behind (default true). Only a retry can
+   * find any, and on a store without secondary indexes the look is a scan, so the first attempt skips it.
+   */
+  resumeInterrupted?: boolean;
   /**
    * Epoch ms after which this attempt starts no new claim. Temporal starts a retry when an attempt times out,
    * even if the attempt is still running; stopping short of the timeout keeps two attempts from claiming at once.
@@ -112,30 +118,34 @@ export async function allocateVirtualNumber(
   const existing = await store.findLease(request.bookingId);
   if (existing) return { outcome: 'allocated', lease: existing };
 
-  const resumed = await resumeInterruptedAttempt(request, store);
-  if (resumed) return { outcome: 'allocated', lease: resumed };
+  if (limits.resumeInterrupted ?? true) {
+    const resumed = await resumeInterruptedAttempt(request, store);
+    if (resumed) return { outcome: 'allocated', lease: resumed };
+  }
 
   const [first, second] = request.parties;
   const country = preferredCountry(request.parties);
   const settleBy = Date.now() + settleWindowMs;
+  // What the claims have taught this attempt: VNs one of the two people holds in a live booking, and VNs that
+  // a concurrent booking's allocation is claiming right now (which may come free again).
+  let held = new Set<E164>();
   let lost = new Set<E164>();
 
   while (lost.size < MAX_LOST_CLAIMS) {
-    const holdings = await store.holdingsOf([first.number, second.number]);
-    const exclude = [...new Set([...holdings.map((holding) => holding.virtualNumber), ...lost])];
+    const exclude = [...held, ...lost];
     let candidates = await store.leastLoadedNumbers({ countryCode: country, exclude, limit: CANDIDATES_PER_QUERY });
     if (candidates.length === 0 && country !== null && request.geoMatch === 'prefer') {
       candidates = await store.leastLoadedNumbers({ countryCode: null, exclude, limit: CANDIDATES_PER_QUERY });
     }
     const choice = pickLeastLoaded(candidates, random);
     if (!choice) {
-      // Refuse only on settled facts: claims of attempts still in flight, and numbers lost to them, may come free.
-      const unsettled = lost.size > 0 || holdings.some((holding) => !holding.settled);
-      if (!unsettled) return { outcome: 'refused', reason: 'no_number_available' };
+      // Refuse only on settled facts: a number lost to an attempt still in flight may come free.
+      if (lost.size === 0) return { outcome: 'refused', reason: 'no_number_available' };
       // Not settled in time (a crashed attempt's claims wait for its retry): fail this attempt for Temporal
       // to retry, rather than refuse a booking that might have had a number.
       if (Date.now() >= settleBy) throw new AllocationContention('claims of concurrent attempts did not settle');
       await sleep(20 + random() * 30);
+      held = new Set();
       lost = new Set();
       continue;
     }
@@ -145,20 +155,28 @@ export async function allocateVirtualNumber(
       throw new AllocationContention('out of time for this attempt; a retry will resume it');
     }
     if (!(await store.isAllocatable(virtualNumber))) {
-      lost.add(virtualNumber);
+      held.add(virtualNumber);
       continue;
     }
-    if (
-      (await store.claim({ bookingId: request.bookingId, party: first, otherParty: second, virtualNumber })) === 'taken'
-    ) {
-      lost.add(virtualNumber);
+    const firstClaim = await store.claim({
+      bookingId: request.bookingId,
+      party: first,
+      otherParty: second,
+      virtualNumber,
+    });
+    if (firstClaim !== 'claimed') {
+      (firstClaim === 'held' ? held : lost).add(virtualNumber);
       continue;
     }
-    if (
-      (await store.claim({ bookingId: request.bookingId, party: second, otherParty: first, virtualNumber })) === 'taken'
-    ) {
+    const secondClaim = await store.claim({
+      bookingId: request.bookingId,
+      party: second,
+      otherParty: first,
+      virtualNumber,
+    });
+    if (secondClaim !== 'claimed') {
       await store.unclaim({ bookingId: request.bookingId, party: first.number, virtualNumber });
-      lost.add(virtualNumber);
+      (secondClaim === 'held' ? held : lost).add(virtualNumber);
       continue;
     }
     const lease: Lease = { bookingId: request.bookingId, virtualNumber, parties: request.parties };

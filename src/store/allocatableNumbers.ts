@@ -24,7 +24,7 @@ export class AllocatableNumbers {
   private refreshing: Promise<void> | null = null;
 
   constructor(
-    private readonly collections: Pick<Collections, 'numbers'>,
+    private readonly collections: Pick<Collections, 'numbers' | 'leases'>,
     private readonly maxAgeMs = 2_000,
   ) {}
 
@@ -79,9 +79,14 @@ export class AllocatableNumbers {
   }
 
   private async load(): Promise<void> {
-    const docs = await this.collections.numbers
-      .find({ status: 'active' }, { projection: { countryCode: 1, liveBookings: 1 } })
-      .toArray();
+    // A number's load is counted from the pairings themselves, so there is no counter to keep exact.
+    const [docs, groups] = await Promise.all([
+      this.collections.numbers.find({ status: 'active' }, { projection: { countryCode: 1 } }).toArray(),
+      this.collections.leases
+        .aggregate<{ _id: E164; count: number }>([{ $group: { _id: '$virtualNumber', count: { $sum: 1 } } }])
+        .toArray(),
+    ]);
+    const loads = new Map(groups.map((group) => [group._id, group.count]));
     // Shuffled, so that numbers of equal load come out in random order: ties are broken at random.
     for (let i = docs.length - 1; i > 0; i--) {
       const j = Math.floor(Math.random() * (i + 1));
@@ -92,7 +97,7 @@ export class AllocatableNumbers {
     for (const doc of docs) {
       const entry: Entry = { countryCode: doc.countryCode, load: -1 };
       this.entries.set(doc._id, entry);
-      this.place(doc._id, entry, Math.max(0, doc.liveBookings));
+      this.place(doc._id, entry, loads.get(doc._id) ?? 0);
     }
     this.loadedAt = Date.now();
   }

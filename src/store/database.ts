@@ -10,15 +10,13 @@ import {
 import type { E164 } from '../domain/phoneNumbers';
 import type { Party } from '../domain/booking';
 
-/** A virtual number of the pool. `bookingIds` makes counting a booking on its number idempotent. */
+/** A virtual number of the pool. Its load is not stored: it is counted from the pairings (leases). */
 export interface NumberDocument {
   _id: E164;
   countryCode: string | null;
   referenceId: string | null;
   /** active: allocatable; disabled (8x8 says it is not usable) and draining: keep serving, get no new bookings. */
   status: NumberStatus;
-  liveBookings: number;
-  bookingIds: string[];
   createdAt: Date;
   updatedAt: Date;
 }

@@ -41,13 +41,6 @@ export class LeaseStore implements AllocationStore {
     return docs.map((doc) => ({ party: doc.party, virtualNumber: doc.virtualNumber }));
   }
 
-  async holdingsOf(parties: E164[]) {
-    const docs = await this.collections.claims
-      .find({ party: { $in: parties } }, { projection: { virtualNumber: 1, settled: 1 } })
-      .toArray();
-    return docs.map((doc) => ({ virtualNumber: doc.virtualNumber, settled: doc.settled }));
-  }
-
   async leastLoadedNumbers(query: {
     countryCode: string | null;
     exclude: E164[];
@@ -90,25 +83,30 @@ export class LeaseStore implements AllocationStore {
     } catch (error) {
       if (!isDuplicateKey(error)) throw error;
       // A retried insert whose first try did land finds its own claim: that is a success, not a conflict.
-      const holder = await this.collections.claims.findOne({ _id: doc._id }, { projection: { bookingId: 1 } });
-      return holder?.bookingId === claim.bookingId ? 'claimed' : 'taken';
+      const holder = await this.collections.claims.findOne(
+        { _id: doc._id },
+        { projection: { bookingId: 1, settled: 1 } },
+      );
+      if (holder?.bookingId === claim.bookingId) return 'claimed';
+      // Gone already: it was an attempt that gave it back; worth another look, not a fact.
+      return holder?.settled ? 'held' : 'in_flight';
     }
   }
 
   async unclaim(claim: { bookingId: string; party: E164; virtualNumber: E164 }): Promise<void> {
-    await this.collections.claims.deleteOne({
-      _id: claimId(claim.party, claim.virtualNumber),
-      bookingId: claim.bookingId,
-    });
+    // Read, then delete, each by primary key alone (FerretDB scans for any other filter). Safe: only this
+    // booking ever deletes its own claim, so the claim read as ours is still ours when it is deleted.
+    await this.deleteClaimsOf(claim.bookingId, [claimId(claim.party, claim.virtualNumber)]);
+  }
+
+  private async deleteClaimsOf(bookingId: string, ids: string[]): Promise<void> {
+    for (const _id of ids) {
+      const holder = await this.collections.claims.findOne({ _id }, { projection: { bookingId: 1 } });
+      if (holder?.bookingId === bookingId) await this.collections.claims.deleteOne({ _id });
+    }
   }
 
   async recordLease(lease: Lease, request: BookingRequest): Promise<void> {
-    // The number's count moves only if this booking is not yet in its list: a retry never counts twice.
-    const counted = await this.collections.numbers.updateOne(
-      { _id: lease.virtualNumber, bookingIds: { $ne: lease.bookingId } },
-      { $push: { bookingIds: lease.bookingId }, $inc: { liveBookings: 1 } },
-    );
-    if (counted.modifiedCount > 0) this.allocatable.adjust(lease.virtualNumber, +1);
     const now = new Date();
     const doc: LeaseDocument = {
       _id: lease.bookingId,
@@ -118,8 +116,18 @@ export class LeaseStore implements AllocationStore {
       createdAt: now,
       expiresAt: new Date(now.getTime() + request.expiresInSeconds * 1000),
     };
-    await this.collections.leases.updateOne({ _id: lease.bookingId }, { $setOnInsert: doc }, { upsert: true });
-    await this.collections.claims.updateMany({ bookingId: lease.bookingId }, { $set: { settled: true } });
+    const recorded = await this.collections.leases.updateOne(
+      { _id: lease.bookingId },
+      { $setOnInsert: doc },
+      { upsert: true },
+    );
+    if (recorded.upsertedCount > 0) this.allocatable.adjust(lease.virtualNumber, +1);
+    for (const party of lease.parties) {
+      await this.collections.claims.updateOne(
+        { _id: claimId(party.number, lease.virtualNumber) },
+        { $set: { settled: true } },
+      );
+    }
   }
 
   async markCompleting(bookingId: string): Promise<void> {
@@ -127,22 +135,24 @@ export class LeaseStore implements AllocationStore {
   }
 
   /**
-   * Gives the booking's number back: claims first (calls stop routing), then the count, then the pairing
-   * record. Each step is idempotent, so a release interrupted anywhere is finished by its retry.
+   * Gives the booking's number back: claims first (calls stop routing), then the pairing record. Each step is
+   * idempotent, so a release interrupted anywhere is finished by its retry. The pairing names the claims, so
+   * they are deleted by primary key; only a booking without one (an interrupted allocation) is looked up.
    */
   async release(bookingId: string, virtualNumber: E164 | null): Promise<void> {
-    const claims = await this.collections.claims.find({ bookingId }, { projection: { virtualNumber: 1 } }).toArray();
-    const numbers = new Set<E164>(claims.map((claim) => claim.virtualNumber));
-    if (virtualNumber) numbers.add(virtualNumber);
-    await this.collections.claims.deleteMany({ bookingId });
-    for (const number of numbers) {
-      const uncounted = await this.collections.numbers.updateOne(
-        { _id: number, bookingIds: bookingId },
-        { $pull: { bookingIds: bookingId }, $inc: { liveBookings: -1 } },
+    const lease = await this.collections.leases.findOne({ _id: bookingId });
+    if (lease) {
+      const ids = lease.parties.map((party) => claimId(party.number, lease.virtualNumber));
+      await this.deleteClaimsOf(bookingId, ids);
+    } else {
+      const claims = await this.collections.claims.find({ bookingId }, { projection: { _id: 1 } }).toArray();
+      await this.deleteClaimsOf(
+        bookingId,
+        claims.map((claim) => claim._id),
       );
-      if (uncounted.modifiedCount > 0) this.allocatable.adjust(number, -1);
     }
-    await this.collections.leases.deleteOne({ _id: bookingId });
+    const deleted = await this.collections.leases.deleteOne({ _id: bookingId });
+    if (deleted.deletedCount > 0) this.allocatable.adjust(lease?.virtualNumber ?? virtualNumber ?? '', -1);
   }
 
   /** The call-routing lookup: one read by primary key. */
@@ -154,40 +164,6 @@ export class LeaseStore implements AllocationStore {
     return doc
       ? { bookingId: doc.bookingId, callerRole: doc.role, otherParty: doc.otherParty, otherRole: doc.otherRole }
       : null;
-  }
-
-  /**
-   * Brings the per-number load counts that allocation ranks by back in line with the pairings. On MongoDB the
-   * guarded $inc keeps them exact and this finds nothing; FerretDB 1.x applies concurrent updates of one
-   * document as read-modify-write and can lose one, so there this heals the drift. A count is only corrected
-   * when it disagrees in the same way twice in a row, so an allocation between its two writes is not "fixed".
-   */
-  async reconcileLoad(
-    previous: Map<E164, string> = new Map(),
-  ): Promise<{ corrected: number; observed: Map<E164, string> }> {
-    const [numbers, leases] = await Promise.all([
-      this.collections.numbers.find({}, { projection: { liveBookings: 1, bookingIds: 1 } }).toArray(),
-      this.collections.leases.find({}, { projection: { virtualNumber: 1 } }).toArray(),
-    ]);
-    const actual = new Map<E164, string[]>();
-    for (const lease of leases)
-      actual.set(lease.virtualNumber, [...(actual.get(lease.virtualNumber) ?? []), lease._id]);
-    const observed = new Map<E164, string>();
-    let corrected = 0;
-    for (const number of numbers) {
-      const bookingIds = (actual.get(number._id) ?? []).sort();
-      const stored = [...number.bookingIds].sort();
-      if (number.liveBookings === bookingIds.length && stored.join() === bookingIds.join()) continue;
-      const signature = `${number.liveBookings}:${stored.join()}|${bookingIds.join()}`;
-      observed.set(number._id, signature);
-      if (previous.get(number._id) !== signature) continue;
-      await this.collections.numbers.updateOne(
-        { _id: number._id, liveBookings: number.liveBookings },
-        { $set: { liveBookings: bookingIds.length, bookingIds } },
-      );
-      corrected += 1;
-    }
-    return { corrected, observed };
   }
 
   /** The bookings that hold a pairing or part of one (claims of an allocation under way or interrupted). */

@@ -41,13 +41,13 @@ export function isDuplicateKey(error: unknown): boolean {
   return error instanceof MongoServerError && error.code === DUPLICATE_KEY;
 }
 
-function toPoolNumber(doc: NumberDocument): PoolNumber {
+function toPoolNumber(doc: NumberDocument, liveBookings: number): PoolNumber {
   return {
     number: doc._id,
     countryCode: doc.countryCode,
     referenceId: doc.referenceId,
     status: doc.status,
-    liveBookings: doc.liveBookings,
+    liveBookings,
     createdAt: doc.createdAt.toISOString(),
     updatedAt: doc.updatedAt.toISOString(),
   };
@@ -64,8 +64,6 @@ export class NumberPool {
       countryCode: input.countryCode,
       referenceId: input.referenceId,
       status: 'active',
-      liveBookings: 0,
-      bookingIds: [],
       createdAt: now,
       updatedAt: now,
     };
@@ -75,19 +73,16 @@ export class NumberPool {
       if (isDuplicateKey(error)) throw new NumberExists(`${input.number} is already in the pool`);
       throw error;
     }
-    return toPoolNumber(doc);
+    return toPoolNumber(doc, 0);
   }
 
-  /** The pool with each number's live bookings counted from the pairings themselves, not the allocation hint. */
+  /** The pool, with each number's live bookings counted from the pairings themselves. */
   async list(): Promise<PoolNumber[]> {
     const [docs, counts] = await Promise.all([
-      this.collections.numbers
-        .find({}, { projection: { bookingIds: 0 } })
-        .sort({ _id: 1 })
-        .toArray(),
+      this.collections.numbers.find({}).sort({ _id: 1 }).toArray(),
       this.liveBookingsByNumber(),
     ]);
-    return docs.map((doc) => toPoolNumber({ ...doc, bookingIds: [], liveBookings: counts.get(doc._id) ?? 0 }));
+    return docs.map((doc) => toPoolNumber(doc, counts.get(doc._id) ?? 0));
   }
 
   async liveBookingsByNumber(): Promise<Map<E164, number>> {
@@ -98,8 +93,12 @@ export class NumberPool {
   }
 
   async get(number: E164): Promise<PoolNumber | null> {
-    const doc = await this.collections.numbers.findOne({ _id: number }, { projection: { bookingIds: 0 } });
-    return doc ? toPoolNumber({ ...doc, bookingIds: [] }) : null;
+    const doc = await this.collections.numbers.findOne({ _id: number });
+    return doc ? toPoolNumber(doc, await this.liveBookingsOf(number)) : null;
+  }
+
+  private async liveBookingsOf(number: E164): Promise<number> {
+    return this.collections.leases.countDocuments({ virtualNumber: number });
   }
 
   /**
@@ -167,6 +166,6 @@ export class NumberPool {
       // No projection: FerretDB 1.x does not implement one on findAndModify.
       { returnDocument: 'after' },
     );
-    return doc ? toPoolNumber(doc) : null;
+    return doc ? toPoolNumber(doc, await this.liveBookingsOf(number)) : null;
   }
 }

@@ -2,7 +2,6 @@ import { NativeConnection } from '@temporalio/worker';
 import { ConfigError, loadConfig } from '../config';
 import { createLogger } from '../logging/logger';
 import { connectDatabase, ensureIndexes } from '../store/database';
-import { LeaseStore } from '../store/leases';
 import { connectTemporalClient } from '../temporal/connection';
 import { ensureCallRecordRetention, ensureNumberSync, ensurePairingReconciliation } from '../temporal/schedules';
 import { createBookingWorker, installTemporalLogging } from '../temporal/worker';
@@ -31,19 +30,6 @@ async function main() {
     workflowBundlePath: process.env.MASKLINE_WORKFLOW_BUNDLE,
   });
 
-  // Keeps the allocation load counts true to the pairings (see LeaseStore.reconcileLoad).
-  const leases = new LeaseStore(database.collections);
-  let observed = new Map<string, string>();
-  const loadReconciliation = setInterval(() => {
-    leases.reconcileLoad(observed).then(
-      (result) => {
-        observed = result.observed;
-        if (result.corrected > 0) logger.info({ corrected: result.corrected }, 'load counts corrected');
-      },
-      (error: unknown) => logger.warn({ err: error }, 'load reconciliation failed'),
-    );
-  }, 15_000);
-
   const client = await connectTemporalClient(config);
   await ensurePairingReconciliation(client, {
     taskQueue: config.temporalTaskQueue,
@@ -65,7 +51,6 @@ async function main() {
   logger.info({ taskQueue: config.temporalTaskQueue, namespace: config.temporalNamespace }, 'worker running');
   // The SDK shuts the worker down on SIGINT/SIGTERM: it stops polling and lets running tasks finish.
   await worker.run();
-  clearInterval(loadReconciliation);
   await client.connection.close();
   await connection.close();
   await database.close();
