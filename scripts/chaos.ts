@@ -7,10 +7,10 @@
  *    CHAOS_NUMBERS numbers, with CHAOS_WORKERS worker processes. Nothing ends meanwhile, so afterwards: nobody
  *    holds one number in two live bookings (answers, store, the workflows' own records), every refusal is a true
  *    exhaustion.
- * 2. Crashes: while the raced bookings are cancelled or completed and a second wave is created (some expiring on
- *    their own), workers are killed by SIGKILL at random moments and restarted, and the HTTP server is killed
- *    during creation; retried requests must return the same booking and number. Then every booking must reach its
- *    end and no number may stay held.
+ * 2. Crashes: a random worker is killed by SIGKILL and restarted, again and again, while a second wave is created
+ *    (allocation; some of it expires by itself within seconds), while nothing is in flight (hold), and while every
+ *    booking is cancelled or completed (release); the HTTP server is killed twice during creations, whose retries
+ *    must return the same booking and number. Then every booking must reach its end and no number may stay held.
  * 3. Outages: FerretDB killed (call actions must still answer the notice within 2 s; calls route again once it is
  *    back on the same port and data) and Temporal stopped (calls connect, creation answers 503 temporal_unavailable,
  *    status and summary webhooks are stored and reach the booking once Temporal is back).
@@ -187,30 +187,17 @@ async function main(): Promise<boolean> {
 const secondWaveIds: string[] = [];
 
 async function crashes(stack: ProcessStack, send: Send, db: Db, firstWave: BookingAttempt[], persons: string[]) {
-  const inFlight = { creating: 0, releasing: 0 };
-  const counted =
-    <T>(kind: keyof typeof inFlight, work: () => Promise<T>) =>
-    async () => {
-      inFlight[kind] += 1;
-      try {
-        return await work();
-      } finally {
-        inFlight[kind] -= 1;
-      }
-    };
+  const killAndRestart = async (phase: keyof typeof figures.crashes.workerKills) => {
+    await sleep(500 + random() * 2_000);
+    const worker = Math.floor(random() * WORKERS);
+    await stack.killWorker(worker);
+    figures.crashes.workerKills[phase] += 1;
+    await sleep(random() * 1_500);
+    await stack.startWorker(worker);
+  };
 
-  // The first wave ends: half cancelled, half completed (1 s of grace), a few at a time.
-  const ending = firstWave.filter(allocated).map((a) => a.request.bookingId);
-  const release = inBatches(ending, 16, async (id) => {
-    const action = random() < 0.5 ? 'cancel' : 'complete';
-    await counted('releasing', async () => {
-      const { answer } = await sendUntilFinal(send, 'POST', `/v1/bookings/${id}/${action}`, undefined);
-      if (answer.status !== 202 && answer.status !== 409)
-        figures.crashes.violations.push(`${action} ${id}: ${answer.status}`);
-    })();
-  });
-
-  // A second wave is created meanwhile; some of it expires on its own within seconds.
+  // During allocation: a second wave is created (30% of it expiring within seconds) while workers die, and the
+  // HTTP server dies twice during creations of its own.
   const wave = raceRequests(SECOND_WAVE, persons, {
     seed: SEED + 1,
     idPrefix: `wave-${SEED}`,
@@ -218,33 +205,14 @@ async function crashes(stack: ProcessStack, send: Send, db: Db, firstWave: Booki
   }).map((request) => ({ ...request, expiresInSeconds: random() < 0.3 ? 3 + Math.floor(random() * 10) : 3600 }));
   secondWaveIds.push(...wave.map((r) => r.bookingId));
   figures.crashes.secondWave = wave.length;
-  const waveAttempts: BookingAttempt[] = [];
-  const create = (async () => {
-    for (let i = 0; i < wave.length; i += 25) {
-      const batch = wave.slice(i, i + 25);
-      waveAttempts.push(...(await counted('creating', () => createBookings(send, batch, 25))()));
-    }
-  })();
-
-  // Random kills until both are done.
-  let done = false;
-  void Promise.all([release, create]).finally(() => (done = true));
-  // Kill rounds go on until both are done, and at least until every kind of kill has had its turn.
-  const httpKillAt = new Set([2, 6]);
-  for (let round = 0; (round < 10 || !done) && timeLeft() > 200_000; round++) {
-    await sleep(500 + random() * 2_500);
-    if (httpKillAt.has(round)) {
-      await killHttpDuringCreation(stack, send, persons, round);
-      continue;
-    }
-    const phase = inFlight.creating > 0 ? 'duringAllocation' : inFlight.releasing > 0 ? 'duringRelease' : 'duringHold';
-    const worker = Math.floor(random() * WORKERS);
-    await stack.killWorker(worker);
-    figures.crashes.workerKills[phase] += 1;
-    await sleep(random() * 2_000);
-    await stack.startWorker(worker);
+  let creating = true;
+  const creation = createBookings(send, wave, 25).finally(() => (creating = false));
+  await killHttpDuringCreation(stack, send, persons, 1);
+  for (let round = 0; creating && timeLeft() > 240_000; round++) {
+    await killAndRestart('duringAllocation');
+    if (round === 1) await killHttpDuringCreation(stack, send, persons, 2);
   }
-  await Promise.all([release, create]);
+  const waveAttempts = await creation;
   figures.crashes.violations.push(...checkAnswers(waveAttempts));
   // Attempts cut by a kill, or out of time, are retried: none may have left a claim on a second number.
   const answered = new Map(waveAttempts.filter(allocated).map((a) => [a.request.bookingId, a.virtualNumber]));
@@ -259,13 +227,22 @@ async function crashes(stack: ProcessStack, send: Send, db: Db, firstWave: Booki
       );
     }
   }
-  // The second wave ends too (those that have not expired by then).
-  figures.crashes.violations.push(
-    ...(await cancelBookings(
-      send,
-      waveAttempts.filter(allocated).map((a) => a.request.bookingId),
-    )),
-  );
+
+  // While holding: nothing in flight; the expiring bookings' timers fire meanwhile.
+  for (let kill = 0; kill < 2; kill++) await killAndRestart('duringHold');
+
+  // During release: every booking ends, half cancelled, half completed (1 s of grace), while workers die.
+  const ending = [...firstWave, ...waveAttempts].filter(allocated).map((a) => a.request.bookingId);
+  let releasing = true;
+  const release = inBatches(ending, 16, async (id) => {
+    const action = random() < 0.5 ? 'cancel' : 'complete';
+    const { answer } = await sendUntilFinal(send, 'POST', `/v1/bookings/${id}/${action}`, undefined);
+    // 409: it had expired by itself, or was already closed.
+    if (answer.status !== 202 && answer.status !== 409)
+      figures.crashes.violations.push(`${action} ${id}: ${answer.status}`);
+  }).finally(() => (releasing = false));
+  while (releasing && timeLeft() > 180_000) await killAndRestart('duringRelease');
+  await release;
 }
 
 /** Creation requests under way when the HTTP server dies: the retry must return the same booking and number. */
