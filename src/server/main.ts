@@ -24,7 +24,7 @@ async function main() {
   const database = await connectDatabase(config.mongodbUri, { lazy: true });
   void ensureIndexesWhenReachable(database, (error) => logger.warn({ err: error }, 'store unreachable; will retry'));
   const temporal = await connectTemporalClient(config);
-  const { app, callEvents } = createHttpApplication(config, { database, temporal, logger });
+  const { app, callEvents, sessions } = createHttpApplication(config, { database, temporal, logger });
 
   const server = app.listen(config.port);
   await once(server, 'listening');
@@ -43,6 +43,7 @@ async function main() {
     server.close();
     server.closeIdleConnections();
     await once(server, 'close');
+    await sessions.flush();
     await temporal.connection.close();
     await database.close();
     logger.info('http server stopped');

@@ -6,7 +6,7 @@ import type { Config } from '../config';
 import { createApp } from '../http/app';
 import type { Logger } from '../logging/logger';
 import { pingDatabase, type Database } from '../store/database';
-import { CallRecords } from '../store/callRecords';
+import { CallRecords, SessionBatcher } from '../store/callRecords';
 import { LeaseStore } from '../store/leases';
 import { NumberSync } from '../numbers/numberSync';
 import { NumberPool } from '../store/numberPool';
@@ -19,9 +19,12 @@ export function createHttpApplication(config: Config, deps: { database: Database
   const leases = new LeaseStore(deps.database.collections);
   const callRecords = new CallRecords(deps.database.collections);
   const bookings = new BookingClient(deps.temporal, config.temporalTaskQueue);
+  const sessions = new SessionBatcher(callRecords, (error, count) =>
+    deps.logger.warn({ err: error, sessions: count }, 'call sessions not recorded'),
+  );
   const callRouter = new CallRouter(
     leases,
-    callRecords,
+    sessions,
     {
       unknownCallerNotice: config.unknownCallerNotice,
       voiceProfile: config.voiceProfile,
@@ -53,5 +56,5 @@ export function createHttpApplication(config: Config, deps: { database: Database
       corsOrigins: config.codecCorsOrigins,
     },
   });
-  return { app, bookings, callEvents, leases, callRecords };
+  return { app, bookings, callEvents, leases, callRecords, sessions };
 }

@@ -6,28 +6,45 @@ import { isDuplicateKey } from './numberPool';
 export type StoredEvent = { stored: 'new' | 'duplicate'; event: CallEventDocument };
 export type DeletedCallRecords = { callSessions: number; callEvents: number };
 
+export interface CallSession {
+  sessionId: string;
+  bookingId: string | null;
+  virtualNumber: E164;
+  callerRole: string | null;
+  caller: E164;
+  startedAt: Date;
+}
+
+function sessionDocument(session: CallSession): CallSessionDocument {
+  return {
+    _id: session.sessionId,
+    bookingId: session.bookingId,
+    virtualNumber: session.virtualNumber,
+    callerRole: session.callerRole,
+    callerMasked: maskPhoneNumber(session.caller),
+    startedAt: session.startedAt,
+  };
+}
+
 /** Call sessions and the status/summary events 8x8 sends about them. Party numbers are kept masked only. */
 export class CallRecords {
   constructor(private readonly collections: Pick<Collections, 'callSessions' | 'callEvents'>) {}
 
   /** Links a session to its booking; the first record wins, so a repeated call action changes nothing. */
-  async recordSession(session: {
-    sessionId: string;
-    bookingId: string | null;
-    virtualNumber: E164;
-    callerRole: string | null;
-    caller: E164;
-    startedAt: Date;
-  }): Promise<void> {
-    const doc: CallSessionDocument = {
-      _id: session.sessionId,
-      bookingId: session.bookingId,
-      virtualNumber: session.virtualNumber,
-      callerRole: session.callerRole,
-      callerMasked: maskPhoneNumber(session.caller),
-      startedAt: session.startedAt,
-    };
+  async recordSession(session: CallSession): Promise<void> {
+    const doc = sessionDocument(session);
     await this.collections.callSessions.updateOne({ _id: doc._id }, { $setOnInsert: doc }, { upsert: true });
+  }
+
+  /** Records many sessions in one write; the first record of a session wins, as with recordSession. */
+  async recordSessions(sessions: readonly CallSession[]): Promise<void> {
+    if (sessions.length === 0) return;
+    try {
+      await this.collections.callSessions.insertMany(sessions.map(sessionDocument), { ordered: false });
+    } catch (error) {
+      // A session recorded before (8x8 repeated the call action) is a duplicate key: already there, as wanted.
+      if (!isDuplicateKeyOnly(error)) throw error;
+    }
   }
 
   async findSession(sessionId: string): Promise<CallSessionDocument | null> {
@@ -85,5 +102,50 @@ export class CallRecords {
       this.collections.callEvents.deleteMany({ receivedAt: { $lt: cutoff } }),
     ]);
     return { callSessions: sessions.deletedCount, callEvents: events.deletedCount };
+  }
+}
+
+function isDuplicateKeyOnly(error: unknown): boolean {
+  if (isDuplicateKey(error)) return true;
+  const writeErrors = (error as { writeErrors?: { code?: number }[] | { code?: number } }).writeErrors;
+  const list = Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : [];
+  return list.length > 0 && list.every((writeError) => writeError.code === 11000);
+}
+
+/**
+ * Batches the session records of the call-routing path: one write per batch rather than per call. The answer
+ * never waits for it; on FerretDB an insert of a hundred documents costs about what two single upserts do. A
+ * crash loses at most one batch interval of session links, and then call events still find their booking by
+ * the legs' numbers while it is live.
+ */
+export class SessionBatcher {
+  private pending: CallSession[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private flushing: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly records: Pick<CallRecords, 'recordSessions'>,
+    private readonly onError: (error: unknown, sessions: number) => void,
+    private readonly options: { maxBatch: number; maxDelayMs: number } = { maxBatch: 200, maxDelayMs: 50 },
+  ) {}
+
+  async recordSession(session: CallSession): Promise<void> {
+    this.pending.push(session);
+    if (this.pending.length >= this.options.maxBatch) void this.flush();
+    else this.timer ??= setTimeout(() => void this.flush(), this.options.maxDelayMs);
+  }
+
+  /** Writes what is pending; awaited at shutdown. */
+  flush(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    const batch = this.pending;
+    this.pending = [];
+    if (batch.length > 0) {
+      this.flushing = this.flushing.then(() =>
+        this.records.recordSessions(batch).catch((error: unknown) => this.onError(error, batch.length)),
+      );
+    }
+    return this.flushing;
   }
 }
