@@ -143,7 +143,8 @@ async function measure(
       ],
     };
     const started = process.hrtime.bigint();
-    const outcome = await allocateVirtualNumber(request, store.proxy);
+    // As the activity's first attempt runs it: only a retry looks for an interrupted attempt's claims.
+    const outcome = await allocateVirtualNumber(request, store.proxy, Math.random, { resumeInterrupted: false });
     const ms = elapsedMs(started);
     if (outcome.outcome !== 'allocated') throw new Error(`allocation refused on a pool of ${poolSize}`);
     return ms;
