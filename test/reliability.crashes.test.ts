@@ -94,4 +94,23 @@ describe('worker processes killed by SIGKILL and restarted', () => {
     assert.deepEqual(await heldNumbers(send, db), { claims: 0, leases: 0, busyNumbers: 0 });
     Object.assign(figures, { workerKills: kills, bookings: requests.length, allocated: live.length });
   });
+
+  it('while no worker runs, a platform that keeps retrying a cancellation is told 503, never 500, and the booking ends once a worker is back', async () => {
+    const [request] = raceRequests(1, people(2, '9700'), { seed: 10, idPrefix: 'no-worker' });
+    const created = await stack.api('POST', '/v1/bookings', request);
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    await Promise.all([stack.killWorker(0), stack.killWorker(1)]);
+    // Each retry is one more update waiting for the workflow; Temporal caps how many may wait at once.
+    const answers = await Promise.all(
+      Array.from({ length: 14 }, () => stack.api('POST', `/v1/bookings/${request!.bookingId}/cancel`)),
+    );
+    assert.deepEqual(
+      answers.map((answer) => `${answer.status} ${answer.body?.error?.code}`),
+      answers.map(() => '503 temporal_unavailable'),
+    );
+    await Promise.all([stack.startWorker(0), stack.startWorker(1)]);
+    const send = (method: string, route: string, body?: unknown) => stack.api(method, route, body);
+    assert.deepEqual(await cancelBookings(send, [request!.bookingId]), []);
+    assert.deepEqual(await waitUntilEnded(send, [request!.bookingId], 30_000), []);
+  });
 });

@@ -200,7 +200,12 @@ function isNotFound(error: unknown): boolean {
   return error instanceof Error && /not found|workflow execution already completed/i.test(error.message);
 }
 
-const UNAVAILABLE = new Set([4 /* DEADLINE_EXCEEDED */, 14 /* UNAVAILABLE */]);
+const UNAVAILABLE = new Set([4 /* DEADLINE_EXCEEDED */, 8 /* RESOURCE_EXHAUSTED */, 14 /* UNAVAILABLE */]);
+/**
+ * Temporal's WorkflowNotReady (FAILED_PRECONDITION): the workflow task that carried an update failed under it,
+ * typically because its worker died; the update never ran, and the same update succeeds once a worker is back.
+ */
+const WORKFLOW_TASK_FAILED = /unexpected workflow task failure/i;
 
 /** Temporal could not be reached (or did not answer in time), whichever wrapper the SDK put around it. */
 function isUnavailable(error: unknown): boolean {
@@ -209,6 +214,7 @@ function isUnavailable(error: unknown): boolean {
   if (error instanceof WorkflowUpdateRPCTimeoutOrCancelledError) return true;
   for (let cause = error, depth = 0; cause instanceof Error && depth < 5; cause = cause.cause, depth++) {
     if (isGrpcServiceError(cause) && UNAVAILABLE.has(cause.code)) return true;
+    if (isGrpcServiceError(cause) && cause.code === 9 && WORKFLOW_TASK_FAILED.test(cause.details)) return true;
     if (/deadline exceeded|failed to connect|connection refused|unavailable/i.test(cause.message)) return true;
   }
   return false;

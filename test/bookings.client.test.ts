@@ -1,0 +1,57 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ServiceError, type Client } from '@temporalio/client';
+import { BookingClient, BookingError } from '../src/bookings/client';
+
+// How the booking client reads Temporal's failures that a real cluster shows only now and then (found by
+// `npm run chaos`): each is an answer the platform can act on, never an unexplained 500.
+
+/** A gRPC error as @grpc/grpc-js makes it. */
+function grpcError(code: number, details: string): Error {
+  return Object.assign(new Error(`${code} ${details}`), { code, details, metadata: {} });
+}
+
+/** A Temporal client whose every update fails with `error`. */
+function clientFailingUpdatesWith(error: Error): Client {
+  const handle = {
+    executeUpdate: () => Promise.reject(error),
+    query: () => Promise.resolve({ bookingId: 'b-1' }),
+  };
+  return {
+    withDeadline: <T>(_deadline: number, call: () => Promise<T>) => call(),
+    workflow: { getHandle: () => handle },
+  } as unknown as Client;
+}
+
+async function closeError(error: Error): Promise<unknown> {
+  const bookings = new BookingClient(clientFailingUpdatesWith(error), 'bookings');
+  return bookings.cancel('b-1').then(
+    () => assert.fail('the cancellation succeeded'),
+    (thrown: unknown) => thrown,
+  );
+}
+
+describe('Temporal failures as the booking client reports them', () => {
+  it('an update whose workflow task failed under it (its worker died) is temporal_unavailable, to be retried', async () => {
+    const failed = new ServiceError('Workflow Update failed', {
+      cause: grpcError(9, 'Unable to perform workflow execution update due to unexpected workflow task failure.'),
+    });
+    const error = await closeError(failed);
+    assert.ok(error instanceof BookingError, String(error));
+    assert.equal(error.code, 'temporal_unavailable');
+  });
+
+  it('an update refused for too many at once is temporal_unavailable, to be retried', async () => {
+    const error = await closeError(
+      new ServiceError('Workflow Update failed', { cause: grpcError(8, 'limit on in-flight updates reached') }),
+    );
+    assert.ok(error instanceof BookingError && error.code === 'temporal_unavailable', String(error));
+  });
+
+  it('any other failed precondition stays an error of ours', async () => {
+    const error = await closeError(
+      new ServiceError('Workflow Update failed', { cause: grpcError(9, 'namespace is not active') }),
+    );
+    assert.ok(!(error instanceof BookingError), String(error));
+  });
+});
