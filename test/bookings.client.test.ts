@@ -53,5 +53,7 @@ describe('Temporal failures as the booking client reports them', () => {
       new ServiceError('Workflow Update failed', { cause: grpcError(9, 'namespace is not active') }),
     );
     assert.ok(!(error instanceof BookingError), String(error));
+    // ... whose log line names the gRPC status that the SDK's message leaves out.
+    assert.match(String(error), /Workflow Update failed \(gRPC 9: namespace is not active\)/);
   });
 });

@@ -230,5 +230,8 @@ function translate(error: unknown, bookingId: string): Error {
   if (isNotFound(error)) return new BookingError('booking_not_found', `no booking ${bookingId}`);
   if (isUnavailable(error))
     return new BookingError('temporal_unavailable', 'the booking service is unavailable, try again');
+  // The SDK's ServiceError says only "Workflow Update failed"; the gRPC status under it is what tells the cause.
+  const grpc = error instanceof Error && isGrpcServiceError(error.cause) ? error.cause : null;
+  if (grpc) return new Error(`${(error as Error).message} (gRPC ${grpc.code}: ${grpc.details})`, { cause: error });
   return error instanceof Error ? error : new Error(String(error));
 }
