@@ -31,10 +31,13 @@ import {
   type RefusalReason,
 } from './messages';
 
-// Allocation gives up after a minute so the platform hears "try again" rather than waiting forever.
+// Allocation gives up after two minutes so the platform hears "try again" rather than waiting forever. Crashed
+// workers leave claims that settle only when their own attempts are retried (after the 10 s attempt timeout),
+// so the budget leaves room for several rounds of that; the platform's request gets a 503 at 10 s meanwhile and
+// its retry joins the same allocation.
 const { allocateVirtualNumber } = proxyActivities<BookingActivities>({
   startToCloseTimeout: '10 seconds',
-  scheduleToCloseTimeout: '1 minute',
+  scheduleToCloseTimeout: '2 minutes',
   retry: { initialInterval: '200 ms', backoffCoefficient: 2, maximumInterval: '5 seconds' },
 });
 

@@ -109,7 +109,7 @@ const booking = {
       ...bodyAnswers,
       ...internalError,
       '503': errorAnswer(
-        '`allocation_failed`: allocation gave up (after a minute of retries). `temporal_unavailable`: the booking ' +
+        '`allocation_failed`: allocation gave up (after two minutes of retries). `temporal_unavailable`: the booking ' +
           'service cannot be reached. Try again after Retry-After.',
         ['allocation_failed', 'temporal_unavailable'],
         retryAfter,
