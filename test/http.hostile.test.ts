@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
+import { isValidPhoneNumber } from 'libphonenumber-js/max';
 import { callReceived, callStatus, sessionSummary } from './support/eightbyeightPayloads';
 import { validateCallActionAnswer } from './support/eightbyeightSchemas';
 import { API_KEY, WEBHOOK_SECRET, startStack, uniqueId, type Answer, type Stack } from './support/stack';
@@ -44,6 +45,12 @@ const notPhoneNumbers = fc.oneof(
     '１２３４５６７８',
   ),
 );
+/** Whether a request body names a number valid in its country's numbering plan, asked of libphonenumber directly. */
+function isRealPhoneNumber(json: unknown): boolean {
+  if (typeof json !== 'object' || json === null || !('number' in json) || typeof json.number !== 'string') return false;
+  const digits = json.number.trim();
+  return isValidPhoneNumber(digits.startsWith('+') ? digits : `+${digits}`);
+}
 /** Any JSON value but a string: the wrong type for a text field. */
 const wrongType = fc.oneof(
   fc.integer(),
@@ -251,13 +258,21 @@ describe('hostile input on every endpoint', () => {
         async (json, segment) => {
           const added = await send('POST', '/v1/numbers', { json });
           assertNoServerError(added, '/v1/numbers', `POST /v1/numbers ${JSON.stringify(json)}`);
-          assert.notEqual(added.status, 201, `added ${JSON.stringify(json)}`);
+          if (added.status === 201) {
+            // A run of digits can be a real number after all ("6064000000" is +60 64000000, Malaysia): then it
+            // must be one by the numbering plan itself, not only by our parser. Drain it so no booking gets it.
+            assert.ok(isRealPhoneNumber(json), `added ${JSON.stringify(json)}`);
+            assert.equal((await send('DELETE', `/v1/numbers/${encodeURIComponent(added.body.number)}`)).status, 202);
+          }
           const route = `/v1/numbers/${encodeURIComponent(segment)}`;
           const drained = await send('DELETE', route);
+          // Only a real number this property itself added may be drained (again).
+          if (drained.status === 202 && isRealPhoneNumber({ number: segment })) return;
           assertRefusal(drained, route, `DELETE ${route}`);
         },
       ),
-      { numRuns: RUNS },
+      // The counterexample CI once found: digits without `+` that are a Malaysian number.
+      { numRuns: RUNS, examples: [[{ number: '6064000000' }, 'n']] },
     );
   });
 
