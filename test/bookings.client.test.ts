@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ServiceError, type Client } from '@temporalio/client';
+import { ApplicationFailure, ServiceError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { BookingClient, BookingError } from '../src/bookings/client';
 
 // How the booking client reads Temporal's failures that a real cluster shows only now and then (found by
@@ -46,6 +46,23 @@ describe('Temporal failures as the booking client reports them', () => {
       new ServiceError('Workflow Update failed', { cause: grpcError(8, 'limit on in-flight updates reached') }),
     );
     assert.ok(error instanceof BookingError && error.code === 'temporal_unavailable', String(error));
+  });
+
+  it('an update no worker processed (its workflow task completed without it) is temporal_unavailable', async () => {
+    const unprocessed = ApplicationFailure.create({
+      type: 'UnprocessedUpdate',
+      message: "Workflow Update is rejected because it wasn't processed by worker.",
+      nonRetryable: true,
+    });
+    const error = await closeError(new WorkflowUpdateFailedError('Workflow Update failed', unprocessed));
+    assert.ok(error instanceof BookingError && error.code === 'temporal_unavailable', String(error));
+  });
+
+  it('an update failure of a kind we do not know stays an error of ours, named in its log line', async () => {
+    const strange = ApplicationFailure.create({ type: 'SomethingNew', message: 'no idea', nonRetryable: true });
+    const error = await closeError(new WorkflowUpdateFailedError('Workflow Update failed', strange));
+    assert.ok(!(error instanceof BookingError), String(error));
+    assert.match(String(error), /Workflow Update failed \(SomethingNew: no idea\)/);
   });
 
   it('any other failed precondition stays an error of ours', async () => {

@@ -206,12 +206,18 @@ const UNAVAILABLE = new Set([4 /* DEADLINE_EXCEEDED */, 8 /* RESOURCE_EXHAUSTED 
  * typically because its worker died; the update never ran, and the same update succeeds once a worker is back.
  */
 const WORKFLOW_TASK_FAILED = /unexpected workflow task failure/i;
+/**
+ * The outcome Temporal gives an update that reached a worker whose workflow task completed without accepting or
+ * rejecting it (a worker replaced mid-task): the handler never ran, and the same update succeeds when sent again.
+ */
+const UNPROCESSED_UPDATE = 'UnprocessedUpdate';
 
 /** Temporal could not be reached (or did not answer in time), whichever wrapper the SDK put around it. */
 function isUnavailable(error: unknown): boolean {
   // An update past our deadline (no worker ran it in time: all down, or busy) surfaces as this, with the gRPC
   // status CANCELLED inside; the update is durable, so the platform's retry finds it.
   if (error instanceof WorkflowUpdateRPCTimeoutOrCancelledError) return true;
+  if (error instanceof WorkflowUpdateFailedError && failureType(error) === UNPROCESSED_UPDATE) return true;
   for (let cause = error, depth = 0; cause instanceof Error && depth < 5; cause = cause.cause, depth++) {
     if (isGrpcServiceError(cause) && UNAVAILABLE.has(cause.code)) return true;
     if (isGrpcServiceError(cause) && cause.code === 9 && WORKFLOW_TASK_FAILED.test(cause.details)) return true;
@@ -230,8 +236,17 @@ function translate(error: unknown, bookingId: string): Error {
   if (isNotFound(error)) return new BookingError('booking_not_found', `no booking ${bookingId}`);
   if (isUnavailable(error))
     return new BookingError('temporal_unavailable', 'the booking service is unavailable, try again');
-  // The SDK's ServiceError says only "Workflow Update failed"; the gRPC status under it is what tells the cause.
+  // The SDK's errors say only "Workflow Update failed"; the failure or gRPC status under it tells the cause.
+  if (error instanceof WorkflowUpdateFailedError) {
+    const cause =
+      error.cause instanceof Error ? `${failureType(error) ?? error.cause.name}: ${error.cause.message}` : '';
+    return new Error(`${error.message} (${cause || 'no cause given'})`, { cause: error });
+  }
   const grpc = error instanceof Error && isGrpcServiceError(error.cause) ? error.cause : null;
   if (grpc) return new Error(`${(error as Error).message} (gRPC ${grpc.code}: ${grpc.details})`, { cause: error });
   return error instanceof Error ? error : new Error(String(error));
+}
+
+function failureType(error: WorkflowUpdateFailedError): string | undefined {
+  return error.cause instanceof ApplicationFailure ? (error.cause.type ?? undefined) : undefined;
 }
