@@ -29,7 +29,7 @@ export function masklineEnvironment(
   };
 }
 
-/** Spawns `node --import tsx <script>` as a process of its own, its output going to a log file. */
+/** Spawns `node <script, compiled>` as a process of its own, its output going to a log file. */
 function spawnScript(
   stack: BenchStack,
   name: string,
@@ -39,7 +39,7 @@ function spawnScript(
   nodeOptions: string[] = [],
 ): ManagedProcess {
   const log = fs.createWriteStream(path.join(stack.logDir, `${name}.log`), { flags: 'a' });
-  const proc = stack.supervisor.spawn(name, process.execPath, [...nodeOptions, '--import', 'tsx', script, ...args], {
+  const proc = stack.supervisor.spawn(name, process.execPath, [...nodeOptions, stack.compiled(script), ...args], {
     env,
     output: (line) => log.write(`${line}\n`),
   });

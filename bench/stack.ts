@@ -1,6 +1,8 @@
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { startFerretDb } from '../scripts/local/ferretdb';
 import { freePort } from '../scripts/local/ports';
 import { Supervisor, type ManagedProcess } from '../scripts/local/processes';
@@ -18,6 +20,11 @@ export interface BenchStack {
   store: string;
   /** When set, the processes under test run with `--cpu-prof` and leave their profiles here, per process name. */
   profileDir: string | null;
+  /**
+   * The compiled JavaScript of a TypeScript file of this repository: the processes under test run as the production
+   * image runs them (`node dist/...js`, no TypeScript loader), and so do the comparison servers and the load generator.
+   */
+  compiled(script: string): string;
   /** The servers this bench started itself (whose CPU time it can count), by name. */
   servers: { temporal?: number; ferretdb?: number };
   close(): Promise<void>;
@@ -39,7 +46,9 @@ export async function startBenchStack(
     return (line: string) => file.write(`${line}\n`);
   };
   let dataDir: string | undefined;
-  const [temporal, ferretdb] = await Promise.all([
+  const buildDir = path.join(logDir, 'build');
+  const [, temporal, ferretdb] = await Promise.all([
+    build(buildDir, say),
     process.env.TEMPORAL_ADDRESS
       ? undefined
       : freePort().then((port) => startTemporalDevServer(supervisor, { port, output: log('temporal') })),
@@ -67,6 +76,11 @@ export async function startBenchStack(
       return url.toString();
     },
     logDir,
+    compiled(script) {
+      const relative = path.relative(repoRoot, script);
+      if (relative.startsWith('..') || !relative.endsWith('.ts')) throw new Error(`not a source of ours: ${script}`);
+      return path.join(buildDir, relative.replace(/\.ts$/, '.js'));
+    },
     profileDir: options.profile ? path.join(logDir, 'profiles') : null,
     store: ferretdb ? 'FerretDB 1.24.2 (SQLite backend), own process' : `MONGODB_URI (${new URL(baseUri).host})`,
     servers: { temporal: temporal?.process.pid, ferretdb: ferretdb?.process.pid },
@@ -75,6 +89,20 @@ export async function startBenchStack(
       if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+const repoRoot = path.resolve(__dirname, '..');
+
+/** Compiles the sources the benchmarks run (bench/tsconfig.bench.json), as `npm run build` does for the image. */
+async function build(outDir: string, say: (line: string) => void): Promise<void> {
+  const started = Date.now();
+  const tsc = path.join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc');
+  await promisify(execFile)(process.execPath, [tsc, '-p', 'bench/tsconfig.bench.json', '--outDir', outDir], {
+    cwd: repoRoot,
+  });
+  // The compiled files find their dependencies as in the image, where dist/ sits beside node_modules/.
+  fs.symlinkSync(path.join(repoRoot, 'node_modules'), path.join(outDir, 'node_modules'));
+  say(`compiled the processes under test in ${((Date.now() - started) / 1000).toFixed(1)} s: ${outDir}`);
 }
 
 function watchForDeath(server: ManagedProcess | undefined, say: (line: string) => void) {
