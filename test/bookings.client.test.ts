@@ -11,20 +11,25 @@ function grpcError(code: number, details: string): Error {
   return Object.assign(new Error(`${code} ${details}`), { code, details, metadata: {} });
 }
 
-/** A Temporal client whose every update fails with `error`. */
-function clientFailingUpdatesWith(error: Error): Client {
+/** A Temporal client whose every update fails with `error`; `calls` counts the calls made through it. */
+function clientFailingUpdatesWith(error: Error): Client & { calls: number } {
   const handle = {
     executeUpdate: () => Promise.reject(error),
     query: () => Promise.resolve({ bookingId: 'b-1' }),
   };
-  return {
-    withDeadline: <T>(_deadline: number, call: () => Promise<T>) => call(),
+  const client = {
+    calls: 0,
+    withDeadline: <T>(_deadline: number, call: () => Promise<T>) => {
+      client.calls += 1;
+      return call();
+    },
     workflow: { getHandle: () => handle },
-  } as unknown as Client;
+  };
+  return client as unknown as Client & { calls: number };
 }
 
-async function closeError(error: Error): Promise<unknown> {
-  const bookings = new BookingClient(clientFailingUpdatesWith(error), 'bookings');
+async function closeError(error: Error, client: Client = clientFailingUpdatesWith(error)): Promise<unknown> {
+  const bookings = new BookingClient(client, 'bookings');
   return bookings.cancel('b-1').then(
     () => assert.fail('the cancellation succeeded'),
     (thrown: unknown) => thrown,
@@ -72,5 +77,32 @@ describe('Temporal failures as the booking client reports them', () => {
     assert.ok(!(error instanceof BookingError), String(error));
     // ... whose log line names the gRPC status that the SDK's message leaves out.
     assert.match(String(error), /Workflow Update failed \(gRPC 9: namespace is not active\)/);
+  });
+});
+
+describe('the booking client while Temporal is known to be down', () => {
+  it('answers temporal_unavailable at once, without calling Temporal', async () => {
+    const client = clientFailingUpdatesWith(new Error('never reached'));
+    const bookings = new BookingClient(client, 'bookings', { reachable: false, suspect: () => {} });
+    await assert.rejects(bookings.cancel('b-1'), (error: unknown) => {
+      assert.ok(error instanceof BookingError && error.code === 'temporal_unavailable', String(error));
+      return true;
+    });
+    assert.equal(client.calls, 0);
+  });
+
+  it('has reachability checked when a call fails as unavailable, and only then', async () => {
+    let suspicions = 0;
+    const reachability = { reachable: true, suspect: () => void (suspicions += 1) };
+    const unavailable = clientFailingUpdatesWith(
+      new ServiceError('Workflow Update failed', { cause: grpcError(14, 'connection refused') }),
+    );
+    await assert.rejects(new BookingClient(unavailable, 'bookings', reachability).cancel('b-1'));
+    assert.equal(suspicions, 1);
+    const refused = clientFailingUpdatesWith(
+      new ServiceError('Workflow Update failed', { cause: grpcError(9, 'namespace is not active') }),
+    );
+    await assert.rejects(new BookingClient(refused, 'bookings', reachability).cancel('b-1'));
+    assert.equal(suspicions, 1);
   });
 });

@@ -118,6 +118,39 @@ describe('outages of the store and of Temporal, with real processes', () => {
       assert.equal(answer.body.received, true);
     }
 
+    // The HTTP server has found Temporal gone (its own ping went unanswered): from now on the platform and 8x8
+    // are answered without waiting on it, until it is back.
+    await eventually(
+      async () =>
+        stack.lines.filter((line) => line.startsWith('[http]') && line.includes('Temporal cannot be reached')),
+      (lines) => lines.length === 1,
+      15_000,
+    );
+    const [refusedAgain, readAgain, statusAgain] = await Promise.all([
+      timed('bookingRefusalKnownDownMs', () =>
+        stack.api('POST', '/v1/bookings', {
+          bookingId: uniqueId('outage'),
+          parties: [
+            { role: 'rider', number: '+6591110004' },
+            { role: 'driver', number: '+6598880004' },
+          ],
+        }),
+      ),
+      stack.api('GET', `/v1/bookings/${bookingId}`),
+      timed('eventStoredKnownDownMs', () =>
+        stack.webhook(
+          '/call-status',
+          callStatus({ sessionId, caller: RIDER, virtualNumber, callStatus: 'CALL_DISCONNECTED' }),
+        ),
+      ),
+    ]);
+    for (const answer of [refusedAgain, readAgain]) {
+      assert.equal(answer.status, 503, JSON.stringify(answer.body));
+      assert.equal(answer.body.error.code, 'temporal_unavailable');
+    }
+    assert.equal(statusAgain.status, 200, JSON.stringify(statusAgain.body));
+    assert.equal(statusAgain.body.outcome, 'pending');
+
     const back = Date.now();
     await stack.startTemporal();
     const booking = await eventually(
@@ -140,6 +173,7 @@ describe('outages of the store and of Temporal, with real processes', () => {
     try {
       const events = await client.db().collection('callEvents').find({ sessionId }).toArray();
       assert.deepEqual(events.map((event) => [String(event._id).split(':')[0], event.delivered]).sort(), [
+        ['status', true],
         ['status', true],
         ['summary', true],
       ]);

@@ -22,6 +22,7 @@ import {
   type CallEventSignal,
   type CloseAction,
 } from '../../workflows/messages';
+import type { TemporalReachability } from '../temporal/reachability';
 
 /** Allocation normally takes well under a second; past this the platform is told to retry (it is idempotent). */
 const CREATE_DEADLINE_MS = 10_000;
@@ -52,9 +53,14 @@ export class BookingError extends Error {
  * Temporal client of its own may use directly.
  */
 export class BookingClient {
+  /**
+   * `reachability`, when given, lets calls made while Temporal is known to be down fail at once (see
+   * TemporalReachability); without it every call waits for its own deadline.
+   */
   constructor(
     private readonly client: Client,
     private readonly taskQueue: string,
+    private readonly reachability: Pick<TemporalReachability, 'reachable' | 'suspect'> | null = null,
   ) {}
 
   /**
@@ -179,9 +185,20 @@ export class BookingClient {
     }
   }
 
-  /** Bounds every call, so a Temporal outage is a prompt 503 for the platform rather than a hung request. */
-  private withDeadline<T>(ms: number, call: () => Promise<T>): Promise<T> {
-    return this.client.withDeadline(Date.now() + ms, call);
+  /**
+   * Bounds every call, so a Temporal outage is a prompt 503 for the platform rather than a hung request; once the
+   * outage is known, the 503 comes without trying.
+   */
+  private async withDeadline<T>(ms: number, call: () => Promise<T>): Promise<T> {
+    if (this.reachability && !this.reachability.reachable) {
+      throw new BookingError('temporal_unavailable', 'the booking service cannot reach Temporal, try again');
+    }
+    try {
+      return await this.client.withDeadline(Date.now() + ms, call);
+    } catch (error) {
+      if (isUnavailable(error)) this.reachability?.suspect();
+      throw error;
+    }
   }
 
   /** The bookingId belongs to a booking that has ended: the same request sees it again, another is a conflict. */

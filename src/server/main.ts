@@ -24,7 +24,11 @@ async function main() {
   const database = await connectDatabase(config.mongodbUri, { lazy: true });
   void ensureIndexesWhenReachable(database, (error) => logger.warn({ err: error }, 'store unreachable; will retry'));
   const temporal = await connectTemporalClient(config);
-  const { app, callEvents, sessions } = createHttpApplication(config, { database, temporal, logger });
+  const { app, callEvents, sessions, temporalReachability } = createHttpApplication(config, {
+    database,
+    temporal,
+    logger,
+  });
 
   const server = app.listen(config.port);
   await once(server, 'listening');
@@ -40,6 +44,7 @@ async function main() {
   const shutdown = async (signal: string) => {
     logger.info({ signal }, 'http server stopping');
     clearInterval(redelivery);
+    temporalReachability.close();
     server.close();
     server.closeIdleConnections();
     await once(server, 'close');

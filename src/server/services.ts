@@ -12,13 +12,27 @@ import { NumberSync } from '../numbers/numberSync';
 import { NumberPool } from '../store/numberPool';
 import { pingTemporal } from '../temporal/connection';
 import { EncryptionCodec } from '../temporal/payloadEncryption';
+import { TemporalReachability } from '../temporal/reachability';
 import type { Client } from '@temporalio/client';
 
 /** Wires the HTTP application from its parts; shared by the server process and the tests. */
 export function createHttpApplication(config: Config, deps: { database: Database; temporal: Client; logger: Logger }) {
   const leases = new LeaseStore(deps.database.collections);
   const callRecords = new CallRecords(deps.database.collections);
-  const bookings = new BookingClient(deps.temporal, config.temporalTaskQueue);
+  const temporalReachability = new TemporalReachability(() => pingTemporal(deps.temporal, 2_000), {
+    onChange: (reachable) => {
+      if (!reachable) {
+        deps.logger.warn('Temporal cannot be reached; bookings are answered 503 at once until it answers');
+        return;
+      }
+      deps.logger.info('Temporal answers again; bookings are served');
+      // The call events stored meanwhile go to their bookings now, not at the next redelivery round.
+      callEvents
+        .deliverPending()
+        .catch((error: unknown) => deps.logger.warn({ err: error }, 'event redelivery failed'));
+    },
+  });
+  const bookings = new BookingClient(deps.temporal, config.temporalTaskQueue, temporalReachability);
   const sessions = new SessionBatcher(callRecords, (error, count) =>
     deps.logger.warn({ err: error, sessions: count }, 'call sessions not recorded'),
   );
@@ -56,5 +70,5 @@ export function createHttpApplication(config: Config, deps: { database: Database
       corsOrigins: config.codecCorsOrigins,
     },
   });
-  return { app, bookings, callEvents, leases, callRecords, sessions };
+  return { app, bookings, callEvents, leases, callRecords, sessions, temporalReachability };
 }
