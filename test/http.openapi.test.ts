@@ -816,6 +816,17 @@ describe('every answer of the HTTP API is the one its OpenAPI document describes
       }
     });
 
+    it('refuses a body with a "__proto__" key (prototype poisoning) with 400 invalid_json saying why', async () => {
+      for (const path of BODY_ROUTES) {
+        const poisoned = await send('POST', path, {
+          raw: '{"eventType": "CALL_ACTION", "payload": {"__proto__": {}}}',
+        });
+        assert.equal(poisoned.status, 400, path);
+        assert.equal(poisoned.body.error.code, 'invalid_json');
+        assert.match(poisoned.body.error.message, /"__proto__"/);
+      }
+    });
+
     it('answers a body in an unknown Content-Encoding with 415 unsupported_media_type', async () => {
       for (const path of BODY_ROUTES) {
         const unsupported = await send('POST', path, { raw: '{}', headers: { 'content-encoding': 'compress' } });

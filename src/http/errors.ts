@@ -56,5 +56,13 @@ export function errorResponses(logger: Logger) {
 export function bodyParseError(error: Error & { status?: number; type?: string }): HttpError {
   if (error.status === 413) return new HttpError(413, 'payload_too_large', 'the request body is larger than 64 KB');
   if (error.status === 415) return new HttpError(415, 'unsupported_media_type', error.message);
+  // The parser refuses keys that could reach an object's prototype (prototype poisoning); the JSON itself is valid.
+  if (/forbidden prototype property/i.test(error.message)) {
+    return new HttpError(
+      400,
+      'invalid_json',
+      'the request body has a "__proto__" or "constructor.prototype" key, which is refused',
+    );
+  }
   return new HttpError(400, 'invalid_json', 'the request body is not valid JSON');
 }

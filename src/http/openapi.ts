@@ -565,7 +565,8 @@ export const openApiDocument = {
           code: {
             type: 'string',
             description:
-              'Stable, for programs. Known codes: `invalid_request`, `invalid_json`, `unauthorized`, `not_found` (no ' +
+              'Stable, for programs. Known codes: `invalid_request`, `invalid_json` (not JSON, or a `__proto__` or ' +
+              '`constructor.prototype` key, refused as prototype poisoning), `unauthorized`, `not_found` (no ' +
               'such route), `number_exists`, `number_not_found`, `booking_not_found`, `booking_conflict`, ' +
               '`no_number_available`, `booking_closed`, `payload_too_large`, `unsupported_media_type`, ' +
               '`invalid_webhook`, `unknown_event_type`, `forbidden_source`, `allocation_failed`, `temporal_unavailable`, ' +
