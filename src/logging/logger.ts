@@ -24,6 +24,9 @@ export function createLogger(options: { level?: string; name?: string; destinati
         },
       },
     },
-    options.destination ?? pino.destination({ sync: false }),
+    // Synchronous writes: few lines are logged per request, and a line written before a crash is never lost.
+    // The asynchronous destination also made exit spin forever once stdout's reader was gone (sonic-boom retries
+    // a write that failed with EPIPE at exit without end), so a process whose parent died could not stop.
+    options.destination ?? pino.destination({ sync: true }),
   );
 }

@@ -1,0 +1,52 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { freePort, waitUntil } from '../scripts/local/ports';
+
+// A Maskline process must stop on SIGTERM even when whoever read its output is gone (a supervisor killed with
+// SIGKILL, a closed terminal): its last log lines then fail with EPIPE, and that must not keep it alive.
+
+const repoRoot = path.resolve(__dirname, '..');
+
+describe('stopping with nobody reading the output', () => {
+  for (const [name, entry, ready] of [
+    ['the HTTP server', 'src/server/main.ts', 'http server listening'],
+    ['the worker', 'src/worker/main.ts', 'worker running'],
+  ] as const) {
+    it(`${name} exits on SIGTERM after its stdout reader has gone away`, async () => {
+      const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+        cwd: repoRoot,
+        env: {
+          ...process.env,
+          PORT: String(await freePort()),
+          TEMPORAL_TASK_QUEUE: `shutdown-${process.pid}-${Date.now()}`,
+          LOG_LEVEL: 'info',
+        },
+        stdio: ['ignore', 'pipe', 'ignore'],
+      });
+      const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+      try {
+        let output = '';
+        child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+        await waitUntil(`${name} ready`, async () => output.includes(ready), {
+          timeoutMs: 60_000,
+          intervalMs: 100,
+          abort: exited.then(() => Promise.reject(new Error(`${name} exited before it was ready`))),
+        });
+        // The reading end goes away: every later write to stdout fails with EPIPE.
+        child.stdout.destroy();
+        child.kill('SIGTERM');
+        const stopped = await Promise.race([
+          exited.then(([code]) => ({ code })),
+          new Promise<null>((resolve) => setTimeout(() => resolve(null), 30_000).unref()),
+        ]);
+        assert.ok(stopped, `${name} was still running 30 s after SIGTERM`);
+        assert.equal(stopped.code, 0);
+      } finally {
+        child.kill('SIGKILL');
+      }
+    });
+  }
+});
