@@ -1,10 +1,24 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { WorkflowFailedError } from '@temporalio/client';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { createBookingActivities } from '../activities';
+import { parseBookingRequest } from '../src/http/requests';
+import { LeaseStore } from '../src/store/leases';
+import { createDataConverter } from '../src/temporal/payloadEncryption';
+import { bookingWorkflow } from '../workflows/booking';
 import { callReceived } from './support/eightbyeightPayloads';
 import { api, eventually, startStack, uniqueId, webhook, type Stack } from './support/stack';
 
 const RIDER = '+6591230001';
 const DRIVER = '+6598760001';
+
+/** A promise and the function that settles it (Node 20 has no Promise.withResolvers). */
+function deferred() {
+  let resolve!: () => void;
+  const promise = new Promise<void>((settle) => (resolve = settle));
+  return { promise, resolve };
+}
 
 function ride(bookingId: string, extra: Record<string, unknown> = {}, parties = [RIDER, DRIVER]) {
   return {
@@ -128,6 +142,73 @@ describe('booking lifecycle', () => {
       const answer = await api(stack, method, path);
       assert.equal(answer.status, 404, `${method} ${path}`);
       assert.equal(answer.body.error.code, 'booking_not_found');
+    }
+  });
+});
+
+describe('a booking cancelled by an operator while its number is being allocated', () => {
+  let stack: Stack;
+  before(async () => {
+    stack = await startStack();
+    assert.equal((await api(stack, 'POST', '/v1/numbers', { number: '+6560001002' })).status, 201);
+  });
+  after(() => stack.stop());
+
+  it('ends holding nothing, even though the allocation under way finishes after the cancellation', async () => {
+    // A worker whose allocation stops after claiming, before it writes the pairing, until the test lets it go on.
+    const claimed = deferred();
+    const goOn = deferred();
+    class PausedAfterClaiming extends LeaseStore {
+      override async recordLease(...args: Parameters<LeaseStore['recordLease']>) {
+        claimed.resolve();
+        await goOn.promise;
+        return super.recordLease(...args);
+      }
+    }
+    const taskQueue = uniqueId('paused-allocation');
+    const connection = await NativeConnection.connect({ address: stack.config.temporalAddress });
+    const worker = await Worker.create({
+      connection,
+      namespace: stack.config.temporalNamespace,
+      taskQueue,
+      workflowsPath: require.resolve('../workflows'),
+      activities: createBookingActivities({
+        leases: new PausedAfterClaiming(stack.database.collections),
+        database: stack.database,
+      }),
+      dataConverter: createDataConverter(stack.config.encryptionKeys),
+    });
+    const running = worker.run();
+    try {
+      const bookingId = uniqueId('operator-mid-allocation');
+      const handle = await stack.temporal.workflow.start(bookingWorkflow, {
+        workflowId: `booking-${bookingId}`,
+        taskQueue,
+        args: [parseBookingRequest(ride(bookingId, {}, ['+6591230002', '+6598760002']))],
+      });
+      await claimed.promise;
+      assert.equal(await stack.database.collections.claims.countDocuments({ bookingId }), 2);
+      await handle.cancel();
+      // Let the workflow act on the cancellation before the allocation finishes: an early release would be done
+      // by the time the history shows the allocation's cancellation requested.
+      await eventually(
+        async () =>
+          (await handle.fetchHistory()).events?.some((event) => event.activityTaskCancelRequestedEventAttributes),
+        (requested) => requested === true,
+      );
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      goOn.resolve();
+
+      await assert.rejects(handle.result(), (error: unknown) => error instanceof WorkflowFailedError);
+      assert.equal(await stack.database.collections.claims.countDocuments({ bookingId }), 0);
+      assert.equal(await stack.database.collections.leases.countDocuments({ _id: bookingId }), 0);
+      const booking = await api(stack, 'GET', `/v1/bookings/${bookingId}`);
+      assert.equal(booking.body.status, 'cancelled');
+    } finally {
+      goOn.resolve();
+      worker.shutdown();
+      await running;
+      await connection.close();
     }
   });
 });

@@ -1,6 +1,8 @@
 import {
+  ActivityCancellationType,
   ApplicationFailure,
   CancellationScope,
+  CancelledFailure,
   allHandlersFinished,
   condition,
   isCancellation,
@@ -35,10 +37,13 @@ import {
 // workers leave claims that settle only when their own attempts are retried (after the 10 s attempt timeout),
 // so the budget leaves room for several rounds of that; the platform's request gets a 503 at 10 s meanwhile and
 // its retry joins the same allocation.
+// A booking cancelled mid-allocation waits for the attempt under way to finish before it gives back what that
+// attempt holds: an attempt left running would write its pairing after the release.
 const { allocateVirtualNumber } = proxyActivities<BookingActivities>({
   startToCloseTimeout: '10 seconds',
   scheduleToCloseTimeout: '2 minutes',
   retry: { initialInterval: '200 ms', backoffCoefficient: 2, maximumInterval: '5 seconds' },
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
 });
 
 // Giving the number back must always happen, so these retry for as long as it takes.
@@ -159,11 +164,12 @@ export async function bookingWorkflow(request: BookingRequest): Promise<BookingV
       status = 'active';
     }
   } catch (error) {
-    if (isCancellation(error)) {
-      // Cancelled by an operator mid-allocation: whatever the attempt claimed is given back before we stop.
+    // Cancelled by an operator mid-allocation (the attempt may also have failed or timed out meanwhile): whatever
+    // it claimed is given back before we stop.
+    if (isCancellation(error) || CancellationScope.current().consideredCancelled) {
       status = 'cancelled';
       await CancellationScope.nonCancellable(() => releaseVirtualNumber(request.bookingId, null));
-      throw error;
+      throw isCancellation(error) ? error : new CancelledFailure('booking cancelled during allocation');
     }
     refusal = BookingFailure.allocationFailed;
   }
