@@ -7,9 +7,10 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { freePort, waitUntil } from '../scripts/local/ports';
-import { Supervisor, type ManagedProcess } from '../scripts/local/processes';
+import type { ManagedProcess } from '../scripts/local/processes';
 import { callReceived } from '../src/eightbyeight/webhookBodies';
 import { keepForLogScan } from './support/logCapture';
+import { startOwnServers } from './support/ownServers';
 import { API_KEY, ENCRYPTION_KEYS, WEBHOOK_SECRET } from './support/stack';
 
 // The production image runs the compiled JavaScript (`npm run build`, then `node dist/src/.../main.js`), not the
@@ -23,29 +24,28 @@ const DRIVER = '+6598768101';
 const VIRTUAL_NUMBER = '+6560008101';
 
 describe('the production build', () => {
-  const supervisor = new Supervisor();
+  let servers: Awaited<ReturnType<typeof startOwnServers>>;
   const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'maskline-build-'));
   let http: ManagedProcess;
   let baseUrl: string;
 
   before(async () => {
     const tsc = path.join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc');
-    await promisify(execFile)(process.execPath, [tsc, '-p', 'tsconfig.build.json', '--outDir', outDir], {
-      cwd: repoRoot,
-    });
+    const [own] = await Promise.all([
+      startOwnServers(),
+      promisify(execFile)(process.execPath, [tsc, '-p', 'tsconfig.build.json', '--outDir', outDir], { cwd: repoRoot }),
+    ]);
+    servers = own;
     // The compiled files find their dependencies as in the image, where dist/ sits beside node_modules/.
     fs.symlinkSync(path.join(repoRoot, 'node_modules'), path.join(outDir, 'node_modules'));
 
     const port = await freePort();
     baseUrl = `http://127.0.0.1:${port}`;
-    const uri = new URL(process.env.MONGODB_URI!);
-    uri.pathname = `/maskline_build_${randomBytes(4).toString('hex')}`;
     const env = {
       ...process.env,
+      ...servers.env,
       NODE_ENV: 'production',
       PORT: String(port),
-      MONGODB_URI: uri.toString(),
-      TEMPORAL_TASK_QUEUE: `build-${randomBytes(4).toString('hex')}`,
       MASKLINE_API_KEY: API_KEY,
       MASKLINE_WEBHOOK_SECRET: WEBHOOK_SECRET,
       MASKLINE_ENCRYPTION_KEYS: ENCRYPTION_KEYS,
@@ -53,7 +53,7 @@ describe('the production build', () => {
     };
     // Plain `node`, no tsx: what the image runs.
     const start = (name: string, entry: string) =>
-      supervisor.spawn(name, process.execPath, [path.join(outDir, entry)], {
+      servers.supervisor.spawn(name, process.execPath, [path.join(outDir, entry)], {
         env,
         output: (line) => keepForLogScan(`build-${name}`, [line]),
       });
@@ -76,7 +76,7 @@ describe('the production build', () => {
   });
 
   after(async () => {
-    await supervisor.close(10_000);
+    await servers?.stop();
     fs.rmSync(outDir, { recursive: true, force: true });
   });
 

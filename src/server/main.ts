@@ -70,5 +70,7 @@ main().catch((error: unknown) => {
   } else {
     createLogger({ name: 'maskline-http' }).fatal({ err: error }, 'http server failed');
   }
-  process.exitCode = 1;
+  // Exit rather than linger: connections opened before the failure would keep a process alive that does no work,
+  // and a supervisor (Docker, npm start) only restarts or reports one that has stopped.
+  process.exit(1);
 });
