@@ -1,8 +1,8 @@
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
+import { compileProject } from '../scripts/local/compile';
+import { repoRoot } from '../scripts/local/paths';
 import { startFerretDb } from '../scripts/local/ferretdb';
 import { freePort } from '../scripts/local/ports';
 import { Supervisor, type ManagedProcess } from '../scripts/local/processes';
@@ -91,17 +91,10 @@ export async function startBenchStack(
   };
 }
 
-const repoRoot = path.resolve(__dirname, '..');
-
 /** Compiles the sources the benchmarks run (bench/tsconfig.bench.json), as `npm run build` does for the image. */
 async function build(outDir: string, say: (line: string) => void): Promise<void> {
   const started = Date.now();
-  const tsc = path.join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc');
-  await promisify(execFile)(process.execPath, [tsc, '-p', 'bench/tsconfig.bench.json', '--outDir', outDir], {
-    cwd: repoRoot,
-  });
-  // The compiled files find their dependencies as in the image, where dist/ sits beside node_modules/.
-  fs.symlinkSync(path.join(repoRoot, 'node_modules'), path.join(outDir, 'node_modules'));
+  await compileProject('bench/tsconfig.bench.json', outDir);
   say(`compiled the processes under test in ${((Date.now() - started) / 1000).toFixed(1)} s: ${outDir}`);
 }
 

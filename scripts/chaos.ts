@@ -25,6 +25,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { MongoClient, type Db } from 'mongodb';
 import { repoRoot } from './local/paths';
+import { sleep } from './local/ports';
 import { unmaskedPhoneNumbers } from './logScan';
 import {
   allocated,
@@ -64,7 +65,6 @@ const NOTICE_WITHIN_MS = 2_000;
 
 const started = Date.now();
 const random = seeded(SEED);
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const say = (message: string) =>
   process.stdout.write(`[chaos ${((Date.now() - started) / 1000).toFixed(0)}s] ${message}\n`);
 const actionsOf = (body: { callflow?: { action: string }[] } | undefined) =>

@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { promisify } from 'node:util';
+import { compileProject } from '../scripts/local/compile';
 import { freePort, waitUntil } from '../scripts/local/ports';
 import type { ManagedProcess } from '../scripts/local/processes';
 import { callReceived } from '../src/eightbyeight/webhookBodies';
@@ -18,7 +17,6 @@ import { API_KEY, ENCRYPTION_KEYS, WEBHOOK_SECRET } from './support/stack';
 // serves a booking with it: the compiled HTTP server, the compiled worker, and the workflows the worker bundles from
 // the compiled files.
 
-const repoRoot = path.resolve(__dirname, '..');
 const RIDER = '+6591238101';
 const DRIVER = '+6598768101';
 const VIRTUAL_NUMBER = '+6560008101';
@@ -30,14 +28,8 @@ describe('the production build', () => {
   let baseUrl: string;
 
   before(async () => {
-    const tsc = path.join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc');
-    const [own] = await Promise.all([
-      startOwnServers(),
-      promisify(execFile)(process.execPath, [tsc, '-p', 'tsconfig.build.json', '--outDir', outDir], { cwd: repoRoot }),
-    ]);
+    const [own] = await Promise.all([startOwnServers(), compileProject('tsconfig.build.json', outDir)]);
     servers = own;
-    // The compiled files find their dependencies as in the image, where dist/ sits beside node_modules/.
-    fs.symlinkSync(path.join(repoRoot, 'node_modules'), path.join(outDir, 'node_modules'));
 
     const port = await freePort();
     baseUrl = `http://127.0.0.1:${port}`;

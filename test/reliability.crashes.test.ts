@@ -14,12 +14,11 @@ import {
   type CreationProgress,
 } from './support/bookingRace';
 import { ProcessStack } from './support/processStack';
+import { sleep } from '../scripts/local/ports';
 
 // Worker processes die by SIGKILL — as in a crash of their machine — during allocation, while bookings hold their
 // numbers, and during release, and are started again. The platform retries what was not answered, as it must.
 // (`npm run chaos` does the same at random moments, many times over.)
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function until(condition: () => Promise<boolean>, timeoutMs = 10_000) {
   const deadline = Date.now() + timeoutMs;

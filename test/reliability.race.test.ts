@@ -15,12 +15,12 @@ import {
   type Send,
 } from './support/bookingRace';
 import { ProcessStack } from './support/processStack';
+import { sleep } from '../scripts/local/ports';
 
 // Bookings raced through the HTTP API of the service as it runs in production: an HTTP server and two worker
 // processes allocating at once. (`npm run chaos` runs the same with 2,000 bookings.)
 
 const POOL = virtualNumbers(6, '6100');
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('bookings raced on real processes: an HTTP server and two workers', () => {
   let stack: ProcessStack;

@@ -24,7 +24,7 @@ async function main() {
   const database = await connectDatabase(config.mongodbUri, { lazy: true });
   void ensureIndexesWhenReachable(database, (error) => logger.warn({ err: error }, 'store unreachable; will retry'));
   const temporal = await connectTemporalClient(config);
-  const { app, callEvents, sessions, temporalReachability } = createHttpApplication(config, {
+  const { app, redeliverCallEvents, sessions, temporalReachability } = createHttpApplication(config, {
     database,
     temporal,
     logger,
@@ -37,9 +37,7 @@ async function main() {
   logger.info({ port: (server.address() as AddressInfo).port }, 'http server listening');
 
   // Events stored while Temporal was unreachable reach their bookings once it is back.
-  const redelivery = setInterval(() => {
-    callEvents.deliverPending().catch((error: unknown) => logger.warn({ err: error }, 'event redelivery failed'));
-  }, 5_000);
+  const redelivery = setInterval(redeliverCallEvents, 5_000);
 
   const shutdown = async (signal: string) => {
     logger.info({ signal }, 'http server stopping');

@@ -27,9 +27,7 @@ export function createHttpApplication(config: Config, deps: { database: Database
       }
       deps.logger.info('Temporal answers again; bookings are served');
       // The call events stored meanwhile go to their bookings now, not at the next redelivery round.
-      callEvents
-        .deliverPending()
-        .catch((error: unknown) => deps.logger.warn({ err: error }, 'event redelivery failed'));
+      redeliverCallEvents();
     },
   });
   const bookings = new BookingClient(deps.temporal, config.temporalTaskQueue, temporalReachability);
@@ -47,6 +45,10 @@ export function createHttpApplication(config: Config, deps: { database: Database
     deps.logger,
   );
   const callEvents = new CallEventRecorder(callRecords, leases, bookings, deps.logger);
+  /** Delivers the call events stored while Temporal could not be reached; the server also runs it on a timer. */
+  const redeliverCallEvents = () => {
+    callEvents.deliverPending().catch((error: unknown) => deps.logger.warn({ err: error }, 'event redelivery failed'));
+  };
   const numbers = new NumberPool(deps.database.collections);
   // The webhook needs no credentials; the subaccount, when known, keeps another account's snapshot out.
   const numberSync = new NumberSync(numbers, { subAccountId: config.eightByEight?.subAccountId ?? null });
@@ -70,5 +72,5 @@ export function createHttpApplication(config: Config, deps: { database: Database
       corsOrigins: config.codecCorsOrigins,
     },
   });
-  return { app, bookings, callEvents, leases, callRecords, sessions, temporalReachability };
+  return { app, bookings, callEvents, redeliverCallEvents, leases, callRecords, sessions, temporalReachability };
 }

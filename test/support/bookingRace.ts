@@ -1,4 +1,5 @@
 import type { Db } from 'mongodb';
+import { sleep } from '../../scripts/local/ports';
 import type { Answer } from './stack';
 
 /**
@@ -64,8 +65,6 @@ export function raceRequests(
     };
   });
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Sends the request until the answer is final; retries only what the API says to retry (503) or a lost answer. */
 export async function sendUntilFinal(
