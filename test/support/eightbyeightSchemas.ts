@@ -3,7 +3,7 @@ import path from 'node:path';
 import Ajv, { type AnySchema, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 
-// Checks JSON against 8x8's published OpenAPI 3.0 files, which sit in `shared/8x8/` beside the repository.
+// Checks JSON against 8x8's published OpenAPI 3.0 files, copied as published into `test/fixtures/8x8/`.
 //
 // What the files hold: voice_v1_api.json has no `components.schemas`; the callflow schemas are inline in the
 // request body of `POST .../callflows`, titled `Callflow Request`, `MakeCall`, `Say`, `SayAndCapture`, `PlayFile`,
@@ -19,8 +19,8 @@ export interface SchemaCheck {
   errors: string[];
 }
 
-const SPEC_DIR = path.resolve(__dirname, '../../../shared/8x8');
-const SPEC_FILES: Record<SpecFile, string> = {
+export const SPEC_DIR = path.resolve(__dirname, '../fixtures/8x8');
+export const SPEC_FILES: Record<SpecFile, string> = {
   voice: 'voice_v1_api.json',
   masking: 'number_masking_api.json',
 };
@@ -49,7 +49,7 @@ function loadSpec(specFile: SpecFile): OpenApiDocument {
   try {
     return JSON.parse(readFileSync(file, 'utf8')) as OpenApiDocument;
   } catch (cause) {
-    throw new Error(`cannot read 8x8's OpenAPI file ${file}: shared/8x8/ must sit beside the repository`, { cause });
+    throw new Error(`cannot read 8x8's OpenAPI file ${file}`, { cause });
   }
 }
 
