@@ -166,7 +166,9 @@ async function main(): Promise<number> {
     );
     if (scanLogs(logDir, output)) counts.passed++;
     else counts.failed++;
-    fs.rmSync(logDir, { recursive: true, force: true });
+    // MASKLINE_TEST_KEEP_LOGS=1 keeps them for a look after the run.
+    if (process.env.MASKLINE_TEST_KEEP_LOGS === '1') say(`log lines kept in ${logDir}`);
+    else fs.rmSync(logDir, { recursive: true, force: true });
     const line = `${counts.passed} passed, ${counts.failed} failed${counts.skipped > 0 ? `, ${counts.skipped} skipped` : ''}`;
     process.stdout.write(`\n${line}\n`);
     if (counts.passed + counts.failed + counts.skipped === 0) say('no test ran');

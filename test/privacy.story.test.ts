@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { Client } from '@temporalio/client';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
+import { redactText } from '../src/logging/redact';
 import { bookingWorkflowId } from '../workflows/messages';
 import { callReceived, callStatus, sessionSummary } from './support/eightbyeightPayloads';
 import { findPhoneNumber } from './support/privacy';
@@ -12,6 +13,12 @@ const RIDER = '+6591234567';
 const DRIVER = '+6598765432';
 const STRANGER = '+6581112222';
 const PEOPLE = [RIDER, DRIVER, STRANGER];
+
+function countBy<T>(items: readonly T[], key: (item: T) => string): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const item of items) counts[key(item)] = (counts[key(item)] ?? 0) + 1;
+  return counts;
+}
 
 function assertNoNumberIn(text: string, where: string) {
   for (const person of PEOPLE) {
@@ -164,10 +171,22 @@ describe('privacy: what a booking leaves behind', () => {
     const sdk = stack.temporalLogs.lines;
     // Something to scan: debug and trace lines, the story's workflow among them.
     assert.ok(app.length > 0 && sdk.length > 20, `${app.length} app lines, ${sdk.length} SDK lines`);
-    assert.ok(sdk.some((line) => line.includes('"level":"debug"')));
+    const levels = JSON.stringify(countBy(sdk, (line) => /"level":"(\w+)"/.exec(line)?.[1] ?? 'none'));
+    assert.ok(
+      sdk.some((line) => line.includes('"level":"debug"')),
+      `SDK lines by level: ${levels}`,
+    );
     // (Which trace lines appear depends on the SDK's timing; that there are some is what matters here.)
-    assert.ok(sdk.some((line) => line.includes('"level":"trace"')));
-    assert.ok(sdk.some((line) => line.includes(bookingWorkflowId(bookingId))));
+    assert.ok(
+      sdk.some((line) => line.includes('"level":"trace"')),
+      `SDK lines by level: ${levels}`,
+    );
+    // As the redaction writes it: a random id with seven digits in a row is masked like a phone number would be.
+    const workflowIdInLogs = redactText(bookingWorkflowId(bookingId));
+    assert.ok(
+      sdk.some((line) => line.includes(workflowIdInLogs)),
+      `no SDK line names ${workflowIdInLogs}; SDK lines by level: ${levels}`,
+    );
     assertNoNumberIn(app.join('\n'), 'the application logs');
     assertNoNumberIn(sdk.join('\n'), 'the Temporal SDK logs');
   });
