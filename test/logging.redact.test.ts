@@ -15,6 +15,14 @@ describe('what reaches the logs', () => {
     assert.equal(redactText(line), line);
   });
 
+  it('leaves a timestamp inside an id readable, but not a number written right after a timestamp', () => {
+    const scheduled = 'workflow number-sync-3a89f90b55-2026-11-25T20:17:35Z ran at 2026-11-25T20:17:35.123+08:00';
+    assert.equal(redactText(scheduled), scheduled);
+    for (const text of ['2026-11-25T20:17+6591234567', '2026-11-25T20:17:35Z6591234567']) {
+      assert.doesNotMatch(redactText(text), /9123/, text);
+    }
+  });
+
   it('masks numbers in every field of a structured log record, however deep', () => {
     const record = redactValue({
       caller: '+6591234567',
@@ -22,5 +30,34 @@ describe('what reaches the logs', () => {
       error: new Error('no route for +6591234567'),
     });
     assert.doesNotMatch(JSON.stringify(record), /91234567|98765432/);
+  });
+
+  it('masks integers of seven digits or more in a record, as a phone number sent as a number would be', () => {
+    const record = redactValue({
+      number: 6591234567,
+      big: 6591234567n,
+      // The SDK's trace lines: a protobuf Long's halves, one of them shaped like a phone number.
+      randomnessSeed: { low: 2133663906, high: 2004375159, unsigned: true },
+    });
+    assert.doesNotMatch(
+      JSON.stringify(record, (_key, item) => (typeof item === 'bigint' ? `${item}` : item)),
+      /9123|43751|36639/,
+    );
+    assert.deepEqual(record, {
+      number: '65****4567',
+      big: '65****4567',
+      randomnessSeed: { low: '21****3906', high: '20****5159', unsigned: true },
+    });
+  });
+
+  it('leaves small numbers, decimals and dates readable', () => {
+    const at = new Date('2026-11-25T10:00:00.000Z');
+    assert.deepEqual(redactValue({ port: 3000, durationMs: 12.5, count: 123456, at, never: new Date(Number.NaN) }), {
+      port: 3000,
+      durationMs: 12.5,
+      count: 123456,
+      at: '2026-11-25T10:00:00.000Z',
+      never: 'Invalid Date',
+    });
   });
 });

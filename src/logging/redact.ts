@@ -14,35 +14,42 @@ export function maskPhoneNumber(candidate: string): string {
   return `${plus}${digits.slice(0, 2)}****${digits.slice(-4)}`;
 }
 
-/** UUIDs (8x8's session and call ids) are ids, not numbers: a phone number never has their shape. */
-const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
+/**
+ * Left readable wherever they stand: UUIDs (8x8's session and call ids, Temporal's run ids) and ISO timestamps
+ * (`2026-11-25T10:00:00Z`, also inside ids such as a scheduled run's workflow id). A phone number never has
+ * their shape.
+ */
+const READABLE =
+  /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2}(?!\d))?/gi;
 
 export function redactText(text: string): string {
   let redacted = '';
   let from = 0;
-  for (const uuid of text.matchAll(UUID)) {
-    redacted += maskRun(text.slice(from, uuid.index)) + uuid[0];
-    from = uuid.index + uuid[0].length;
+  for (const readable of text.matchAll(READABLE)) {
+    redacted += maskRun(text.slice(from, readable.index)) + readable[0];
+    from = readable.index + readable[0].length;
   }
   return redacted + maskRun(text.slice(from));
 }
 
 function maskRun(text: string): string {
   return text.replace(PHONE_LIKE, (match) => {
-    // Timestamps (2026-11-25T10:00:00) and decimals are not phone numbers; leave them readable.
+    // Dates (2026-11-25) and decimals are not phone numbers; leave them readable.
     if (/^\d{4}-\d{2}-\d{2}/.test(match) || /^\d+\.\d+$/.test(match)) return match;
     return maskPhoneNumber(match);
   });
 }
 
 /**
- * Deep copy of a log record with every string redacted. Bytes (a Temporal payload's data, a Buffer) are replaced
+ * Deep copy of a log record with every string and every long integer redacted. Bytes (a Temporal payload's data, a Buffer) are replaced
  * by their length: a number inside them cannot be seen, so it cannot be masked (the SDK's trace logs carry
  * decoded payloads this way).
  */
 export function redactValue(value: unknown, depth = 0): unknown {
   if (typeof value === 'string') return redactText(value);
+  if (typeof value === 'number' || typeof value === 'bigint') return redactInteger(value);
   if (value === null || typeof value !== 'object') return value;
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? 'Invalid Date' : value.toISOString();
   // Deeper than any record of ours: not walked, so not logged either.
   if (depth > 8) return '[nested too deep to log]';
   if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer) return `[${value.byteLength} bytes]`;
@@ -53,4 +60,15 @@ export function redactValue(value: unknown, depth = 0): unknown {
   const copy: Record<string, unknown> = {};
   for (const [key, item] of Object.entries(value)) copy[key] = redactValue(item, depth + 1);
   return copy;
+}
+
+/**
+ * A number in a record is masked like a digit run in text when it is an integer of seven digits or more: a phone
+ * number can travel as one (8x8 writes numbers without `+`, a JSON parser makes them numbers), and the integers of
+ * that size that do reach the logs (random seeds, the halves of a protobuf Long, nanoseconds) are of no use there.
+ */
+function redactInteger(value: number | bigint): number | bigint | string {
+  if (typeof value === 'number' && !Number.isSafeInteger(value)) return value;
+  const digits = (value < 0 ? -value : value).toString();
+  return digits.length < 7 ? value : maskPhoneNumber(value.toString());
 }
