@@ -15,10 +15,20 @@ describe('what reaches the logs', () => {
     assert.equal(redactText(line), line);
   });
 
+  it('does not take a number written against a UUID for part of it', () => {
+    for (const text of ['+6591234567-b388-1234-5678-2fb8260fcf59', 'a4fad4b3-b388-1234-5678-2fb8260fcf596591234567']) {
+      assert.doesNotMatch(redactText(text), /9123/, text);
+    }
+  });
+
   it('leaves a timestamp inside an id readable, but not a number written right after a timestamp', () => {
     const scheduled = 'workflow number-sync-3a89f90b55-2026-11-25T20:17:35Z ran at 2026-11-25T20:17:35.123+08:00';
     assert.equal(redactText(scheduled), scheduled);
-    for (const text of ['2026-11-25T20:17+6591234567', '2026-11-25T20:17:35Z6591234567']) {
+    for (const text of [
+      '2026-11-25T20:17+6591234567',
+      '2026-11-25T20:17:35Z6591234567',
+      '2026-11-25T20:17:35.6591234567',
+    ]) {
       assert.doesNotMatch(redactText(text), /9123/, text);
     }
   });

@@ -20,7 +20,7 @@ export function maskPhoneNumber(candidate: string): string {
  * their shape.
  */
 const READABLE =
-  /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2}(?!\d))?/gi;
+  /(?<![0-9a-f])[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(?![0-9a-f])|\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9}(?!\d))?)?(?:Z|[+-]\d{2}:?\d{2}(?!\d))?/gi;
 
 export function redactText(text: string): string {
   let redacted = '';
