@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import { maskPhoneNumber, redactText, redactValue } from '../src/logging/redact';
+import { findPhoneNumber } from './support/privacy';
 
 describe('what reaches the logs', () => {
   it('masks a phone number in any format, keeping the country code and the last four digits', () => {
@@ -25,6 +27,8 @@ describe('what reaches the logs', () => {
     const scheduled = 'workflow number-sync-3a89f90b55-2026-11-25T20:17:35Z ran at 2026-11-25T20:17:35.123+08:00';
     assert.equal(redactText(scheduled), scheduled);
     for (const text of [
+      '+65 9123 2026-11-25',
+      '+65 9123 4567-01-01',
       '2026-11-25T20:17+6591234567',
       '2026-11-25T20:17:35Z6591234567',
       '2026-11-25T20:17:35.6591234567',
@@ -69,5 +73,31 @@ describe('what reaches the logs', () => {
       at: '2026-11-25T10:00:00.000Z',
       never: 'Invalid Date',
     });
+  });
+
+  it('masks a number written in any format, whatever text stands around it', () => {
+    // Text made of what ids, timestamps and JSON are made of, so that the number is written against them.
+    const surroundings = fc.string({ unit: fc.constantFrom(...'0123456789abcdefTZ:.-+ ()",{}[]'), maxLength: 40 });
+    const written = fc.constantFrom(
+      (national: string) => `+65${national}`,
+      (national: string) => `65${national}`,
+      (national: string) => `+65 ${national.slice(0, 4)} ${national.slice(4)}`,
+      (national: string) => `(65) ${national.slice(0, 4)}-${national.slice(4)}`,
+      (national: string) => `+65.${national.slice(0, 4)}.${national.slice(4)}`,
+    );
+    fc.assert(
+      fc.property(
+        fc.stringMatching(/^[689]\d{7}$/),
+        surroundings,
+        written,
+        surroundings,
+        (national, before, write, after) => {
+          const found = findPhoneNumber(redactText(`${before}${write(national)}${after}`), `+65${national}`);
+          // Text that spells the number by itself around the masked one would be found too; that is not a leak.
+          return found === null || findPhoneNumber(`${before} ${after}`, `+65${national}`) !== null;
+        },
+      ),
+      { numRuns: Number(process.env.MASKLINE_HOSTILE_RUNS ?? 500) },
+    );
   });
 });

@@ -15,12 +15,18 @@ export function maskPhoneNumber(candidate: string): string {
 }
 
 /**
- * Left readable wherever they stand: UUIDs (8x8's session and call ids, Temporal's run ids) and ISO timestamps
- * (`2026-11-25T10:00:00Z`, also inside ids such as a scheduled run's workflow id). A phone number never has
- * their shape.
+ * Left readable wherever they stand: UUIDs (8x8's session and call ids, Temporal's run ids), and dates with or
+ * without a time (`2026-11-25`, `2026-11-25T10:00:00.123Z`, also inside ids such as a scheduled run's workflow
+ * id). A phone number never has their shape. The lookarounds keep out of them a number written against one
+ * (`+65 9123 2026-01-01`), yet let a date follow an id's digits (`sync-3a89f90b55-2026-11-25`).
  */
-const READABLE =
-  /(?<![0-9a-f])[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(?![0-9a-f])|\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9}(?!\d))?)?(?:Z|[+-]\d{2}:?\d{2}(?!\d))?/gi;
+const UUID = /(?<![0-9a-f])(?<!\d[\s().-]*)[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(?![0-9a-f])/;
+const DATE_TIME =
+  /(?<!(?:^|[^0-9a-z])[\d\s().+-]*\d[\s().-]*)(?<!\d)(?:19|20)\d{2}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])(?!\d)(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9}(?!\d))?)?(?:Z|[+-]\d{2}:?\d{2}(?!\d))?)?/;
+const READABLE = new RegExp(`${UUID.source}|${DATE_TIME.source}`, 'gi');
+
+/** A decimal such as a duration (`12.345678`); more digits than that on either side could be a number. */
+const DECIMAL = /^\d{1,6}\.\d{1,6}$/;
 
 export function redactText(text: string): string {
   let redacted = '';
@@ -33,11 +39,7 @@ export function redactText(text: string): string {
 }
 
 function maskRun(text: string): string {
-  return text.replace(PHONE_LIKE, (match) => {
-    // Dates (2026-11-25) and decimals are not phone numbers; leave them readable.
-    if (/^\d{4}-\d{2}-\d{2}/.test(match) || /^\d+\.\d+$/.test(match)) return match;
-    return maskPhoneNumber(match);
-  });
+  return text.replace(PHONE_LIKE, (match) => (DECIMAL.test(match) ? match : maskPhoneNumber(match)));
 }
 
 /**
