@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ApplicationFailure, ServiceError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { BookingClient, BookingError } from '../src/bookings/client';
+import { TemporalReachability } from '../src/temporal/reachability';
 
 // How the booking client reads Temporal's failures that a real cluster shows only now and then (found by
 // `npm run chaos`): each is an answer the platform can act on, never an unexplained 500.
@@ -23,10 +24,43 @@ function clientFailingUpdatesWith(error: Error): Client & { calls: number } {
       client.calls += 1;
       return call();
     },
+    withAbortSignal: <T>(_signal: AbortSignal, call: () => Promise<T>) => call(),
     workflow: { getHandle: () => handle },
   };
   return client as unknown as Client & { calls: number };
 }
+
+/**
+ * A Temporal client whose updates answer after `answerAfterMs`, or never; an update whose call is abandoned
+ * (its abort signal) fails as the SDK's does. `abandoned` counts those.
+ */
+function clientAnsweringUpdatesAfter(answerAfterMs: number | null): Client & { abandoned: number } {
+  let signal: AbortSignal | undefined;
+  const handle = {
+    executeUpdate: () =>
+      new Promise((resolve, reject) => {
+        const answer =
+          answerAfterMs === null ? undefined : setTimeout(() => resolve({ status: 'cancelled' }), answerAfterMs);
+        signal?.addEventListener('abort', () => {
+          clearTimeout(answer);
+          client.abandoned += 1;
+          reject(new ServiceError('Workflow Update failed', { cause: grpcError(1, 'The operation was aborted') }));
+        });
+      }),
+  };
+  const client = {
+    abandoned: 0,
+    withDeadline: <T>(_deadline: number, call: () => Promise<T>) => call(),
+    withAbortSignal: <T>(abortSignal: AbortSignal, call: () => Promise<T>) => {
+      signal = abortSignal;
+      return call();
+    },
+    workflow: { getHandle: () => handle },
+  };
+  return client as unknown as Client & { abandoned: number };
+}
+
+const noListening = () => () => false;
 
 async function closeError(error: Error, client: Client = clientFailingUpdatesWith(error)): Promise<unknown> {
   const bookings = new BookingClient(client, 'bookings');
@@ -83,7 +117,11 @@ describe('Temporal failures as the booking client reports them', () => {
 describe('the booking client while Temporal is known to be down', () => {
   it('answers temporal_unavailable at once, without calling Temporal', async () => {
     const client = clientFailingUpdatesWith(new Error('never reached'));
-    const bookings = new BookingClient(client, 'bookings', { reachable: false, suspect: () => {} });
+    const bookings = new BookingClient(client, 'bookings', {
+      reachable: false,
+      suspect: () => {},
+      onDown: noListening,
+    });
     await assert.rejects(bookings.cancel('b-1'), (error: unknown) => {
       assert.ok(error instanceof BookingError && error.code === 'temporal_unavailable', String(error));
       return true;
@@ -93,7 +131,7 @@ describe('the booking client while Temporal is known to be down', () => {
 
   it('has reachability checked when a call fails as unavailable, and only then', async () => {
     let suspicions = 0;
-    const reachability = { reachable: true, suspect: () => void (suspicions += 1) };
+    const reachability = { reachable: true, suspect: () => void (suspicions += 1), onDown: noListening };
     const unavailable = clientFailingUpdatesWith(
       new ServiceError('Workflow Update failed', { cause: grpcError(14, 'connection refused') }),
     );
@@ -104,5 +142,37 @@ describe('the booking client while Temporal is known to be down', () => {
     );
     await assert.rejects(new BookingClient(refused, 'bookings', reachability).cancel('b-1'));
     assert.equal(suspicions, 1);
+  });
+
+  it('asks about a call left unanswered, and when the ping goes unanswered too, abandons it at once', async () => {
+    // An update to a Temporal that has gone away: without the ask it would wait for its deadline (here, forever).
+    const client = clientAnsweringUpdatesAfter(null);
+    let pings = 0;
+    const reachability = new TemporalReachability(async () => (pings++, false), { probeEveryMs: 60_000 });
+    try {
+      await assert.rejects(new BookingClient(client, 'bookings', reachability, 20).cancel('b-1'), (error: unknown) => {
+        assert.ok(error instanceof BookingError && error.code === 'temporal_unavailable', String(error));
+        return true;
+      });
+      assert.equal(pings, 1);
+      assert.equal(client.abandoned, 1);
+      assert.equal(reachability.reachable, false);
+    } finally {
+      reachability.close();
+    }
+  });
+
+  it('lets a slow call finish when Temporal answers the ping (a busy worker, say)', async () => {
+    const client = clientAnsweringUpdatesAfter(200);
+    let pings = 0;
+    const reachability = new TemporalReachability(async () => (pings++, true));
+    try {
+      assert.equal(await new BookingClient(client, 'bookings', reachability, 20).cancel('b-1'), 'cancelled');
+      assert.equal(pings, 1);
+      assert.equal(client.abandoned, 0);
+      assert.equal(reachability.reachable, true);
+    } finally {
+      reachability.close();
+    }
   });
 });

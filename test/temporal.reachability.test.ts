@@ -53,4 +53,16 @@ describe('Temporal reachability', () => {
     await waitUntil('marked down', async () => !reachability.reachable, { timeoutMs: 5_000, intervalMs: 2 });
     reachability.close();
   });
+
+  it('tells the calls still waiting when Temporal is found down, and only those still listening', async () => {
+    const reachability = new TemporalReachability(scriptedPing([false]), { probeEveryMs: 60_000 });
+    const told: string[] = [];
+    reachability.onDown(() => told.push('waiting'));
+    const stopListening = reachability.onDown(() => told.push('answered meanwhile'));
+    stopListening();
+    reachability.suspect();
+    await waitUntil('marked down', async () => !reachability.reachable, { timeoutMs: 5_000, intervalMs: 2 });
+    assert.deepEqual(told, ['waiting']);
+    reachability.close();
+  });
 });

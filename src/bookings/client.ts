@@ -27,6 +27,11 @@ import type { TemporalReachability } from '../temporal/reachability';
 /** Allocation normally takes well under a second; past this the platform is told to retry (it is idempotent). */
 const CREATE_DEADLINE_MS = 10_000;
 const CALL_DEADLINE_MS = 5_000;
+/**
+ * A call unanswered this long has us ask whether Temporal is there at all, so that the requests made as it goes
+ * away hear "try again" after a few seconds rather than at their deadline.
+ */
+const ASK_AFTER_MS = 2_000;
 
 export type BookingErrorCode =
   | 'booking_conflict'
@@ -54,13 +59,15 @@ export class BookingError extends Error {
  */
 export class BookingClient {
   /**
-   * `reachability`, when given, lets calls made while Temporal is known to be down fail at once (see
-   * TemporalReachability); without it every call waits for its own deadline.
+   * `reachability`, when given, lets calls made while Temporal is known to be down fail at once, and abandons the
+   * calls still waiting when it is found down (see TemporalReachability); without it every call waits for its own
+   * deadline. `askAfterMs`: how long a call waits before we ask.
    */
   constructor(
     private readonly client: Client,
     private readonly taskQueue: string,
-    private readonly reachability: Pick<TemporalReachability, 'reachable' | 'suspect'> | null = null,
+    private readonly reachability: Pick<TemporalReachability, 'reachable' | 'suspect' | 'onDown'> | null = null,
+    private readonly askAfterMs = ASK_AFTER_MS,
   ) {}
 
   /**
@@ -190,14 +197,33 @@ export class BookingClient {
    * outage is known, the 503 comes without trying.
    */
   private async withDeadline<T>(ms: number, call: () => Promise<T>): Promise<T> {
-    if (this.reachability && !this.reachability.reachable) {
-      throw new BookingError('temporal_unavailable', 'the booking service cannot reach Temporal, try again');
-    }
+    const reachability = this.reachability;
+    const unreachable = () =>
+      new BookingError('temporal_unavailable', 'the booking service cannot reach Temporal, try again');
+    if (!reachability) return this.client.withDeadline(Date.now() + ms, call);
+    if (!reachability.reachable) throw unreachable();
+
+    // Abandoned when Temporal is found down: the answer does not wait for the call, which the SDK may go on
+    // retrying until its deadline; whatever it did meanwhile, the platform's retry of the same request finds.
+    const abandon = new AbortController();
+    let stopListening = () => {};
+    const abandoned = new Promise<never>((_resolve, reject) => {
+      stopListening = reachability.onDown(() => {
+        reject(unreachable());
+        abandon.abort();
+      });
+    });
+    const attempt = this.client.withAbortSignal(abandon.signal, () => this.client.withDeadline(Date.now() + ms, call));
+    attempt.catch(() => {}); // its failure after being abandoned is nobody's to handle
+    const ask = setTimeout(() => reachability.suspect(), this.askAfterMs);
     try {
-      return await this.client.withDeadline(Date.now() + ms, call);
+      return await Promise.race([attempt, abandoned]);
     } catch (error) {
-      if (isUnavailable(error)) this.reachability?.suspect();
+      if (isUnavailable(error)) reachability.suspect();
       throw error;
+    } finally {
+      clearTimeout(ask);
+      stopListening();
     }
   }
 
