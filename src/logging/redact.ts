@@ -43,9 +43,9 @@ function maskRun(text: string): string {
 }
 
 /**
- * Deep copy of a log record with every string and every long integer redacted. Bytes (a Temporal payload's data, a Buffer) are replaced
- * by their length: a number inside them cannot be seen, so it cannot be masked (the SDK's trace logs carry
- * decoded payloads this way).
+ * Deep copy of a log record with every string and every long integer redacted. Bytes (a Temporal payload's data,
+ * a Buffer) are replaced by their length: a number inside them cannot be seen, so it cannot be masked (the SDK's
+ * trace logs carry decoded payloads this way).
  */
 export function redactValue(value: unknown, depth = 0): unknown {
   if (typeof value === 'string') return redactText(value);
