@@ -77,7 +77,7 @@ export async function startPostgres(supervisor: Supervisor, options: PostgresOpt
   if (options.port !== 0 && !(await isPortFree(HOST, options.port))) {
     throw new Error(
       `PostgreSQL port ${HOST}:${options.port} is already in use (another PostgreSQL, or an earlier npm start ` +
-        `still running?). Stop it, or set MONGODB_URI to use a MongoDB you run yourself.`,
+        `still running?). Stop it, or choose another port.`,
     );
   }
   const user = serverUser();
