@@ -155,6 +155,15 @@ describe('the servers that npm test starts', () => {
       await second.process.stop();
     });
 
+    test('a new data directory in new folders leaves those folders open to pass through', async () => {
+      // As root the server runs as nobody, who must pass them; the data directory itself stays private.
+      const nested = path.join(dataDir, 'new', 'postgres');
+      const server = await startPostgres(supervisor, { port: 0, dataDir: nested, durable: false });
+      await server.process.stop();
+      assert.notEqual(fs.statSync(path.dirname(nested)).mode & 0o001, 0, 'others may pass the folder above');
+      assert.equal(fs.statSync(nested).mode & 0o077, 0, "the data directory is its owner's alone");
+    });
+
     test('refuses a port that is in use, naming it', async () => {
       const holder = net.createServer();
       await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));

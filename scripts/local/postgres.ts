@@ -227,6 +227,8 @@ async function initdbOnce(native: string, dataDir: string, user: ServerUser, dur
     giveTo(user, dataDir);
     return;
   }
+  // The folders above it with the usual mode: as root, the server's user must be able to pass them.
+  fs.mkdirSync(path.dirname(dataDir), { recursive: true });
   fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   if (fs.readdirSync(dataDir).length > 0) {
     throw new Error(`${dataDir} is neither empty nor a PostgreSQL data directory; move it away to start there`);
