@@ -71,6 +71,7 @@ export async function bookingCreationBenchmark(
       http: server.pid,
       worker: worker.pid,
       ferretdb: stack.servers.ferretdb,
+      postgres: stack.servers.postgres,
       temporal: stack.servers.temporal,
     });
     try {

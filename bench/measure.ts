@@ -101,8 +101,9 @@ export const round = (value: number, digits = 1) => Math.round(value * 10 ** dig
 const CLOCK_TICKS_PER_SECOND = 100;
 
 /**
- * CPU time (user + system, seconds) used so far by every live process of a process group: a server and the
- * children it started. The bench starts each process under test as the leader of a group of its own.
+ * CPU time (user + system, seconds) used so far by every live process of a process group, by the leader's own
+ * children (PostgreSQL's backends make sessions of their own) and by the children these have reaped: a server and
+ * the processes it started. The bench starts each process under test as the leader of a group of its own.
  */
 export function groupCpuSeconds(pgid: number): number {
   let ticks = 0;
@@ -115,9 +116,10 @@ export function groupCpuSeconds(pgid: number): number {
       continue;
     }
     // Fields after "(comm)": state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime
+    // cutime cstime
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (Number(fields[2]) !== pgid) continue;
-    ticks += Number(fields[11]) + Number(fields[12]);
+    if (Number(fields[2]) !== pgid && Number(fields[1]) !== pgid) continue;
+    ticks += Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
   }
   return ticks / CLOCK_TICKS_PER_SECOND;
 }

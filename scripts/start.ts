@@ -1,14 +1,16 @@
 /**
- * `npm start`: the whole service on this machine. Starts a Temporal dev server and FerretDB (unless
+ * `npm start`: the whole service on this machine. Starts a Temporal dev server and FerretDB on PostgreSQL (unless
  * TEMPORAL_ADDRESS / MONGODB_URI point elsewhere), then the worker and the HTTP server, waits until all are
- * ready, prints where everything is, and on Ctrl-C stops them in order: HTTP server, worker (it drains), stores.
+ * ready, prints where everything is, and on Ctrl-C stops them in order: HTTP server, worker (it drains), FerretDB
+ * and Temporal, PostgreSQL.
  */
 import path from 'node:path';
 import { dataDirs, repoRoot } from './local/paths';
 import { isPortFree, waitUntil } from './local/ports';
 import { Supervisor, type LineSink, type ManagedProcess } from './local/processes';
 import { startTemporalDevServer } from './local/temporal';
-import { startFerretDb } from './local/ferretdb';
+import { requireFreeMongoDbPort, startFerretDb } from './local/ferretdb';
+import { startPostgres } from './local/postgres';
 
 const HOST = '127.0.0.1';
 const TEMPORAL_PORT = 7233;
@@ -25,8 +27,13 @@ const passThrough: LineSink = (line, stream) =>
   (stream === 'stderr' ? process.stderr : process.stdout).write(`${line}\n`);
 
 const supervisor = new Supervisor();
-const roles: { http?: ManagedProcess; worker?: ManagedProcess; ferretdb?: ManagedProcess; temporal?: ManagedProcess } =
-  {};
+const roles: {
+  http?: ManagedProcess;
+  worker?: ManagedProcess;
+  ferretdb?: ManagedProcess;
+  postgres?: ManagedProcess;
+  temporal?: ManagedProcess;
+} = {};
 let shuttingDown: Promise<never> | undefined;
 let firstSignalAt = 0;
 
@@ -51,14 +58,10 @@ async function main(): Promise<void> {
           dbFilename: dataDirs.temporalDb,
           output: prefixed('temporal'),
         })),
-    external.mongodb
-      ? undefined
-      : (say(`starting FerretDB on ${HOST}:${MONGODB_PORT}`),
-        startFerretDb(supervisor, { port: MONGODB_PORT, dataDir: dataDirs.ferretdb, output: prefixed('ferretdb') })),
+    external.mongodb ? undefined : startStore(),
   ]);
   roles.temporal = temporal?.process;
-  roles.ferretdb = ferretdb?.process;
-  for (const p of [roles.temporal, roles.ferretdb]) if (p) watchForUnexpectedExit(p);
+  if (temporal) watchForUnexpectedExit(temporal.process);
 
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -87,6 +90,26 @@ async function main(): Promise<void> {
   printSummary(port, temporal?.uiUrl, external);
 }
 
+/** PostgreSQL (on a free port: only FerretDB talks to it) with its data in .data/postgres, and FerretDB on it. */
+async function startStore() {
+  say(`starting PostgreSQL (${path.relative(repoRoot, dataDirs.postgres)}) and FerretDB on ${HOST}:${MONGODB_PORT}`);
+  // Before PostgreSQL starts, so that a port in use stops us before there is anything to stop.
+  await requireFreeMongoDbPort(MONGODB_PORT);
+  const postgres = await startPostgres(supervisor, {
+    port: 0,
+    dataDir: dataDirs.postgres,
+    durable: true,
+    output: prefixed('postgres'),
+  });
+  roles.postgres = postgres.process;
+  watchForUnexpectedExit(postgres.process);
+  const postgresUrl = await postgres.createDatabase('ferretdb');
+  const ferretdb = await startFerretDb(supervisor, { port: MONGODB_PORT, postgresUrl, output: prefixed('ferretdb') });
+  roles.ferretdb = ferretdb.process;
+  watchForUnexpectedExit(ferretdb.process);
+  return ferretdb;
+}
+
 async function isReady(port: number): Promise<boolean> {
   const response = await fetch(`http://${HOST}:${port}/readyz`, { signal: AbortSignal.timeout(2_000) });
   await response.body?.cancel();
@@ -111,7 +134,7 @@ function printSummary(port: number, temporalUi: string | undefined, external: { 
     `  Data           ${
       [
         external.temporal ? undefined : rel(dataDirs.temporalDb),
-        external.mongodb ? undefined : `${rel(dataDirs.ferretdb)}/`,
+        external.mongodb ? undefined : `${rel(dataDirs.postgres)}/`,
       ]
         .filter(Boolean)
         .join(', ') || '(external servers)'
@@ -150,6 +173,7 @@ function shutdown(code: number): Promise<never> {
     await roles.http?.stop(15_000);
     await roles.worker?.stop(60_000);
     await Promise.all([roles.ferretdb?.stop(10_000), roles.temporal?.stop(10_000)]);
+    await roles.postgres?.stop(30_000);
     await supervisor.close();
     say('stopped');
     process.exit(code);

@@ -1,8 +1,8 @@
 /**
  * `npm test [-- FILE_OR_DIR ...]`: runs test/**\/*.test.ts with node:test, two files at a time, each file in its
- * own process, against a Temporal dev server and a FerretDB that this run starts for itself (in memory / in a
- * temporary directory, on free ports), so it never touches a running `npm start`. TEMPORAL_ADDRESS or
- * MONGODB_URI, when set, are used instead. Ends with one line "N passed, N failed[, N skipped]".
+ * own process, against a Temporal dev server and a FerretDB on PostgreSQL that this run starts for itself (in
+ * memory / in a temporary directory, on free ports), so it never touches a running `npm start`. TEMPORAL_ADDRESS
+ * or MONGODB_URI, when set, are used instead. Ends with one line "N passed, N failed[, N skipped]".
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -16,6 +16,7 @@ import { processesWithEnv, stopProcesses } from './local/groups';
 import { Supervisor, type LineSink } from './local/processes';
 import { startTemporalDevServer } from './local/temporal';
 import { startFerretDb } from './local/ferretdb';
+import { startPostgres } from './local/postgres';
 import { countLines, scanLogDirectory } from './logScan';
 
 /**
@@ -121,23 +122,38 @@ async function main(): Promise<number> {
   try {
     const started = Date.now();
     if (!process.env.MONGODB_URI) {
-      tempDir = fs.mkdtempSync(path.join(os.tmpdir(), 'maskline-test-ferretdb-'));
+      // Straight under the temporary folder: as root, PostgreSQL's own user (nobody) must be able to reach it.
+      tempDir = fs.mkdtempSync(path.join(os.tmpdir(), 'maskline-test-postgres-'));
       supervisor.removeIfAbandoned(tempDir);
     }
-    const [temporal, ferretdb] = await Promise.all([
+    const startStore = async (dataDir: string) => {
+      const postgres = await startPostgres(supervisor, {
+        port: 0,
+        dataDir,
+        durable: false,
+        output: prefixed('postgres'),
+      });
+      const postgresUrl = await postgres.createDatabase('ferretdb');
+      return {
+        postgres,
+        ferretdb: await startFerretDb(supervisor, { port: 0, postgresUrl, output: prefixed('ferretdb') }),
+      };
+    };
+    const [temporal, store] = await Promise.all([
       process.env.TEMPORAL_ADDRESS
         ? undefined
         : freePort().then((port) => startTemporalDevServer(supervisor, { port, output: prefixed('temporal') })),
-      tempDir ? startFerretDb(supervisor, { port: 0, dataDir: tempDir, output: prefixed('ferretdb') }) : undefined,
+      tempDir ? startStore(tempDir) : undefined,
     ]);
-    if (temporal || ferretdb) {
+    const ferretdb = store?.ferretdb;
+    if (temporal || store) {
       const what = [
         temporal && `Temporal ${temporal.address}`,
-        ferretdb && `FerretDB ${ferretdb.host}:${ferretdb.port}`,
+        store && `FerretDB ${store.ferretdb.host}:${store.ferretdb.port} on PostgreSQL ${store.postgres.port}`,
       ];
       say(`${what.filter(Boolean).join(', ')} ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     }
-    for (const server of [temporal?.process, ferretdb?.process]) {
+    for (const server of [temporal?.process, store?.postgres.process, ferretdb?.process]) {
       void server?.exited.then((info) => {
         if (server.stopping) return;
         say(server.exitError(info).message);
@@ -148,6 +164,8 @@ async function main(): Promise<number> {
     process.env.TEMPORAL_ADDRESS ??= temporal?.address;
     process.env.TEMPORAL_NAMESPACE ??= 'default';
     process.env.MONGODB_URI ??= ferretdb?.uri('maskline_test');
+    // Test files that start a FerretDB of their own (test/support/ownServers.ts) put it on this PostgreSQL.
+    if (store) process.env.MASKLINE_TEST_POSTGRES_URL = store.postgres.url('postgres');
     process.env.MASKLINE_TEMPORAL_TEST_SERVER = tools.temporalTestServer;
     process.env.MASKLINE_TEMPORAL_CLI = tools.temporalCli;
     process.env.LOG_LEVEL ??= 'warn';

@@ -1,5 +1,5 @@
-// Command maskline-ferretdb runs FerretDB v1 embedded, with the SQLite backend, as the local MongoDB-wire store
-// for `npm start` and `npm test`.
+// Command maskline-ferretdb runs FerretDB v1 embedded, with the PostgreSQL backend, as the local MongoDB-wire
+// store for `npm start` and `npm test` (scripts/local/postgres.ts starts the PostgreSQL).
 //
 // We embed FerretDB instead of `go install`-ing its own command because that command panics at start when
 // built from the module zip (it requires build/version/version.txt, which is not in the zip; FerretDB#2982).
@@ -13,9 +13,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -26,8 +26,9 @@ import (
 func main() {
 	listen := flag.String("listen", envOr("MASKLINE_FERRETDB_LISTEN", "127.0.0.1:27017"),
 		"loopback TCP address to listen on (port 0 picks a free port); env MASKLINE_FERRETDB_LISTEN")
-	dataDir := flag.String("data-dir", envOr("MASKLINE_FERRETDB_DATA_DIR", ".data/ferretdb"),
-		"directory for the SQLite files, one per database; created if missing; env MASKLINE_FERRETDB_DATA_DIR")
+	postgresqlURL := flag.String("postgresql-url", envOr("MASKLINE_FERRETDB_POSTGRESQL_URL", ""),
+		"PostgreSQL database to keep the data in, e.g. postgres://postgres@127.0.0.1:5432/ferretdb; it must exist, "+
+			"and the user be a superuser (for the index triggers); env MASKLINE_FERRETDB_POSTGRESQL_URL")
 	watchParent := flag.Bool("watch-parent", false,
 		"exit when the parent process goes away (so a crashed supervisor leaves no store behind)")
 	logLevel := flag.String("log-level", envOr("MASKLINE_FERRETDB_LOG_LEVEL", "warn"),
@@ -40,23 +41,27 @@ func main() {
 		os.Exit(2)
 	}
 
-	if err := run(*listen, *dataDir, *watchParent, level); err != nil {
+	if *postgresqlURL == "" {
+		fmt.Fprintln(os.Stderr, "maskline-ferretdb: -postgresql-url is required")
+		os.Exit(2)
+	}
+
+	if err := run(*listen, *postgresqlURL, *watchParent, level); err != nil {
 		fmt.Fprintf(os.Stderr, "maskline-ferretdb: %s\n", err)
 		os.Exit(1)
 	}
 }
 
-func run(listen, dataDir string, watchParent bool, level slog.Level) error {
+func run(listen, postgresqlURL string, watchParent bool, level slog.Level) error {
 	if err := requireLoopback(listen); err != nil {
 		return err
 	}
 
-	abs, err := filepath.Abs(dataDir)
-	if err != nil {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+
+	if err := installGINTwins(ctx, postgresqlURL); err != nil {
 		return err
-	}
-	if err := os.MkdirAll(abs, 0o755); err != nil {
-		return fmt.Errorf("data directory: %w", err)
 	}
 
 	var handler slog.Handler = slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})
@@ -67,17 +72,14 @@ func run(listen, dataDir string, watchParent bool, level slog.Level) error {
 
 	// ferretdb.New binds the listener, so once it returns the port accepts connections.
 	f, err := ferretdb.New(&ferretdb.Config{
-		Listener:  ferretdb.ListenerConfig{TCP: listen},
-		Logger:    logger,
-		Handler:   "sqlite",
-		SQLiteURL: "file:" + abs + "/",
+		Listener:      ferretdb.ListenerConfig{TCP: listen},
+		Logger:        logger,
+		Handler:       "postgresql",
+		PostgreSQLURL: postgresqlURL,
 	})
 	if err != nil {
 		return err
 	}
-
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
 
 	if watchParent {
 		go exitWithParent(ctx, stop)
@@ -85,10 +87,9 @@ func run(listen, dataDir string, watchParent bool, level slog.Level) error {
 
 	done := make(chan error, 1)
 	go func() { done <- f.Run(ctx) }()
-	go indexIDLookups(ctx, abs, logger)
 
 	// One line that supervisors wait for; it carries the real address when the port was 0.
-	fmt.Printf("maskline-ferretdb ready %s data=%s\n", f.MongoDBURI(), abs)
+	fmt.Printf("maskline-ferretdb ready %s postgresql=%s\n", f.MongoDBURI(), redacted(postgresqlURL))
 
 	return <-done
 }
@@ -130,12 +131,23 @@ func exitWithParent(ctx context.Context, stop context.CancelFunc) {
 
 // quietHandler drops FerretDB's per-connection chatter that it logs at WARN: a full wire dump of every command
 // that answered ok:0 (the driver's endSessions, which FerretDB 1.x lacks, on every client close; the client sees
-// real errors itself) and "Connection stopped" whenever a client disconnects. -log-level debug shows them.
+// real errors itself) and "Connection stopped" whenever a client disconnects. It also drops the ERROR that the
+// PostgreSQL driver logs for every statement that failed, with the statement and part of the document: a
+// duplicate key, which the application provokes on purpose (its holds are unique inserts), is one, and the
+// client gets the error anyway. -log-level debug shows them all.
 type quietHandler struct{ slog.Handler }
 
 func (h quietHandler) Handle(ctx context.Context, r slog.Record) error {
 	if r.Level < slog.LevelError && (strings.HasPrefix(r.Message, "Response header:") ||
 		strings.HasPrefix(r.Message, "Response message:") || r.Message == "Connection stopped") {
+		return nil
+	}
+	statement := false
+	r.Attrs(func(a slog.Attr) bool {
+		statement = a.Key == "sql"
+		return !statement
+	})
+	if statement {
 		return nil
 	}
 	return h.Handler.Handle(ctx, r)
@@ -147,6 +159,15 @@ func (h quietHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
 
 func (h quietHandler) WithGroup(name string) slog.Handler {
 	return quietHandler{h.Handler.WithGroup(name)}
+}
+
+// redacted is the URL without its password, for the readiness line.
+func redacted(postgresqlURL string) string {
+	u, err := url.Parse(postgresqlURL)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	return u.Redacted()
 }
 
 func envOr(key, fallback string) string {

@@ -20,6 +20,14 @@ export interface SpawnOptions {
   output?: LineSink;
   /** Whether exit errors repeat the last output lines; pointless when `output` already shows every line. */
   tailInErrors?: boolean;
+  /** Run as this user and group (only root may): PostgreSQL refuses to run as root. */
+  uid?: number;
+  gid?: number;
+  /**
+   * How stop() asks the process to end; default SIGTERM to its whole group. A server that stops its own children
+   * in order (PostgreSQL's postmaster) gets its signal alone: SIGTERM to one of its children reads as a crash.
+   */
+  stopSignal?: { signal: NodeJS.Signals; leaderOnly: boolean };
 }
 
 const TAIL_LINES = 40;
@@ -41,6 +49,10 @@ export class ManagedProcess {
     readonly child: ChildProcess,
     output: LineSink | undefined,
     private readonly tailInErrors = true,
+    private readonly stopSignal: { signal: NodeJS.Signals; leaderOnly: boolean } = {
+      signal: 'SIGTERM',
+      leaderOnly: false,
+    },
   ) {
     this.exited = new Promise((resolve) => {
       child.once('error', (error) => {
@@ -98,14 +110,24 @@ export class ManagedProcess {
   }
 
   /**
-   * SIGTERM to the whole process group, then SIGKILL if the group is still there after `timeoutMs`.
-   * Resolves once the process has exited.
+   * SIGTERM to the whole process group (or the stop signal it was spawned with), then SIGKILL to the group if it
+   * is still there after `timeoutMs`. Resolves once the process has exited.
    */
   async stop(timeoutMs = 10_000): Promise<ExitInfo> {
     this.stopping = true;
     const pid = this.pid;
     if (pid === undefined) return this.exited;
-    if (!this.exitInfo) signalGroup(pid, 'SIGTERM');
+    if (!this.exitInfo) {
+      if (this.stopSignal.leaderOnly) {
+        try {
+          process.kill(pid, this.stopSignal.signal);
+        } catch {
+          // already gone
+        }
+      } else {
+        signalGroup(pid, this.stopSignal.signal);
+      }
+    }
     const deadline = Date.now() + timeoutMs;
     while ((!this.exitInfo || groupAlive(pid)) && Date.now() < deadline) await sleep(50);
     if (!this.exitInfo || groupAlive(pid)) {
@@ -143,8 +165,10 @@ export class Supervisor {
       env: options.env ?? process.env,
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
+      ...(options.uid === undefined ? {} : { uid: options.uid }),
+      ...(options.gid === undefined ? {} : { gid: options.gid }),
     });
-    const managed = new ManagedProcess(name, child, options.output, options.tailInErrors);
+    const managed = new ManagedProcess(name, child, options.output, options.tailInErrors, options.stopSignal);
     const pid = child.pid;
     if (pid !== undefined) {
       this.watchdog.stdin?.write(`+${pid}\n`);

@@ -10,13 +10,15 @@ import { Supervisor, type ManagedProcess } from '../../scripts/local/processes';
 import { startTemporalDevServer, type TemporalDevServer } from '../../scripts/local/temporal';
 import { DEVELOPMENT_KEY, createDataConverter } from '../../src/temporal/payloadEncryption';
 import { keepForLogScan } from './logCapture';
+import { ownDatabase, type OwnDatabase } from './ownServers';
 import { API_KEY, ENCRYPTION_KEYS, WEBHOOK_SECRET, type Answer } from './stack';
 
 /**
  * The service as it runs in production, for crash and outage tests: a Temporal dev server that keeps its state in a
- * file and a FerretDB with a data directory (both on free loopback ports, both restartable on the same port and
- * data), the HTTP server and N workers as real child processes (`node --import tsx src/.../main.ts`), each of which
- * can be killed with SIGKILL and started again. Every output line is kept, for the whole-suite log scan.
+ * file and a FerretDB on a PostgreSQL database of its own (both on free loopback ports, both restartable on the
+ * same port and data), the HTTP server and N workers as real child processes (`node --import tsx src/.../main.ts`),
+ * each of which can be killed with SIGKILL and started again. Every output line is kept, for the whole-suite log
+ * scan.
  */
 export interface ProcessStackOptions {
   workers?: number;
@@ -60,6 +62,7 @@ export class ProcessStack {
   readonly taskQueue = `chaos-${randomBytes(4).toString('hex')}`;
   private readonly dir: string;
   private bundle: string | undefined;
+  private database: OwnDatabase | undefined;
 
   private constructor(
     private readonly options: ProcessStackOptions,
@@ -112,16 +115,20 @@ export class ProcessStack {
     this.temporal = undefined;
   }
 
-  /** Starts (or restarts, on the same port and data directory) FerretDB. */
+  /** Starts (or restarts, on the same port and database) FerretDB. */
   async startStore(): Promise<void> {
+    this.database ??= await ownDatabase(this.supervisor);
     this.ferretdb = await startFerretDb(this.supervisor, {
       port: this.mongodbPort,
-      dataDir: path.join(this.dir, 'ferretdb'),
+      postgresUrl: this.database.postgresUrl,
       output: this.sink('ferretdb'),
     });
   }
 
-  /** The store goes away as in a crash of its host: SIGKILL. */
+  /**
+   * The store goes away as in a crash of its host: SIGKILL to FerretDB, the MongoDB server of the app. Its
+   * PostgreSQL keeps running, as a MongoDB's disk would: it holds the data the store comes back with.
+   */
   async killStore(): Promise<void> {
     if (this.ferretdb) await kill(this.ferretdb.process);
     this.ferretdb = undefined;
@@ -168,6 +175,7 @@ export class ProcessStack {
   async stop(): Promise<void> {
     await Promise.all([this.killHttp(), ...this.workers.map((_, index) => this.killWorker(index))]);
     await this.supervisor.close(10_000);
+    await this.database?.drop();
     fs.rmSync(this.dir, { recursive: true, force: true });
   }
 
