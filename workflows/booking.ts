@@ -58,6 +58,13 @@ const { markCompleting, releaseVirtualNumber } = proxyActivities<BookingActiviti
  */
 export async function bookingWorkflow(request: BookingRequest): Promise<BookingView> {
   const createdAt = workflowInfo().startTime;
+  // The run every claim and lease of this booking names: the chain's first run, new when the bookingId is started
+  // again after a failed or terminated run.
+  const holder = {
+    bookingId: request.bookingId,
+    run: workflowInfo().firstExecutionRunId,
+    runStartedAt: createdAt.getTime(),
+  };
   const expiresAt = new Date(createdAt.getTime() + request.expiresInSeconds * 1000);
   let status: BookingStatus = 'allocating';
   let virtualNumber: string | null = null;
@@ -156,7 +163,7 @@ export async function bookingWorkflow(request: BookingRequest): Promise<BookingV
 
   publishStatus();
   try {
-    const allocation = await allocateVirtualNumber(request);
+    const allocation = await allocateVirtualNumber(request, holder);
     if (allocation.outcome === 'refused') {
       refusal = allocation.reason;
     } else {
@@ -168,7 +175,7 @@ export async function bookingWorkflow(request: BookingRequest): Promise<BookingV
     // it claimed is given back before we stop.
     if (isCancellation(error) || CancellationScope.current().consideredCancelled) {
       status = 'cancelled';
-      await CancellationScope.nonCancellable(() => releaseVirtualNumber(request.bookingId, null));
+      await CancellationScope.nonCancellable(() => releaseVirtualNumber(holder));
       throw isCancellation(error) ? error : new CancelledFailure('booking cancelled during allocation');
     }
     refusal = BookingFailure.allocationFailed;
@@ -178,7 +185,7 @@ export async function bookingWorkflow(request: BookingRequest): Promise<BookingV
     status = 'refused';
     endedAt = new Date();
     // A failed attempt may have claimed part of a pairing before it gave up; give that back too.
-    if (refusal === BookingFailure.allocationFailed) await releaseVirtualNumber(request.bookingId, null);
+    if (refusal === BookingFailure.allocationFailed) await releaseVirtualNumber(holder);
     numberReleased = true;
     publishStatus();
     await condition(allHandlersFinished);
@@ -198,7 +205,7 @@ export async function bookingWorkflow(request: BookingRequest): Promise<BookingV
     } else if (closeRequest === 'complete') {
       graceEndsAt = new Date(Date.now() + request.gracePeriodSeconds * 1000);
       publishStatus();
-      await markCompleting(request.bookingId);
+      await markCompleting(holder);
       // Calls still connect during the grace period; a cancellation ends it early.
       const cancelledDuringGrace = await condition(() => closeRequest === 'cancel', request.gracePeriodSeconds * 1000);
       if (!cancelledDuringGrace) status = 'completed';
@@ -208,7 +215,7 @@ export async function bookingWorkflow(request: BookingRequest): Promise<BookingV
     throw error;
   } finally {
     await CancellationScope.nonCancellable(async () => {
-      await releaseVirtualNumber(request.bookingId, virtualNumber);
+      await releaseVirtualNumber(holder);
       numberReleased = true;
       endedAt = new Date();
       publishStatus();

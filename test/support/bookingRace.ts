@@ -232,7 +232,8 @@ export async function heldNumbers(
 ): Promise<{ claims: number; leases: number; busyNumbers: number }> {
   const [claims, leases, numbers] = await Promise.all([
     db.collection('claims').countDocuments({}),
-    db.collection('leases').countDocuments({}),
+    // A released booking's lease stays as a marker (no numbers in it) until the reconciler removes it.
+    db.collection('leases').countDocuments({ status: { $ne: 'released' } }),
     sendUntilFinal(send, 'GET', '/v1/numbers', undefined),
   ]);
   const listed: { liveBookings: number }[] = numbers.answer.body?.numbers ?? [];
