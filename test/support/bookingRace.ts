@@ -161,8 +161,9 @@ export async function checkLiveBookings(
   );
 
   const leases = await db
-    .collection<{ _id: string; virtualNumber: string; parties: { number: string }[] }>('leases')
-    .find({})
+    .collection<{ _id: string; virtualNumber: string; parties: { number: string }[]; status: string }>('leases')
+    // Released bookings (the refused ones among them) leave a marker without parties: it holds nothing.
+    .find({ status: { $ne: 'released' } })
     .toArray();
   violations.push(
     ...doubleHoldings(
