@@ -1,27 +1,50 @@
 import { Context } from '@temporalio/activity';
-import { WorkflowNotFoundError } from '@temporalio/client';
-import { allocateVirtualNumber as allocate } from '../src/domain/allocation';
-import { bookingWorkflowId } from '../workflows/messages';
+import { allocateVirtualNumber as allocate, type Holder } from '../src/domain/allocation';
 import type { BookingRequest } from '../src/domain/booking';
 import type { Database } from '../src/store/database';
 import type { LeaseStore } from '../src/store/leases';
+import { reconcilePairings, type ReconciliationOptions } from '../src/bookings/reconciliation';
 
 export type AllocationResult =
   { outcome: 'allocated'; virtualNumber: string } | { outcome: 'refused'; reason: 'no_number_available' };
 
 /**
+ * A booking workflow started before holders carried their run calls these with a bookingId alone: its claims and
+ * lease have no run either, and are matched by bookingId.
+ */
+function holderOf(holderOrBookingId: Holder | string): Holder {
+  return typeof holderOrBookingId === 'string'
+    ? { bookingId: holderOrBookingId, run: '', runStartedAt: 0 }
+    : holderOrBookingId;
+}
+
+/**
+ * Stops the attempt at the next store step once Temporal has given up on it (timed out, cancelled, the worker
+ * shutting down), and tells Temporal it is alive, so that a killed worker's attempt is retried within the
+ * heartbeat timeout rather than the whole attempt's.
+ */
+function checkpoint(): void {
+  const context = Context.current();
+  context.heartbeat();
+  if (context.cancellationSignal.aborted) throw context.cancellationSignal.reason ?? new Error('attempt cancelled');
+}
+
+/**
  * The booking workflow's side effects: thin adapters over the allocation rules and the store. Each one is
  * idempotent, because Temporal retries them.
  */
-export function createBookingActivities(deps: { leases: LeaseStore; database: Database }) {
+export function createBookingActivities(deps: {
+  leases: LeaseStore;
+  database: Database;
+  reconciliation?: Partial<ReconciliationOptions>;
+}) {
   return {
-    async allocateVirtualNumber(request: BookingRequest): Promise<AllocationResult> {
+    async allocateVirtualNumber(request: BookingRequest, holder?: Holder): Promise<AllocationResult> {
       // Stop claiming two seconds before this attempt times out, so it never overlaps its retry.
-      const { startToCloseTimeoutMs, attempt } = Context.current().info;
-      const result = await allocate(request, deps.leases, Math.random, {
+      const { startToCloseTimeoutMs } = Context.current().info;
+      const result = await allocate(request, holder ?? holderOf(request.bookingId), deps.leases, Math.random, {
         claimDeadline: Date.now() + startToCloseTimeoutMs - 2_000,
-        // Only a retry can find claims an earlier attempt of this booking left behind.
-        resumeInterrupted: attempt > 1,
+        checkpoint,
       });
       // Only the VN goes back into the workflow's history; the parties are already in its input.
       return result.outcome === 'allocated'
@@ -29,38 +52,28 @@ export function createBookingActivities(deps: { leases: LeaseStore; database: Da
         : { outcome: 'refused', reason: result.reason };
     },
 
-    async markCompleting(bookingId: string): Promise<void> {
-      await deps.leases.markCompleting(bookingId);
+    async markCompleting(holder: Holder | string): Promise<void> {
+      await deps.leases.markCompleting(holderOf(holder));
     },
 
-    async releaseVirtualNumber(bookingId: string, virtualNumber: string | null): Promise<void> {
-      await deps.leases.release(bookingId, virtualNumber);
+    async releaseVirtualNumber(holder: Holder | string): Promise<void> {
+      await deps.leases.release(holderOf(holder));
     },
 
     /**
-     * Releases every pairing whose booking workflow is not running. A workflow that is running, even one still
+     * Releases what booking runs that no longer run still hold. A run that is running, even one still
      * allocating, is left alone: only its own release may give its number back.
      */
-    async reconcilePairings(): Promise<{ checked: number; orphaned: number; released: string[] }> {
-      const { client } = Context.current();
-      const holders = await deps.leases.bookingsHoldingNumbers();
-      const released: string[] = [];
-      for (const { bookingId, virtualNumber } of holders) {
-        Context.current().heartbeat(bookingId);
-        let running: boolean;
-        try {
-          const description = await client.workflow.getHandle(bookingWorkflowId(bookingId)).describe();
-          running = description.status.name === 'RUNNING';
-        } catch (error) {
-          if (!(error instanceof WorkflowNotFoundError)) throw error;
-          running = false;
-        }
-        if (running) continue;
-        await deps.leases.release(bookingId, virtualNumber);
-        released.push(bookingId);
-      }
-      Context.current().log.info('pairing reconciliation done', { checked: holders.length, orphaned: released.length });
-      return { checked: holders.length, orphaned: released.length, released };
+    async reconcilePairings() {
+      const context = Context.current();
+      return reconcilePairings(
+        { leases: deps.leases, temporal: context.client, log: context.log },
+        {
+          taskQueue: context.info.taskQueue,
+          heartbeat: (progress) => context.heartbeat(progress),
+          ...deps.reconciliation,
+        },
+      );
     },
 
     async storeRoundTrip(token: string): Promise<string> {

@@ -1,12 +1,21 @@
-import type { AllocationStore, CandidateNumber, ClaimResult, Lease } from '../src/domain/allocation';
+import {
+  sameRun,
+  type AllocationStore,
+  type CandidateNumber,
+  type ClaimResult,
+  type HeldClaim,
+  type Holder,
+  type Lease,
+  type RecordedLease,
+} from '../src/domain/allocation';
 import type { BookingRequest, Party } from '../src/domain/booking';
 import type { E164 } from '../src/domain/phoneNumbers';
 
 interface Claim {
   party: E164;
+  otherParty: E164;
   virtualNumber: E164;
-  bookingId: string;
-  settled: boolean;
+  holder: Holder;
 }
 
 interface PoolEntry {
@@ -27,7 +36,7 @@ export class MemoryAllocationStore implements AllocationStore {
   readonly claims = new Map<string, Claim>();
   private readonly claimsOfParty = new Map<E164, Set<string>>();
   private readonly claimsOfBooking = new Map<string, Set<string>>();
-  private readonly leases = new Map<string, Lease>();
+  private readonly leases = new Map<string, RecordedLease>();
   readonly numbers = new Map<E164, PoolEntry>();
 
   constructor(
@@ -45,15 +54,23 @@ export class MemoryAllocationStore implements AllocationStore {
     }
   }
 
-  async findLease(bookingId: string): Promise<Lease | null> {
+  async findLease(bookingId: string): Promise<RecordedLease | null> {
     return this.leases.get(bookingId) ?? null;
   }
 
-  async findClaims(bookingId: string) {
-    return [...(this.claimsOfBooking.get(bookingId) ?? [])].map((id) => {
-      const claim = this.claims.get(id)!;
-      return { party: claim.party, virtualNumber: claim.virtualNumber };
-    });
+  async claimsOf(parties: readonly E164[]): Promise<HeldClaim[]> {
+    return parties.flatMap((party) =>
+      [...(this.claimsOfParty.get(party) ?? [])].map((id) => {
+        const claim = this.claims.get(id)!;
+        return {
+          party: claim.party,
+          otherParty: claim.otherParty,
+          virtualNumber: claim.virtualNumber,
+          holder: claim.holder,
+          settled: this.claims.has(claimId(claim.otherParty, claim.virtualNumber)),
+        };
+      }),
+    );
   }
 
   async leastLoadedNumbers(query: {
@@ -78,46 +95,57 @@ export class MemoryAllocationStore implements AllocationStore {
     return this.numbers.get(virtualNumber)?.status === 'active';
   }
 
-  async claim(claim: {
-    bookingId: string;
-    party: Party;
-    otherParty: Party;
-    virtualNumber: E164;
-  }): Promise<ClaimResult> {
+  async claim(claim: { holder: Holder; party: Party; otherParty: Party; virtualNumber: E164 }): Promise<ClaimResult> {
     const id = claimId(claim.party.number, claim.virtualNumber);
-    const holder = this.claims.get(id);
-    if (holder) {
-      if (holder.bookingId === claim.bookingId) return 'claimed';
-      return holder.settled ? 'held' : 'in_flight';
+    const existing = this.claims.get(id);
+    if (existing) {
+      if (sameRun(existing.holder, claim.holder)) return 'claimed';
+      const pair = this.claims.get(claimId(existing.otherParty, claim.virtualNumber));
+      return pair && sameRun(pair.holder, existing.holder) ? 'held' : 'in_flight';
     }
     this.claims.set(id, {
       party: claim.party.number,
+      otherParty: claim.otherParty.number,
       virtualNumber: claim.virtualNumber,
-      bookingId: claim.bookingId,
-      settled: false,
+      holder: claim.holder,
     });
     indexAdd(this.claimsOfParty, claim.party.number, id);
-    indexAdd(this.claimsOfBooking, claim.bookingId, id);
+    indexAdd(this.claimsOfBooking, claim.holder.bookingId, id);
     return 'claimed';
   }
 
-  async unclaim(claim: { bookingId: string; party: E164; virtualNumber: E164 }): Promise<void> {
-    const id = claimId(claim.party, claim.virtualNumber);
-    if (this.claims.get(id)?.bookingId === claim.bookingId) this.dropClaim(id);
+  async settleClaim(): Promise<void> {}
+
+  async isHeldForGood(claim: HeldClaim): Promise<boolean> {
+    const pair = this.claims.get(claimId(claim.otherParty, claim.virtualNumber));
+    return pair !== undefined && sameRun(pair.holder, claim.holder);
   }
 
-  async recordLease(lease: Lease, _request: BookingRequest): Promise<void> {
+  async unclaim(claim: { holder: Holder; party: E164; virtualNumber: E164 }): Promise<void> {
+    const id = claimId(claim.party, claim.virtualNumber);
+    const existing = this.claims.get(id);
+    if (existing && sameRun(existing.holder, claim.holder)) this.dropClaim(id);
+  }
+
+  async recordLease(lease: Lease, holder: Holder, _request: BookingRequest): Promise<RecordedLease> {
+    const existing = this.leases.get(lease.bookingId);
+    if (existing) return existing;
     const entry = this.numbers.get(lease.virtualNumber);
     if (entry && !entry.bookingIds.has(lease.bookingId)) {
       entry.bookingIds.add(lease.bookingId);
       entry.liveBookings += 1;
       entry.tieBreak = this.random();
     }
-    if (!this.leases.has(lease.bookingId)) this.leases.set(lease.bookingId, lease);
-    for (const id of this.claimsOfBooking.get(lease.bookingId) ?? []) this.claims.get(id)!.settled = true;
+    const recorded: RecordedLease = { ...lease, holder, released: false };
+    this.leases.set(lease.bookingId, recorded);
+    return recorded;
   }
 
-  /** As LeaseStore.release: claims, then the count, then the pairing. */
+  async releaseRun(holder: Holder): Promise<void> {
+    await this.release(holder.bookingId);
+  }
+
+  /** As LeaseStore.release, without the released marker (simulations run no late attempts). */
   async release(bookingId: string): Promise<void> {
     const numbers = new Set<E164>();
     for (const id of [...(this.claimsOfBooking.get(bookingId) ?? [])]) {
@@ -150,7 +178,7 @@ export class MemoryAllocationStore implements AllocationStore {
     if (!claim) return;
     this.claims.delete(id);
     this.claimsOfParty.get(claim.party)?.delete(id);
-    this.claimsOfBooking.get(claim.bookingId)?.delete(id);
+    this.claimsOfBooking.get(claim.holder.bookingId)?.delete(id);
   }
 }
 

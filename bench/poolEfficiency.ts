@@ -207,7 +207,8 @@ async function replay(day: readonly Booking[], poolSize: number, random: () => n
       gracePeriodSeconds: 0,
       geoMatch: 'prefer',
     };
-    const outcome = await allocateVirtualNumber(request, store, random);
+    const holder = { bookingId: booking.id, run: booking.id, runStartedAt: 0 };
+    const outcome = await allocateVirtualNumber(request, holder, store, random);
     if (outcome.outcome === 'refused') {
       refusals += 1;
       if (store.freeNumberFor([booking.customer, booking.courier])) refusalsWithAFreeNumber += 1;

@@ -59,7 +59,7 @@ export function syntheticBookings(options: { count: number; pool: readonly E164[
   return bookings;
 }
 
-/** Writes the pool and the bookings (numbers, leases, two settled claims per booking). */
+/** Writes the pool and the bookings (numbers, leases, the two claims of each booking). */
 export async function seedStore(database: Database, pool: readonly E164[], bookings: readonly SeededBooking[]) {
   const { numbers, leases, claims } = database.collections;
   const now = new Date();
@@ -79,6 +79,8 @@ export async function seedStore(database: Database, pool: readonly E164[], booki
     leases,
     bookings.map((booking): LeaseDocument => ({
       _id: booking.bookingId,
+      run: `seeded-${booking.bookingId}`,
+      runStartedAt: now,
       virtualNumber: booking.virtualNumber,
       parties: booking.parties,
       status: 'active',
@@ -96,6 +98,8 @@ export async function seedStore(database: Database, pool: readonly E164[], booki
           role: self.role,
           virtualNumber: booking.virtualNumber,
           bookingId: booking.bookingId,
+          run: `seeded-${booking.bookingId}`,
+          runStartedAt: now,
           otherParty: other.number,
           otherRole: other.role,
           settled: true,

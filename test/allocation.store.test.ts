@@ -2,9 +2,12 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import {
   AllocationContention,
-  allocateVirtualNumber,
+  allocateVirtualNumber as allocateFor,
   pickLeastLoaded,
   preferredCountry,
+  type AllocationLimits,
+  type AllocationStore,
+  type Holder,
 } from '../src/domain/allocation';
 import { BOOKING_DEFAULTS, type BookingRequest } from '../src/domain/booking';
 import { connectDatabase, ensureIndexes, type Database } from '../src/store/database';
@@ -27,6 +30,11 @@ function booking(
     ...BOOKING_DEFAULTS,
     ...extra,
   };
+}
+
+/** The run of a booking, as its workflow names it: the first run unless told otherwise. */
+function runOf(bookingId: string, run = 1): Holder {
+  return { bookingId, run: `${bookingId}-run-${run}`, runStartedAt: 1_000 * run };
 }
 
 describe('allocation rules (domain)', () => {
@@ -82,6 +90,16 @@ describe('allocation on the store', () => {
     await database.db.dropDatabase();
     await database.close();
   });
+
+  /** Allocates for the booking's first run, as its workflow's activity does. */
+  function allocateVirtualNumber(
+    request: BookingRequest,
+    store: AllocationStore,
+    random: () => number = Math.random,
+    limits: AllocationLimits = {},
+  ) {
+    return allocateFor(request, runOf(request.bookingId), store, random, limits);
+  }
 
   async function addNumbers(numbers: string[], countryCode: string | null = 'SG') {
     for (const number of numbers) await pool.add({ number, countryCode, referenceId: null });
@@ -178,15 +196,15 @@ describe('allocation on the store', () => {
     const request = booking('b1', '+6591000001', '+6591000002');
     const [first, second] = request.parties;
     // The crash: both claims written, the lease and the count not.
-    await leases.claim({ bookingId: 'b1', party: first, otherParty: second, virtualNumber: '+6560000002' });
-    await leases.claim({ bookingId: 'b1', party: second, otherParty: first, virtualNumber: '+6560000002' });
+    await leases.claim({ holder: runOf('b1'), party: first, otherParty: second, virtualNumber: '+6560000002' });
+    await leases.claim({ holder: runOf('b1'), party: second, otherParty: first, virtualNumber: '+6560000002' });
     const outcome = await allocateVirtualNumber(request, leases);
     assert.ok(outcome.outcome === 'allocated' && outcome.lease.virtualNumber === '+6560000002');
     assert.equal((await pool.get('+6560000002'))?.liveBookings, 1);
 
     // A crash between the two claims leaves half a pairing, which the retry gives back.
     await leases.claim({
-      bookingId: 'b2',
+      holder: runOf('b2'),
       party: { role: 'rider', number: '+6591000009' },
       otherParty: second,
       virtualNumber: '+6560000001',
@@ -201,7 +219,7 @@ describe('allocation on the store', () => {
     // Another booking's attempt crashed after claiming the number for this rider (its retry will settle it).
     const rider = { role: 'rider', number: '+6591000001' };
     await leases.claim({
-      bookingId: 'crashed',
+      holder: runOf('crashed'),
       party: rider,
       otherParty: { role: 'driver', number: '+6591000009' },
       virtualNumber: '+6560000001',
@@ -211,7 +229,7 @@ describe('allocation on the store', () => {
       AllocationContention,
     );
     // Once that attempt has given its claim back, the number is free for this booking.
-    await leases.unclaim({ bookingId: 'crashed', party: rider.number, virtualNumber: '+6560000001' });
+    await leases.unclaim({ holder: runOf('crashed'), party: rider.number, virtualNumber: '+6560000001' });
     const outcome = await allocateVirtualNumber(booking('b1', '+6591000001', '+6591000002'), leases, Math.random, {
       settleWindowMs: 200,
     });
@@ -232,11 +250,14 @@ describe('allocation on the store', () => {
     await addNumbers(['+6560000001']);
     const outcome = await allocateVirtualNumber(booking('b1', '+6591000001', '+6591000002'), leases);
     assert.ok(outcome.outcome === 'allocated');
-    await leases.release('b1', outcome.lease.virtualNumber);
-    await leases.release('b1', outcome.lease.virtualNumber);
+    await leases.release(runOf('b1'));
+    await leases.release(runOf('b1'));
     assert.equal((await pool.get('+6560000001'))?.liveBookings, 0);
     assert.equal(await database.collections.claims.countDocuments({}), 0);
-    assert.equal(await database.collections.leases.countDocuments({}), 0);
+    // What stays is a marker, without the parties' numbers, against late attempts of that run.
+    const marker = await database.collections.leases.findOne({ _id: 'b1' });
+    assert.equal(marker?.status, 'released');
+    assert.equal(marker?.parties, undefined);
     assert.equal(await leases.findRoute('+6591000001', '+6560000001'), null);
   });
 
@@ -266,5 +287,178 @@ describe('allocation on the store', () => {
       assert.equal(busy.size, 3, `booking ${requests[i]!.bookingId} was refused while a number was free for both`);
     }
     assert.ok(outcomes.some((outcome) => outcome.outcome === 'allocated'));
+  });
+});
+
+/**
+ * A collection of the real store whose first call of one method on one document waits until the test lets it go:
+ * how the tests below put a late attempt or a retried release at the worst moment.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Matcher = (argument: any) => boolean;
+
+function pausedOnce<T extends object>(collection: T, method: string, matches: Matcher) {
+  let reach!: () => void;
+  let resume!: () => void;
+  const reached = new Promise<void>((resolve) => (reach = resolve));
+  const released = new Promise<void>((resolve) => (resume = resolve));
+  let paused = false;
+  const proxy = new Proxy(collection, {
+    get(target, property, receiver) {
+      const value = Reflect.get(target, property, receiver);
+      if (property !== method || typeof value !== 'function') return value;
+      return async (...args: unknown[]) => {
+        if (!paused && matches(args[0])) {
+          paused = true;
+          reach();
+          await released;
+        }
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+  return { proxy, reached, resume };
+}
+
+describe('allocation and release when runs and attempts overlap', () => {
+  let database: Database;
+  let pool: NumberPool;
+
+  before(async () => {
+    database = await connectDatabase(testDatabaseUri(uniqueId('overlap').replace(/-/g, '_')));
+    await ensureIndexes(database);
+    pool = new NumberPool(database.collections);
+  });
+  beforeEach(async () => {
+    await Promise.all(Object.values(database.collections).map((collection) => collection.deleteMany({})));
+  });
+  after(async () => {
+    await database.db.dropDatabase();
+    await database.close();
+  });
+
+  const rider = { role: 'rider', number: '+6591000001' };
+  const driver = { role: 'driver', number: '+6591000002' };
+  const request = (bookingId: string, parties = [rider, driver] as [typeof rider, typeof rider]): BookingRequest => ({
+    ...BOOKING_DEFAULTS,
+    bookingId,
+    parties,
+  });
+
+  async function addNumbers(numbers: string[]) {
+    for (const number of numbers) await pool.add({ number, countryCode: 'SG', referenceId: null });
+  }
+
+  it('a bookingId started again with other parties never inherits the earlier run\u2019s pairing', async () => {
+    await addNumbers(['+6560000001']);
+    const store = new LeaseStore(database.collections);
+    const first = await allocateFor(request('again'), runOf('again', 1), store);
+    assert.equal(first.outcome, 'allocated');
+    // The first run was terminated, so nothing released its pairing; the platform books the id again.
+    const customer = { role: 'customer', number: '+6591000003' };
+    const courier = { role: 'courier', number: '+6591000004' };
+    const second = await allocateFor(request('again', [customer, courier]), runOf('again', 2), store);
+    assert.ok(second.outcome === 'allocated');
+    assert.deepEqual(second.lease.parties, [customer, courier]);
+    assert.equal((await store.findRoute(customer.number, second.lease.virtualNumber))?.otherParty, courier.number);
+    assert.equal(
+      await store.findRoute(rider.number, '+6560000001'),
+      null,
+      'the earlier run\u2019s caller routes nowhere',
+    );
+    assert.equal((await store.findLease('again'))?.holder.run, runOf('again', 2).run);
+    assert.equal((await pool.get('+6560000001'))?.liveBookings, 1);
+  });
+
+  it('an attempt of an earlier run that comes late takes nothing from the later run', async () => {
+    await addNumbers(['+6560000001']);
+    const store = new LeaseStore(database.collections);
+    const later = await allocateFor(request('late-run'), runOf('late-run', 2), store);
+    assert.equal(later.outcome, 'allocated');
+    await assert.rejects(allocateFor(request('late-run'), runOf('late-run', 1), store), /later run/);
+    assert.equal((await store.findLease('late-run'))?.holder.run, runOf('late-run', 2).run);
+    assert.equal(await database.collections.claims.countDocuments({ run: runOf('late-run', 2).run }), 2);
+  });
+
+  it('a release retried beside a later booking of the same person never deletes that booking\u2019s claim', async () => {
+    await addNumbers(['+6560000001']);
+    const store = new LeaseStore(database.collections);
+    const held = await allocateFor(request('first'), runOf('first'), store);
+    assert.equal(held.outcome, 'allocated');
+    // One release attempt stalls on the rider's claim; its retry gives everything back meanwhile.
+    const claimId = `${rider.number}|+6560000001`;
+    const stalled = pausedOnce(database.collections.claims, 'deleteOne', (filter) => filter?._id === claimId);
+    const slowStore = new LeaseStore({ ...database.collections, claims: stalled.proxy });
+    const slowRelease = slowStore.release(runOf('first'));
+    await stalled.reached;
+    await store.release(runOf('first'));
+    // The rider's next booking takes the number in between.
+    const next = await allocateFor(
+      request('next', [rider, { role: 'driver', number: '+6591000005' }]),
+      runOf('next'),
+      store,
+    );
+    assert.equal(next.outcome, 'allocated');
+    stalled.resume();
+    await slowRelease;
+    assert.equal((await store.findRoute(rider.number, '+6560000001'))?.bookingId, 'next');
+  });
+
+  it('an attempt that timed out and comes back after its retry settled returns the store\u2019s number and leaves no claim behind', async () => {
+    await addNumbers(['+6560000001', '+6560000002']);
+    // The first attempt stalls between its two claims.
+    const stalled = pausedOnce(database.collections.claims, 'insertOne', (doc) => doc?.party === driver.number);
+    const lateStore = new LeaseStore({ ...database.collections, claims: stalled.proxy });
+    const late = allocateFor(request('timed-out'), runOf('timed-out'), lateStore);
+    await stalled.reached;
+    const lateNumber = (await database.collections.claims.findOne({ party: rider.number }))!.virtualNumber;
+    // Its retry finds half a pairing, gives it back and takes the other number (the first was disabled meanwhile).
+    await pool.setStatus(lateNumber, 'disabled');
+    const retry = await allocateFor(request('timed-out'), runOf('timed-out'), new LeaseStore(database.collections));
+    assert.ok(retry.outcome === 'allocated' && retry.lease.virtualNumber !== lateNumber);
+    stalled.resume();
+    const lateOutcome = await late;
+    assert.ok(lateOutcome.outcome === 'allocated');
+    assert.equal(
+      lateOutcome.lease.virtualNumber,
+      retry.lease.virtualNumber,
+      'the late attempt answers what the store holds',
+    );
+    const claims = await database.collections.claims.find({}).toArray();
+    assert.deepEqual(
+      claims.map((claim) => claim.virtualNumber),
+      [retry.lease.virtualNumber, retry.lease.virtualNumber],
+    );
+  });
+
+  it('an attempt that comes back after its booking released writes no pairing', async () => {
+    await addNumbers(['+6560000001']);
+    const stalled = pausedOnce(database.collections.leases, 'updateOne', (filter) => filter?._id === 'given-up');
+    const lateStore = new LeaseStore({ ...database.collections, leases: stalled.proxy });
+    const late = allocateFor(request('given-up'), runOf('given-up'), lateStore);
+    await stalled.reached;
+    // Meanwhile the booking gave up on this attempt (timed out, cancelled) and released.
+    await new LeaseStore(database.collections).release(runOf('given-up'));
+    stalled.resume();
+    await late.catch(() => undefined);
+    assert.equal(await database.collections.claims.countDocuments({}), 0);
+    assert.equal(await new LeaseStore(database.collections).findRoute(rider.number, '+6560000001'), null);
+    assert.equal((await pool.get('+6560000001'))?.liveBookings, 0);
+  });
+
+  it('a booking whose allocation stopped after both claims holds its number for good: the same person is refused at once', async () => {
+    await addNumbers(['+6560000001']);
+    const store = new LeaseStore(database.collections);
+    // The crash: both claims written, nothing after them.
+    await store.claim({ holder: runOf('crashed'), party: rider, otherParty: driver, virtualNumber: '+6560000001' });
+    await store.claim({ holder: runOf('crashed'), party: driver, otherParty: rider, virtualNumber: '+6560000001' });
+    const outcome = await allocateFor(
+      request('after-crash', [rider, { role: 'driver', number: '+6591000006' }]),
+      runOf('after-crash'),
+      store,
+      Math.random,
+      { settleWindowMs: 200 },
+    );
+    assert.deepEqual(outcome, { outcome: 'refused', reason: 'no_number_available' });
   });
 });

@@ -130,7 +130,32 @@ describe('booking lifecycle', () => {
     );
     const booking = await api(stack, 'GET', `/v1/bookings/${bookingId}`);
     assert.equal(booking.body.status, 'cancelled');
-    assert.equal(await stack.database.collections.leases.countDocuments({ _id: bookingId }), 0);
+    assert.equal(
+      await stack.database.collections.leases.countDocuments({ _id: bookingId, status: { $ne: 'released' } }),
+      0,
+    );
+  });
+
+  it('a booking terminated by an operator and booked again with other parties connects the new parties, never the old', async () => {
+    const bookingId = uniqueId('rebooked');
+    const first = await api(stack, 'POST', '/v1/bookings', ride(bookingId));
+    assert.equal(first.status, 201);
+    // Terminated: nothing runs its release, so its pairing is left behind until the reconciler finds it.
+    await stack.temporal.workflow.getHandle(`booking-${bookingId}`).terminate('operator');
+    const customer = '+6591230005';
+    const courier = '+6598760005';
+    const again = await api(stack, 'POST', '/v1/bookings', ride(bookingId, {}, [customer, courier]));
+    assert.equal(again.status, 201);
+    const call = await webhook(stack, '/call-action', callReceived(customer, again.body.virtualNumber));
+    assert.equal(call.body.callflow[0].action, 'makeCall');
+    assert.equal(call.body.callflow[0].params.destination, courier);
+    const stale = await webhook(stack, '/call-action', callReceived(RIDER, again.body.virtualNumber));
+    assert.equal(stale.body.callflow[0].action, 'say', 'the earlier run\u2019s rider reaches nobody');
+    await api(stack, 'POST', `/v1/bookings/${bookingId}/cancel`);
+    await eventually(
+      () => stack.database.collections.claims.countDocuments({ bookingId }),
+      (claims) => claims === 0,
+    );
   });
 
   it('unknown bookings are 404', async () => {
@@ -201,7 +226,10 @@ describe('a booking cancelled by an operator while its number is being allocated
 
       await assert.rejects(handle.result(), (error: unknown) => error instanceof WorkflowFailedError);
       assert.equal(await stack.database.collections.claims.countDocuments({ bookingId }), 0);
-      assert.equal(await stack.database.collections.leases.countDocuments({ _id: bookingId }), 0);
+      assert.equal(
+        await stack.database.collections.leases.countDocuments({ _id: bookingId, status: { $ne: 'released' } }),
+        0,
+      );
       const booking = await api(stack, 'GET', `/v1/bookings/${bookingId}`);
       assert.equal(booking.body.status, 'cancelled');
     } finally {

@@ -1,15 +1,24 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ApplicationFailure, ServiceError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { google } from '@temporalio/proto';
 import { BookingClient, BookingError } from '../src/bookings/client';
 import { TemporalReachability } from '../src/temporal/reachability';
 
 // How the booking client reads Temporal's failures that a real cluster shows only now and then (found by
 // `npm run chaos`): each is an answer the platform can act on, never an unexplained 500.
 
-/** A gRPC error as @grpc/grpc-js makes it. */
-function grpcError(code: number, details: string): Error {
-  return Object.assign(new Error(`${code} ${details}`), { code, details, metadata: {} });
+/** A gRPC error as @grpc/grpc-js makes it, with the typed details Temporal attaches, if any. */
+function grpcError(code: number, details: string, detailTypes: string[] = []): Error {
+  const status = google.rpc.Status.encode({
+    code,
+    message: details,
+    details: detailTypes.map((type) => ({ type_url: `type.googleapis.com/${type}`, value: new Uint8Array() })),
+  }).finish();
+  const metadata = {
+    get: (key: string) => (key === 'grpc-status-details-bin' && detailTypes.length > 0 ? [status] : []),
+  };
+  return Object.assign(new Error(`${code} ${details}`), { code, details, metadata });
 }
 
 /** A Temporal client whose every update fails with `error`; `calls` counts the calls made through it. */
@@ -78,6 +87,24 @@ describe('Temporal failures as the booking client reports them', () => {
     const error = await closeError(failed);
     assert.ok(error instanceof BookingError, String(error));
     assert.equal(error.code, 'temporal_unavailable');
+  });
+
+  it('an update refused because its workflow task is in a failed state (a killed worker\u2019s speculative task) is temporal_unavailable', async () => {
+    const failed = new ServiceError('Workflow Update failed', {
+      cause: grpcError(9, 'Unable to perform workflow execution update due to Workflow Task in failed state.'),
+    });
+    const error = await closeError(failed);
+    assert.ok(error instanceof BookingError && error.code === 'temporal_unavailable', String(error));
+  });
+
+  it('any refusal Temporal marks WorkflowNotReady is temporal_unavailable, whatever its words', async () => {
+    const failed = new ServiceError('Workflow Update failed', {
+      cause: grpcError(9, 'some wording of a later server version', [
+        'temporal.api.errordetails.v1.WorkflowNotReadyFailure',
+      ]),
+    });
+    const error = await closeError(failed);
+    assert.ok(error instanceof BookingError && error.code === 'temporal_unavailable', String(error));
   });
 
   it('an update refused for too many at once is temporal_unavailable, to be retried', async () => {

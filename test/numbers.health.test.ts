@@ -206,6 +206,8 @@ describe('number health applied to the pool (store)', () => {
     ];
     await database.collections.leases.insertOne({
       _id: 'ride-1',
+      run: 'ride-1-run',
+      runStartedAt: new Date(),
       virtualNumber: '+6560000001',
       parties,
       status: 'active',

@@ -71,7 +71,17 @@ describe('retention of pairing and call records', () => {
       (answer) => answer.body.status === 'completed' && answer.body.endedAt !== null,
     );
     assert.equal(await claims.countDocuments({ bookingId }), 0);
-    assert.equal(await leases.countDocuments({ _id: bookingId }), 0);
+    // The lease stays as a marker that the booking released, with no party's number in it.
+    assert.deepEqual(Object.keys((await leases.findOne({ _id: bookingId })) ?? {}).sort(), [
+      '_id',
+      'createdAt',
+      'expiresAt',
+      'releasedAt',
+      'run',
+      'runStartedAt',
+      'status',
+      'virtualNumber',
+    ]);
     const left = JSON.stringify([...(await claims.find({}).toArray()), ...(await leases.find({}).toArray())]);
     assert.equal(findPhoneNumber(left, RIDER), null);
   });

@@ -5,238 +5,148 @@ import {
   CancelledFailure,
   allHandlersFinished,
   condition,
+  continueAsNew,
   isCancellation,
+  patched,
   proxyActivities,
-  setHandler,
-  upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { BookingActivities } from '../activities';
-import {
-  isEnded,
-  isSameBooking,
-  type BookingRequest,
-  type BookingStatus,
-  type CallRecord,
-} from '../src/domain/booking';
-import {
-  BookingFailure,
-  BookingStatusAttribute,
-  VirtualNumberAttribute,
-  bookingStateQuery,
-  callEventSignal,
-  closeBookingUpdate,
-  confirmBookingUpdate,
-  type BookingView,
-  type CallEventSignal,
-  type CloseAction,
-  type RefusalReason,
-} from './messages';
+import type { BookingRequest } from '../src/domain/booking';
+import { BookingState, type CarriedBooking } from './bookingState';
+import { BookingFailure, type BookingView, type RefusalReason } from './messages';
 
-// Allocation gives up after two minutes so the platform hears "try again" rather than waiting forever. Crashed
-// workers leave claims that settle only when their own attempts are retried (after the 10 s attempt timeout),
-// so the budget leaves room for several rounds of that; the platform's request gets a 503 at 10 s meanwhile and
-// its retry joins the same allocation.
+// Allocation gives up after two minutes so the platform hears "try again" rather than waiting forever. An attempt
+// heartbeats at every store step, so one on a killed worker is retried within seconds, not at its 10 s timeout.
 // A booking cancelled mid-allocation waits for the attempt under way to finish before it gives back what that
 // attempt holds: an attempt left running would write its pairing after the release.
 const { allocateVirtualNumber } = proxyActivities<BookingActivities>({
   startToCloseTimeout: '10 seconds',
+  heartbeatTimeout: '3 seconds',
   scheduleToCloseTimeout: '2 minutes',
   retry: { initialInterval: '200 ms', backoffCoefficient: 2, maximumInterval: '5 seconds' },
   cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
 });
 
-// Giving the number back must always happen, so these retry for as long as it takes.
+// Giving the number back must always happen, so these retry for as long as it takes; the interval stays short so
+// that a release held up by a worker or store outage completes within seconds of its end.
 const { markCompleting, releaseVirtualNumber } = proxyActivities<BookingActivities>({
   startToCloseTimeout: '10 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '10 seconds' },
 });
+
+/**
+ * Past this many events (or when Temporal suggests it) a booking continues in a new run, carrying its state: a
+ * booking with many calls, each a few signals, must never reach Temporal's history limit, which would terminate it
+ * without giving its number back.
+ */
+const HISTORY_EVENTS_BEFORE_CONTINUING = 2_000;
 
 /**
  * One booking's story: allocate a virtual number, hold the pairing while the booking is live, then give the
  * number back — after a grace period on completion, at once on cancellation, or when the booking expires.
+ *
+ * Changing what this function does to a booking already running breaks its replay: such a change goes behind
+ * `patched()` (see test/workflows.replay.test.ts, which replays recorded histories of every workflow).
  */
-export async function bookingWorkflow(request: BookingRequest): Promise<BookingView> {
-  const createdAt = workflowInfo().startTime;
-  const expiresAt = new Date(createdAt.getTime() + request.expiresInSeconds * 1000);
-  let status: BookingStatus = 'allocating';
-  let virtualNumber: string | null = null;
-  let refusal: RefusalReason | null = null;
-  let closeRequest: CloseAction | null = null;
-  let graceEndsAt: Date | null = null;
-  let endedAt: Date | null = null;
-  let numberReleased = false;
-  let confirmations = 0;
-  const calls = new Map<string, CallRecord>();
+export async function bookingWorkflow(request: BookingRequest, carried?: CarriedBooking): Promise<BookingView> {
+  const booking = new BookingState(request, carried);
+  booking.handleMessages();
 
-  const view = (): BookingView => ({
-    bookingId: request.bookingId,
-    status,
-    virtualNumber,
-    parties: request.parties,
-    createdAt: createdAt.toISOString(),
-    expiresAt: expiresAt.toISOString(),
-    gracePeriodSeconds: request.gracePeriodSeconds,
-    graceEndsAt: graceEndsAt?.toISOString() ?? null,
-    endedAt: endedAt?.toISOString() ?? null,
-    numberReleased,
-    refusal,
-    calls: [...calls.values()],
-  });
-
-  const publishStatus = () =>
-    upsertSearchAttributes([
-      { key: BookingStatusAttribute, value: status },
-      { key: VirtualNumberAttribute, value: virtualNumber ?? '' },
-    ]);
-
-  setHandler(bookingStateQuery, view);
-
-  setHandler(
-    confirmBookingUpdate,
-    async () => {
-      confirmations += 1;
-      const first = confirmations === 1;
-      await condition(() => status !== 'allocating');
-      if (status === 'refused') {
-        throw ApplicationFailure.create({
-          type: refusal ?? BookingFailure.noNumber,
-          message:
-            refusal === BookingFailure.allocationFailed
-              ? 'allocation failed, try again'
-              : 'no virtual number is free for both parties',
-          nonRetryable: true,
-        });
-      }
-      return { created: first, booking: view() };
-    },
-    {
-      validator: (repeat) => {
-        if (!isSameBooking(request, repeat)) {
-          throw ApplicationFailure.create({
-            type: BookingFailure.conflict,
-            message: `booking ${request.bookingId} exists with other parties`,
-            nonRetryable: true,
-          });
-        }
-      },
-    },
-  );
-
-  setHandler(
-    closeBookingUpdate,
-    async (action) => {
-      await condition(() => status !== 'allocating');
-      if (action === 'cancel' && status !== 'cancelled') {
-        closeRequest = 'cancel';
-        status = 'cancelled';
-      } else if (action === 'complete' && status === 'active') {
-        closeRequest = 'complete';
-        status = 'completing';
-      }
-      return { status };
-    },
-    {
-      validator: (action) => {
-        // Repeating the close that is already under way is harmless; anything else on an ended booking is not.
-        const repeat =
-          (action === 'cancel' && status === 'cancelled') || (action === 'complete' && status === 'completing');
-        if ((isEnded(status) && !repeat) || (action === 'complete' && status === 'cancelled')) {
-          throw ApplicationFailure.create({
-            type: BookingFailure.closed,
-            message: `booking ${request.bookingId} has already ended (${status})`,
-            nonRetryable: true,
-          });
-        }
-      },
-    },
-  );
-
-  setHandler(callEventSignal, (event) => recordCall(calls, event));
-
-  publishStatus();
-  try {
-    const allocation = await allocateVirtualNumber(request);
-    if (allocation.outcome === 'refused') {
-      refusal = allocation.reason;
-    } else {
-      virtualNumber = allocation.virtualNumber;
-      status = 'active';
-    }
-  } catch (error) {
-    // Cancelled by an operator mid-allocation (the attempt may also have failed or timed out meanwhile): whatever
-    // it claimed is given back before we stop.
-    if (isCancellation(error) || CancellationScope.current().consideredCancelled) {
-      status = 'cancelled';
-      await CancellationScope.nonCancellable(() => releaseVirtualNumber(request.bookingId, null));
-      throw isCancellation(error) ? error : new CancelledFailure('booking cancelled during allocation');
-    }
-    refusal = BookingFailure.allocationFailed;
+  if (!carried) {
+    booking.publishStatus();
+    const allocation = await allocate(booking);
+    if (allocation.outcome === 'refused') return refuse(booking, allocation.reason);
+    booking.activate(allocation.virtualNumber);
   }
+  booking.publishStatus();
 
-  if (refusal !== null) {
-    status = 'refused';
-    endedAt = new Date();
-    // A failed attempt may have claimed part of a pairing before it gave up; give that back too.
-    if (refusal === BookingFailure.allocationFailed) await releaseVirtualNumber(request.bookingId, null);
-    numberReleased = true;
-    publishStatus();
-    await condition(allHandlersFinished);
-    // Failing the run (rather than completing it) lets the platform retry the same bookingId later.
-    throw ApplicationFailure.create({
-      type: refusal,
-      message: `booking ${request.bookingId} refused: ${refusal}`,
-      nonRetryable: true,
-    });
-  }
-
-  publishStatus();
+  let continuing = false;
   try {
-    const closedInTime = await condition(() => closeRequest !== null, expiresAt.getTime() - Date.now());
-    if (!closedInTime) {
-      status = 'expired';
-    } else if (closeRequest === 'complete') {
-      graceEndsAt = new Date(Date.now() + request.gracePeriodSeconds * 1000);
-      publishStatus();
-      await markCompleting(request.bookingId);
-      // Calls still connect during the grace period; a cancellation ends it early.
-      const cancelledDuringGrace = await condition(() => closeRequest === 'cancel', request.gracePeriodSeconds * 1000);
-      if (!cancelledDuringGrace) status = 'completed';
-    }
+    continuing = await holdUntilEnded(booking);
   } catch (error) {
-    if (isCancellation(error)) status = 'cancelled';
+    if (isCancellation(error)) booking.end('cancelled');
     throw error;
   } finally {
-    await CancellationScope.nonCancellable(async () => {
-      await releaseVirtualNumber(request.bookingId, virtualNumber);
-      numberReleased = true;
-      endedAt = new Date();
-      publishStatus();
-    });
+    if (!continuing) await CancellationScope.nonCancellable(() => release(booking));
   }
 
   await condition(allHandlersFinished);
-  return view();
+  if (continuing) return continueAsNew<typeof bookingWorkflow>(request, booking.carryOver());
+  return booking.view();
 }
 
-/** Merges a call event into the booking's call history; repeats and late status events change nothing. */
-function recordCall(calls: Map<string, CallRecord>, event: CallEventSignal): void {
-  const known = calls.get(event.sessionId);
-  const call: CallRecord = known ?? {
-    sessionId: event.sessionId,
-    callerRole: event.callerRole,
-    startedAt: event.startedAt ?? event.at,
-    status: event.status,
-  };
-  if (event.kind === 'summary') {
-    call.status = event.status;
-    if (event.startedAt) call.startedAt = event.startedAt;
-    if (event.endedAt) call.endedAt = event.endedAt;
-    if (event.durationSeconds !== undefined) call.durationSeconds = event.durationSeconds;
-  } else if (call.endedAt === undefined) {
-    // Status events are best effort and may arrive after the summary; the summary's outcome is final.
-    call.status = event.status;
+/** Allocation, or its refusal. Cancelled by an operator meanwhile, whatever the attempt claimed is given back. */
+async function allocate(booking: BookingState) {
+  try {
+    return await allocateVirtualNumber(booking.request, booking.holder);
+  } catch (error) {
+    // The attempt may also have failed or timed out meanwhile: the cancellation is what happened.
+    if (isCancellation(error) || CancellationScope.current().consideredCancelled) {
+      booking.end('cancelled');
+      await CancellationScope.nonCancellable(() => releaseVirtualNumber(booking.holder));
+      throw isCancellation(error) ? error : new CancelledFailure('booking cancelled during allocation');
+    }
+    return { outcome: 'refused', reason: BookingFailure.allocationFailed } as const;
   }
-  call.callerRole ??= event.callerRole;
-  calls.set(event.sessionId, call);
+}
+
+/**
+ * Waits while the booking is live: until it is completed (then through the grace period, during which calls still
+ * connect and a cancellation ends it early), cancelled or expired. True when it goes on in a new run instead.
+ */
+async function holdUntilEnded(booking: BookingState): Promise<boolean> {
+  if (booking.status === 'active') {
+    const closed = await condition(() => booking.closeRequest !== null || historyIsLong(), booking.msUntilExpiry());
+    if (!closed) {
+      booking.end('expired');
+      return false;
+    }
+    if (booking.closeRequest === null) return true;
+    if (booking.closeRequest === 'cancel') return false;
+    booking.startGrace();
+    booking.publishStatus();
+    await markCompleting(booking.holder);
+  }
+  if (booking.status === 'completing') {
+    const cancelled = await condition(
+      () => booking.closeRequest === 'cancel' || historyIsLong(),
+      booking.msUntilGraceEnds(),
+    );
+    if (!cancelled) {
+      booking.end('completed');
+      return false;
+    }
+    return booking.closeRequest !== 'cancel';
+  }
+  return false;
+}
+
+function historyIsLong(): boolean {
+  const info = workflowInfo();
+  return info.continueAsNewSuggested || info.historyLength > HISTORY_EVENTS_BEFORE_CONTINUING;
+}
+
+async function release(booking: BookingState): Promise<void> {
+  await releaseVirtualNumber(booking.holder);
+  booking.numberGivenBack();
+  booking.publishStatus();
+}
+
+/** Failing the run (rather than completing it) lets the platform retry the same bookingId later. */
+async function refuse(booking: BookingState, reason: RefusalReason): Promise<never> {
+  booking.refuse(reason);
+  // A failed attempt may have claimed part of a pairing before it gave up, and an attempt that timed out may still
+  // be running: the release gives back what they hold and marks the run released, so that they take nothing more.
+  if (reason === BookingFailure.allocationFailed || patched('release-after-every-refusal')) {
+    await releaseVirtualNumber(booking.holder);
+  }
+  booking.numberReleased = true;
+  booking.publishStatus();
+  await condition(allHandlersFinished);
+  throw ApplicationFailure.create({
+    type: reason,
+    message: `booking ${booking.request.bookingId} refused: ${reason}`,
+    nonRetryable: true,
+  });
 }

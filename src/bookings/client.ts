@@ -23,6 +23,7 @@ import {
   type CloseAction,
 } from '../../workflows/messages';
 import type { TemporalReachability } from '../temporal/reachability';
+import { isTransientRefusal } from '../temporal/serviceErrors';
 
 /** Allocation normally takes well under a second; past this the platform is told to retry (it is idempotent). */
 const CREATE_DEADLINE_MS = 10_000;
@@ -243,12 +244,6 @@ function isNotFound(error: unknown): boolean {
   return error instanceof Error && /not found|workflow execution already completed/i.test(error.message);
 }
 
-const UNAVAILABLE = new Set([4 /* DEADLINE_EXCEEDED */, 8 /* RESOURCE_EXHAUSTED */, 14 /* UNAVAILABLE */]);
-/**
- * Temporal's WorkflowNotReady (FAILED_PRECONDITION): the workflow task that carried an update failed under it,
- * typically because its worker died; the update never ran, and the same update succeeds once a worker is back.
- */
-const WORKFLOW_TASK_FAILED = /unexpected workflow task failure/i;
 /**
  * The outcome Temporal gives an update that reached a worker whose workflow task completed without accepting or
  * rejecting it (a worker replaced mid-task): the handler never ran, and the same update succeeds when sent again.
@@ -262,8 +257,9 @@ function isUnavailable(error: unknown): boolean {
   if (error instanceof WorkflowUpdateRPCTimeoutOrCancelledError) return true;
   if (error instanceof WorkflowUpdateFailedError && failureType(error) === UNPROCESSED_UPDATE) return true;
   for (let cause = error, depth = 0; cause instanceof Error && depth < 5; cause = cause.cause, depth++) {
-    if (isGrpcServiceError(cause) && UNAVAILABLE.has(cause.code)) return true;
-    if (isGrpcServiceError(cause) && cause.code === 9 && WORKFLOW_TASK_FAILED.test(cause.details)) return true;
+    // Temporal unreachable or busy, or the workflow task that carried the request failed under it (its worker
+    // died): nothing ran, and the same request succeeds once a worker is back (src/temporal/serviceErrors.ts).
+    if (isTransientRefusal(cause)) return true;
     if (/deadline exceeded|failed to connect|connection refused|unavailable/i.test(cause.message)) return true;
   }
   return false;

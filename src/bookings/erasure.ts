@@ -16,7 +16,7 @@ export class BookingEraser {
   constructor(
     private readonly bookings: Pick<BookingClient, 'runs' | 'deleteRuns'>,
     private readonly callRecords: Pick<CallRecords, 'deleteOfBooking'>,
-    private readonly leases: Pick<LeaseStore, 'findLease' | 'findClaims'>,
+    private readonly leases: Pick<LeaseStore, 'findLease' | 'claimsOfBooking'>,
   ) {}
 
   async erase(bookingId: string): Promise<ErasedBooking> {
@@ -24,8 +24,11 @@ export class BookingEraser {
     if (runs.some((run) => run.running)) {
       throw new BookingError('booking_live', `booking ${bookingId} is live; complete or cancel it first`);
     }
-    const [lease, claims] = await Promise.all([this.leases.findLease(bookingId), this.leases.findClaims(bookingId)]);
-    if (lease || claims.length > 0) {
+    const [lease, claims] = await Promise.all([
+      this.leases.findLease(bookingId),
+      this.leases.claimsOfBooking(bookingId),
+    ]);
+    if ((lease && !lease.released) || claims.length > 0) {
       // Its workflow is gone but its number not yet given back: the pairing reconciliation will release it.
       throw new BookingError('booking_live', `booking ${bookingId} still holds its virtual number; try again later`);
     }

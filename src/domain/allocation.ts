@@ -10,9 +10,25 @@ import { countryOfNumber, type E164 } from './phoneNumbers';
  *   holds with any number of workers allocating at once;
  * - complete: a booking is refused only when no usable VN is free for both parties;
  * - load spread: among eligible numbers, the one with the fewest live bookings, ties broken at random;
- * - scales: each step is a read or write by primary key, or a pick from an in-memory view of the pool; the
- *   number of steps grows with the parties' own bookings, never with the pool.
+ * - bounded: the parties' holdings are read once, up front, so the work per booking is a handful of store
+ *   operations whether the parties hold one number or a thousand, and a pick from an in-memory view of the pool
+ *   whatever its size.
+ *
+ * Every claim and lease names the booking run that holds it. A bookingId may be started again after a run failed
+ * or was terminated; that new run must never use what the earlier one left behind (its claims pair other people,
+ * or the same people on a number the new run never chose). And a run's own attempts may overlap (Temporal starts a
+ * retry when an attempt times out, even if it is still running): the lease the store records first is the one
+ * that counts, and an attempt that finds another writes nothing lasting.
  */
+
+/** One run of a booking: what holds claims and leases. A bookingId started again is a new run. */
+export interface Holder {
+  bookingId: string;
+  /** The first run id of the booking workflow's chain: the same across continue-as-new, new for a restart. */
+  run: string;
+  /** When that run started (epoch ms); a run of the same bookingId that started later supersedes it. */
+  runStartedAt: number;
+}
 
 /** A number of the pool that may be given to a new booking, with its current load. */
 export interface CandidateNumber {
@@ -27,29 +43,55 @@ export interface Lease {
   parties: [Party, Party];
 }
 
+/** A lease as the store holds it: whose it is, and whether that run has given it back already. */
+export interface RecordedLease extends Lease {
+  holder: Holder;
+  /** Given back by its run's release: the number is free again, and no attempt of that run may take it again. */
+  released: boolean;
+}
+
+/** A person's claim on a VN, as the store holds it. */
+export interface HeldClaim {
+  party: E164;
+  otherParty: E164;
+  virtualNumber: E164;
+  holder: Holder;
+  /**
+   * Known to be one of a complete pair (its booking holds the number for good). False may still be complete: the
+   * attempt that claimed it may have stopped before saying so; `isHeldForGood` tells.
+   */
+  settled: boolean;
+}
+
 /**
- * - claimed: the claim is this booking's (also when a retried insert finds its own earlier claim)
- * - held: the person holds this VN in another live booking: not a candidate for this booking
+ * - claimed: the claim is this run's (also when a retried insert finds its own earlier claim)
+ * - held: the person holds this VN in another booking whose pair of claims is complete: not a candidate
  * - in_flight: another booking's allocation is claiming it right now and may yet give it back
  */
 export type ClaimResult = 'claimed' | 'held' | 'in_flight';
 
 /** What allocation needs from the store; implemented on MongoDB in src/store and in memory for simulations. */
 export interface AllocationStore {
-  /** The lease a previous attempt of this booking completed, if any. */
-  findLease(bookingId: string): Promise<Lease | null>;
-  /** VNs some previous, interrupted attempt of this booking claimed, with the parties that claimed them. */
-  findClaims(bookingId: string): Promise<{ party: E164; virtualNumber: E164 }[]>;
+  /** The lease recorded for this bookingId, by whichever run, released or not. */
+  findLease(bookingId: string): Promise<RecordedLease | null>;
+  /** Every claim either person holds, in any booking (one indexed read per person). */
+  claimsOf(parties: readonly E164[]): Promise<HeldClaim[]>;
   /** Allocatable numbers, least loaded first (random order among equals), excluding some. */
   leastLoadedNumbers(query: { countryCode: string | null; exclude: E164[]; limit: number }): Promise<CandidateNumber[]>;
   /** Whether the number may still go to new bookings (it may have been drained since it was ranked). */
   isAllocatable(virtualNumber: E164): Promise<boolean>;
-  /** Atomically claims (party, VN) for the booking: one insert under the unique key `party|VN`. */
-  claim(claim: { bookingId: string; party: Party; otherParty: Party; virtualNumber: E164 }): Promise<ClaimResult>;
-  /** Gives back one claim of this booking (no-op when it is not this booking's). */
-  unclaim(claim: { bookingId: string; party: E164; virtualNumber: E164 }): Promise<void>;
-  /** Records the finished pairing and settles its claims; idempotent per booking. */
-  recordLease(lease: Lease, request: BookingRequest): Promise<void>;
+  /** Atomically claims (party, VN) for the run: one insert under the unique key `party|VN`. */
+  claim(claim: { holder: Holder; party: Party; otherParty: Party; virtualNumber: E164 }): Promise<ClaimResult>;
+  /** Notes on a claim of this run that its pair is complete (a fast path for others' `isHeldForGood`). */
+  settleClaim(claim: { holder: Holder; party: E164; virtualNumber: E164 }): Promise<void>;
+  /** Gives back one claim, only if this run holds it: one conditional delete. */
+  unclaim(claim: { holder: Holder; party: E164; virtualNumber: E164 }): Promise<void>;
+  /** Whether the claim's pair is there too: its booking holds the number, whatever became of its attempt. */
+  isHeldForGood(claim: HeldClaim): Promise<boolean>;
+  /** Records the lease unless one is recorded already; returns the lease the store holds either way. */
+  recordLease(lease: Lease, holder: Holder, request: BookingRequest): Promise<RecordedLease>;
+  /** Gives back everything a run holds: its lease's claims and its lease, each only if still that run's. */
+  releaseRun(holder: Holder): Promise<void>;
 }
 
 export type AllocationOutcome =
@@ -72,19 +114,30 @@ const MAX_LOST_CLAIMS = 64;
 export interface AllocationLimits {
   settleWindowMs?: number;
   /**
-   * Whether to look for claims an interrupted earlier attempt left behind (default true). Only a retry can
-   * find any, and on a store without secondary indexes the look is a scan, so the first attempt skips it.
-   */
-  resumeInterrupted?: boolean;
-  /**
    * Epoch ms after which this attempt starts no new claim. Temporal starts a retry when an attempt times out,
    * even if the attempt is still running; stopping short of the timeout keeps two attempts from claiming at once.
    */
   claimDeadline?: number;
+  /** Called before each store step: throws when the attempt should stop (cancelled, timed out, superseded). */
+  checkpoint?: () => void;
+}
+
+/** The attempt may not go on: the store's record is another run's, or it gave its number back already. */
+export class AllocationFenced extends Error {
+  override name = 'AllocationFenced';
 }
 
 export class AllocationContention extends Error {
   override name = 'AllocationContention';
+}
+
+export function sameRun(a: Holder, b: Holder): boolean {
+  return a.bookingId === b.bookingId && a.run === b.run;
+}
+
+/** Whether `other` is an earlier run of the same booking, whose holdings a later run may give back. */
+export function isEarlierRun(other: Holder, than: Holder): boolean {
+  return other.bookingId === than.bookingId && other.run !== than.run && other.runStartedAt <= than.runStartedAt;
 }
 
 /** The country a booking prefers its VN from: its parties' country, the first party's when they differ. */
@@ -105,50 +158,70 @@ export function pickLeastLoaded(candidates: readonly CandidateNumber[], random: 
 }
 
 /**
- * Allocates a VN for the booking, or refuses when none is free for both parties.
+ * Allocates a VN for the booking run, or refuses when none is free for both parties.
  * Idempotent: a retried attempt finds what an earlier one did and never takes a second number.
  */
 export async function allocateVirtualNumber(
   request: BookingRequest,
+  holder: Holder,
   store: AllocationStore,
   random: () => number = Math.random,
   limits: AllocationLimits = {},
 ): Promise<AllocationOutcome> {
-  const settleWindowMs = limits.settleWindowMs ?? SETTLE_WINDOW_MS;
-  const existing = await store.findLease(request.bookingId);
-  if (existing) return { outcome: 'allocated', lease: existing };
-
-  if (limits.resumeInterrupted ?? true) {
-    const resumed = await resumeInterruptedAttempt(request, store);
+  const checkpoint = limits.checkpoint ?? (() => {});
+  const recorded = await recordedLeaseOf(holder, store);
+  if (recorded) return { outcome: 'allocated', lease: recorded };
+  const [first, second] = request.parties;
+  const settleBy = Date.now() + (limits.settleWindowMs ?? SETTLE_WINDOW_MS);
+  for (;;) {
+    checkpoint();
+    const holdings = await store.claimsOf([first.number, second.number]);
+    const resumed = await resumeOrGiveBack(request, holder, holdings, store);
     if (resumed) return { outcome: 'allocated', lease: resumed };
-  }
 
+    const others = holdings.filter((claim) => claim.holder.bookingId !== holder.bookingId);
+    const attempt = await claimFreeNumber(request, holder, store, new Set(others.map(vnOf)), random, limits);
+    if (attempt.outcome === 'allocated') return attempt;
+
+    // Nothing is free for both. Refuse only on settled facts: a claim met in flight, or one of the holdings an
+    // allocation was still making when it was read, may yet come free.
+    const unsure = others.filter((claim) => !claim.settled);
+    const inFlight = attempt.lostClaims > 0 || (await someInFlight(unsure, store));
+    if (!inFlight) return { outcome: 'refused', reason: 'no_number_available' };
+    // Not settled in time (a crashed attempt's claims wait for its retry): fail this attempt for Temporal
+    // to retry, rather than refuse a booking that might have had a number.
+    if (Date.now() >= settleBy) throw new AllocationContention('claims of concurrent attempts did not settle');
+    await sleep(20 + random() * 30);
+  }
+}
+
+/**
+ * Claims the least-loaded number free for both parties, skipping the ones they hold: the first claim that meets
+ * another booking's learns that it is held (for good, or by an allocation under way) and moves on.
+ */
+async function claimFreeNumber(
+  request: BookingRequest,
+  holder: Holder,
+  store: AllocationStore,
+  heldUpFront: ReadonlySet<E164>,
+  random: () => number,
+  limits: AllocationLimits,
+): Promise<{ outcome: 'allocated'; lease: Lease } | { outcome: 'nothing_free'; lostClaims: number }> {
+  const checkpoint = limits.checkpoint ?? (() => {});
   const [first, second] = request.parties;
   const country = preferredCountry(request.parties);
-  const settleBy = Date.now() + settleWindowMs;
-  // What the claims have taught this attempt: VNs one of the two people holds in a live booking, and VNs that
-  // a concurrent booking's allocation is claiming right now (which may come free again).
-  let held = new Set<E164>();
-  let lost = new Set<E164>();
-
+  const held = new Set(heldUpFront);
+  // VNs a concurrent booking's allocation is claiming right now (which may come free again).
+  const lost = new Set<E164>();
   while (lost.size < MAX_LOST_CLAIMS) {
+    checkpoint();
     const exclude = [...held, ...lost];
     let candidates = await store.leastLoadedNumbers({ countryCode: country, exclude, limit: CANDIDATES_PER_QUERY });
     if (candidates.length === 0 && country !== null && request.geoMatch === 'prefer') {
       candidates = await store.leastLoadedNumbers({ countryCode: null, exclude, limit: CANDIDATES_PER_QUERY });
     }
     const choice = pickLeastLoaded(candidates, random);
-    if (!choice) {
-      // Refuse only on settled facts: a number lost to an attempt still in flight may come free.
-      if (lost.size === 0) return { outcome: 'refused', reason: 'no_number_available' };
-      // Not settled in time (a crashed attempt's claims wait for its retry): fail this attempt for Temporal
-      // to retry, rather than refuse a booking that might have had a number.
-      if (Date.now() >= settleBy) throw new AllocationContention('claims of concurrent attempts did not settle');
-      await sleep(20 + random() * 30);
-      held = new Set();
-      lost = new Set();
-      continue;
-    }
+    if (!choice) return { outcome: 'nothing_free', lostClaims: lost.size };
 
     const virtualNumber = choice.number;
     if (limits.claimDeadline !== undefined && Date.now() > limits.claimDeadline) {
@@ -158,58 +231,140 @@ export async function allocateVirtualNumber(
       held.add(virtualNumber);
       continue;
     }
-    const firstClaim = await store.claim({
-      bookingId: request.bookingId,
-      party: first,
-      otherParty: second,
-      virtualNumber,
-    });
+    const firstClaim = await store.claim({ holder, party: first, otherParty: second, virtualNumber });
     if (firstClaim !== 'claimed') {
       (firstClaim === 'held' ? held : lost).add(virtualNumber);
       continue;
     }
-    const secondClaim = await store.claim({
-      bookingId: request.bookingId,
-      party: second,
-      otherParty: first,
-      virtualNumber,
-    });
+    const secondClaim = await store.claim({ holder, party: second, otherParty: first, virtualNumber });
     if (secondClaim !== 'claimed') {
-      await store.unclaim({ bookingId: request.bookingId, party: first.number, virtualNumber });
+      await store.unclaim({ holder, party: first.number, virtualNumber });
       (secondClaim === 'held' ? held : lost).add(virtualNumber);
       continue;
     }
-    const lease: Lease = { bookingId: request.bookingId, virtualNumber, parties: request.parties };
-    await store.recordLease(lease, request);
+    const lease = await settle(
+      { bookingId: request.bookingId, virtualNumber, parties: request.parties },
+      holder,
+      request,
+      store,
+    );
     return { outcome: 'allocated', lease };
   }
   throw new AllocationContention(`gave up after losing ${lost.size} claims to concurrent bookings`);
 }
 
+async function someInFlight(claims: readonly HeldClaim[], store: AllocationStore): Promise<boolean> {
+  // An unfinished pair on a number that takes no new bookings anyway changes nothing.
+  const pending = await Promise.all(
+    claims.map(
+      async (claim) => !(await store.isHeldForGood(claim)) && (await store.isAllocatable(claim.virtualNumber)),
+    ),
+  );
+  return pending.some(Boolean);
+}
+
 /**
- * An attempt that crashed after claiming left claims behind: finish it when both parties hold the same VN,
- * otherwise give the partial claims back and start afresh.
+ * The lease the store already holds for this run (a retried attempt), or null. An earlier run's holdings are
+ * given back first; a later run's, or this run's own released lease, mean this attempt is stale.
  */
-async function resumeInterruptedAttempt(request: BookingRequest, store: AllocationStore): Promise<Lease | null> {
-  const claims = await store.findClaims(request.bookingId);
-  if (claims.length === 0) return null;
+async function recordedLeaseOf(holder: Holder, store: AllocationStore): Promise<Lease | null> {
+  const recorded = await store.findLease(holder.bookingId);
+  if (!recorded) return null;
+  if (sameRun(recorded.holder, holder)) {
+    if (recorded.released) throw new AllocationFenced(`booking ${holder.bookingId} has released its number already`);
+    return plainLease(recorded);
+  }
+  if (!isEarlierRun(recorded.holder, holder)) {
+    throw new AllocationFenced(`a later run of booking ${holder.bookingId} holds its lease`);
+  }
+  await store.releaseRun(recorded.holder);
+  return null;
+}
+
+/**
+ * Among the parties' holdings, this booking's own: an interrupted attempt of this run that claimed a complete pair
+ * is finished; its partial claims, and any claim of an earlier run of this bookingId, are given back.
+ */
+async function resumeOrGiveBack(
+  request: BookingRequest,
+  holder: Holder,
+  holdings: readonly HeldClaim[],
+  store: AllocationStore,
+): Promise<Lease | null> {
+  const ours = holdings.filter((claim) => claim.holder.bookingId === holder.bookingId);
+  if (ours.length === 0) return null;
+  for (const claim of ours) {
+    if (!sameRun(claim.holder, holder) && !isEarlierRun(claim.holder, holder)) {
+      throw new AllocationFenced(`a later run of booking ${holder.bookingId} holds claims`);
+    }
+  }
   const [first, second] = request.parties;
-  const complete = claims.find(
+  const mine = ours.filter((claim) => sameRun(claim.holder, holder));
+  const complete = mine.find(
     (claim) =>
       claim.party === first.number &&
-      claims.some((other) => other.party === second.number && other.virtualNumber === claim.virtualNumber),
+      mine.some((other) => other.party === second.number && other.virtualNumber === claim.virtualNumber),
   );
-  if (complete) {
-    const lease: Lease = {
-      bookingId: request.bookingId,
-      virtualNumber: complete.virtualNumber,
-      parties: request.parties,
-    };
-    await store.recordLease(lease, request);
-    return lease;
+  const leftovers = ours.filter(
+    (claim) => !sameRun(claim.holder, holder) || claim.virtualNumber !== complete?.virtualNumber,
+  );
+  await Promise.all(
+    leftovers.map((claim) =>
+      store.unclaim({ holder: claim.holder, party: claim.party, virtualNumber: claim.virtualNumber }),
+    ),
+  );
+  if (!complete) return null;
+  return settle(
+    { bookingId: request.bookingId, virtualNumber: complete.virtualNumber, parties: request.parties },
+    holder,
+    request,
+    store,
+  );
+}
+
+/**
+ * Records the lease; the store's record wins. When another attempt of this run recorded one first, its number is
+ * the booking's and this attempt gives its own claims back. An earlier run's lineage is given back and the record
+ * tried once more.
+ */
+async function settle(lease: Lease, holder: Holder, request: BookingRequest, store: AllocationStore): Promise<Lease> {
+  for (let tries = 0; tries < 3; tries++) {
+    const [recorded] = await Promise.all([
+      store.recordLease(lease, holder, request),
+      ...lease.parties.map((party) =>
+        store.settleClaim({ holder, party: party.number, virtualNumber: lease.virtualNumber }),
+      ),
+    ]);
+    if (sameRun(recorded.holder, holder) && !recorded.released) {
+      if (recorded.virtualNumber !== lease.virtualNumber) await giveBackPair(lease, holder, store);
+      return plainLease(recorded);
+    }
+    if (isEarlierRun(recorded.holder, holder)) {
+      await store.releaseRun(recorded.holder);
+      continue;
+    }
+    await giveBackPair(lease, holder, store);
+    throw new AllocationFenced(
+      recorded.released
+        ? `booking ${holder.bookingId} has released its number already`
+        : `a later run of booking ${holder.bookingId} holds its lease`,
+    );
   }
-  for (const claim of claims) await store.unclaim({ bookingId: request.bookingId, ...claim });
-  return null;
+  throw new AllocationContention(`the lease of booking ${holder.bookingId} kept changing under this attempt`);
+}
+
+async function giveBackPair(lease: Lease, holder: Holder, store: AllocationStore): Promise<void> {
+  await Promise.all(
+    lease.parties.map((party) => store.unclaim({ holder, party: party.number, virtualNumber: lease.virtualNumber })),
+  );
+}
+
+function plainLease(recorded: RecordedLease): Lease {
+  return { bookingId: recorded.bookingId, virtualNumber: recorded.virtualNumber, parties: recorded.parties };
+}
+
+function vnOf(claim: HeldClaim): E164 {
+  return claim.virtualNumber;
 }
 
 function sleep(ms: number): Promise<void> {

@@ -1,6 +1,6 @@
 import type { CandidateNumber } from '../domain/allocation';
 import type { E164 } from '../domain/phoneNumbers';
-import type { Collections } from './database';
+import { HOLDING_STATUSES, type Collections } from './database';
 
 interface Entry {
   countryCode: string | null;
@@ -83,7 +83,10 @@ export class AllocatableNumbers {
     const [docs, groups] = await Promise.all([
       this.collections.numbers.find({ status: 'active' }, { projection: { countryCode: 1 } }).toArray(),
       this.collections.leases
-        .aggregate<{ _id: E164; count: number }>([{ $group: { _id: '$virtualNumber', count: { $sum: 1 } } }])
+        .aggregate<{ _id: E164; count: number }>([
+          { $match: { status: { $in: [...HOLDING_STATUSES] } } },
+          { $group: { _id: '$virtualNumber', count: { $sum: 1 } } },
+        ])
         .toArray(),
     ]);
     const loads = new Map(groups.map((group) => [group._id, group.count]));

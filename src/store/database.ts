@@ -24,9 +24,10 @@ export interface NumberDocument {
 export type NumberStatus = 'active' | 'disabled' | 'draining';
 
 /**
- * One person's claim on one VN for one booking. The `_id` is `<person>|<VN>`, so the unique primary key is
+ * One person's claim on one VN for one booking run. The `_id` is `<person>|<VN>`, so the unique primary key is
  * what makes "a VN is never held by the same person in two live bookings" true under any concurrency, with no
- * transaction (FerretDB has none). It is also the call-routing index: (caller, VN) → the other party.
+ * transaction (FerretDB has none). It is also the call-routing index: (caller, VN) → the other party. A claim
+ * whose pair (`<otherParty>|<VN>` of the same run) exists is held for good; one alone is an allocation under way.
  */
 export interface ClaimDocument {
   _id: string;
@@ -34,22 +35,41 @@ export interface ClaimDocument {
   role: string;
   virtualNumber: E164;
   bookingId: string;
+  /** The booking run holding it (its workflow chain's first run id); every change is conditional on it. */
+  run: string;
+  runStartedAt: Date;
   otherParty: E164;
   otherRole: string;
-  /** False while the booking's allocation is under way; such a claim may still be given back. */
+  /**
+   * Known to be one of a complete pair. A claim left false by an attempt that stopped may be complete all the
+   * same: the pair's existence is the fact, this only saves a read.
+   */
   settled: boolean;
   claimedAt: Date;
 }
 
-/** The pairing of a live booking; deleted when the booking releases its number. */
+/**
+ * The pairing of a booking run. Released when the booking gives its number back: the record stays, without the
+ * parties' numbers, so that a late allocation attempt of that run finds it released and takes nothing; the
+ * reconciler deletes it once no attempt can be running any more.
+ */
 export interface LeaseDocument {
   _id: string;
+  run: string;
+  runStartedAt: Date;
   virtualNumber: E164;
-  parties: [Party, Party];
-  status: 'active' | 'completing';
+  /** Absent once released. */
+  parties?: [Party, Party];
+  status: LeaseStatus;
   createdAt: Date;
   expiresAt: Date;
+  releasedAt?: Date;
 }
+
+export type LeaseStatus = 'active' | 'completing' | 'released';
+
+/** The statuses of a lease that holds its number. */
+export const HOLDING_STATUSES: readonly LeaseStatus[] = ['active', 'completing'];
 
 /** A call session 8x8 told us about, linked to its booking when the call was answered. */
 export interface CallSessionDocument {
@@ -127,6 +147,7 @@ export async function ensureIndexes({ collections }: Database): Promise<void> {
     collections.claims.createIndex({ bookingId: 1 }),
     collections.leases.createIndex({ expiresAt: 1 }),
     collections.leases.createIndex({ virtualNumber: 1 }),
+    collections.leases.createIndex({ status: 1 }),
     collections.callSessions.createIndex({ bookingId: 1 }),
     // Retention deletes by age (CallRecords.deleteOlderThan).
     collections.callSessions.createIndex({ startedAt: 1 }),

@@ -1,12 +1,28 @@
-import type { AllocationStore, CandidateNumber, ClaimResult, Lease } from '../domain/allocation';
+import {
+  isEarlierRun,
+  type AllocationStore,
+  type CandidateNumber,
+  type ClaimResult,
+  type HeldClaim,
+  type Holder,
+  type Lease,
+  type RecordedLease,
+} from '../domain/allocation';
 import type { BookingRequest, Party } from '../domain/booking';
 import type { E164 } from '../domain/phoneNumbers';
 import type { Collections, ClaimDocument, LeaseDocument } from './database';
 import { AllocatableNumbers } from './allocatableNumbers';
 import { isDuplicateKey } from './numberPool';
 
-function claimId(party: E164, virtualNumber: E164): string {
+export function claimId(party: E164, virtualNumber: E164): string {
   return `${party}|${virtualNumber}`;
+}
+
+/** What one booking run holds, as the reconciler reads it. */
+export interface RunHoldings {
+  holder: Holder;
+  lease: { virtualNumber: E164; released: boolean; releasedAt: number | null } | null;
+  claims: { party: E164; virtualNumber: E164; claimedAt: number }[];
 }
 
 /** What call routing needs to know about (caller, VN): who to connect them to. */
@@ -18,8 +34,62 @@ export interface Route {
 }
 
 /**
- * Leases on MongoDB: the claims that make allocation conflict-free, the pairing records, and the counts that
- * spread load. Every write is a single-document atomic operation and every one is safe to repeat.
+ * The filter that matches a claim only while the given run holds it. Documents written before holders carried
+ * their run have none; such a holder (run '') is matched by its bookingId alone.
+ */
+function heldBy(holder: Holder) {
+  return { bookingId: holder.bookingId, ...runOf(holder) };
+}
+
+function runOf(holder: Holder) {
+  return holder.run === '' ? { run: { $exists: false } } : { run: holder.run };
+}
+
+function isHeldBy(doc: { run?: string }, holder: Holder): boolean {
+  return (doc.run ?? '') === holder.run;
+}
+
+function holderOf(doc: { bookingId: string; run?: string; runStartedAt?: Date }): Holder {
+  return { bookingId: doc.bookingId, run: doc.run ?? '', runStartedAt: doc.runStartedAt?.getTime() ?? 0 };
+}
+
+const HELD_CLAIM_FIELDS = {
+  party: 1,
+  otherParty: 1,
+  virtualNumber: 1,
+  bookingId: 1,
+  run: 1,
+  runStartedAt: 1,
+  settled: 1,
+} as const;
+
+function heldClaim(
+  doc: Pick<ClaimDocument, 'party' | 'otherParty' | 'virtualNumber' | 'bookingId' | 'run' | 'runStartedAt' | 'settled'>,
+): HeldClaim {
+  return {
+    party: doc.party,
+    otherParty: doc.otherParty,
+    virtualNumber: doc.virtualNumber,
+    holder: holderOf(doc),
+    settled: doc.settled ?? false,
+  };
+}
+
+function recorded(doc: LeaseDocument): RecordedLease {
+  return {
+    bookingId: doc._id,
+    virtualNumber: doc.virtualNumber,
+    parties: doc.parties ?? ([] as unknown as [Party, Party]),
+    holder: holderOf({ bookingId: doc._id, run: doc.run, runStartedAt: doc.runStartedAt }),
+    released: doc.status === 'released',
+  };
+}
+
+/**
+ * Leases on MongoDB: the claims that make allocation conflict-free and route calls, and the pairing records.
+ * Every write is a single-document operation, each safe to repeat; every change to a claim or a lease is
+ * conditional on the run that holds it, so a late attempt, a retried release or the reconciler can never undo
+ * what another booking holds.
  */
 export class LeaseStore implements AllocationStore {
   private readonly allocatable: AllocatableNumbers;
@@ -31,14 +101,23 @@ export class LeaseStore implements AllocationStore {
     this.allocatable = options.allocatable ?? new AllocatableNumbers(collections);
   }
 
-  async findLease(bookingId: string): Promise<Lease | null> {
+  async findLease(bookingId: string): Promise<RecordedLease | null> {
     const doc = await this.collections.leases.findOne({ _id: bookingId });
-    return doc ? { bookingId: doc._id, virtualNumber: doc.virtualNumber, parties: doc.parties } : null;
+    return doc ? recorded(doc) : null;
   }
 
-  async findClaims(bookingId: string) {
+  async claimsOf(parties: readonly E164[]): Promise<HeldClaim[]> {
+    // One indexed read per person, side by side (FerretDB pushes down an equality, not an $in).
+    const perParty = await Promise.all(
+      parties.map((party) => this.collections.claims.find({ party }, { projection: HELD_CLAIM_FIELDS }).toArray()),
+    );
+    return perParty.flat().map(heldClaim);
+  }
+
+  /** The claims any run of this booking holds (for erasure, which refuses while any remain). */
+  async claimsOfBooking(bookingId: string): Promise<HeldClaim[]> {
     const docs = await this.collections.claims.find({ bookingId }).toArray();
-    return docs.map((doc) => ({ party: doc.party, virtualNumber: doc.virtualNumber }));
+    return docs.map(heldClaim);
   }
 
   async leastLoadedNumbers(query: {
@@ -60,18 +139,15 @@ export class LeaseStore implements AllocationStore {
     return false;
   }
 
-  async claim(claim: {
-    bookingId: string;
-    party: Party;
-    otherParty: Party;
-    virtualNumber: E164;
-  }): Promise<ClaimResult> {
+  async claim(claim: { holder: Holder; party: Party; otherParty: Party; virtualNumber: E164 }): Promise<ClaimResult> {
     const doc: ClaimDocument = {
       _id: claimId(claim.party.number, claim.virtualNumber),
       party: claim.party.number,
       role: claim.party.role,
       virtualNumber: claim.virtualNumber,
-      bookingId: claim.bookingId,
+      bookingId: claim.holder.bookingId,
+      run: claim.holder.run,
+      runStartedAt: new Date(claim.holder.runStartedAt),
       otherParty: claim.otherParty.number,
       otherRole: claim.otherParty.role,
       settled: false,
@@ -82,77 +158,249 @@ export class LeaseStore implements AllocationStore {
       return 'claimed';
     } catch (error) {
       if (!isDuplicateKey(error)) throw error;
-      // A retried insert whose first try did land finds its own claim: that is a success, not a conflict.
-      const holder = await this.collections.claims.findOne(
-        { _id: doc._id },
-        { projection: { bookingId: 1, settled: 1 } },
-      );
-      if (holder?.bookingId === claim.bookingId) return 'claimed';
-      // Gone already: it was an attempt that gave it back; worth another look, not a fact.
-      return holder?.settled ? 'held' : 'in_flight';
+      return this.classifyConflict(doc._id, claim.holder);
     }
   }
 
-  async unclaim(claim: { bookingId: string; party: E164; virtualNumber: E164 }): Promise<void> {
-    // Read, then delete, each by primary key alone (FerretDB scans for any other filter). Safe: only this
-    // booking ever deletes its own claim, so the claim read as ours is still ours when it is deleted.
-    await this.deleteClaimsOf(claim.bookingId, [claimId(claim.party, claim.virtualNumber)]);
+  async settleClaim(claim: { holder: Holder; party: E164; virtualNumber: E164 }): Promise<void> {
+    await this.collections.claims.updateOne(
+      { _id: claimId(claim.party, claim.virtualNumber), ...heldBy(claim.holder), settled: false },
+      { $set: { settled: true } },
+    );
   }
 
-  private async deleteClaimsOf(bookingId: string, ids: string[]): Promise<void> {
-    for (const _id of ids) {
-      const holder = await this.collections.claims.findOne({ _id }, { projection: { bookingId: 1 } });
-      if (holder?.bookingId === bookingId) await this.collections.claims.deleteOne({ _id });
-    }
+  async isHeldForGood(claim: HeldClaim): Promise<boolean> {
+    const pair = await this.collections.claims.findOne(
+      { _id: claimId(claim.otherParty, claim.virtualNumber) },
+      { projection: { bookingId: 1, run: 1 } },
+    );
+    return pair !== null && pair.bookingId === claim.holder.bookingId && (pair.run ?? '') === claim.holder.run;
   }
 
-  async recordLease(lease: Lease, request: BookingRequest): Promise<void> {
+  /**
+   * The claim met another under the same key. A retried insert whose first try did land finds its own claim;
+   * otherwise the holder's pair tells whether it is for good: both claims there means a booking holds the number
+   * (however its allocation ended, even by a crash before it recorded anything more), one alone an allocation
+   * under way, which may give it back.
+   */
+  private async classifyConflict(id: string, holder: Holder): Promise<ClaimResult> {
+    const existing = await this.collections.claims.findOne(
+      { _id: id },
+      { projection: { bookingId: 1, run: 1, otherParty: 1, virtualNumber: 1 } },
+    );
+    // Gone already: an attempt that gave it back; worth another look, not a fact.
+    if (!existing) return 'in_flight';
+    if (existing.bookingId === holder.bookingId && isHeldBy(existing, holder)) return 'claimed';
+    const pair = await this.collections.claims.findOne(
+      { _id: claimId(existing.otherParty, existing.virtualNumber) },
+      { projection: { bookingId: 1, run: 1 } },
+    );
+    return pair && pair.bookingId === existing.bookingId && (pair.run ?? '') === (existing.run ?? '')
+      ? 'held'
+      : 'in_flight';
+  }
+
+  async unclaim(claim: { holder: Holder; party: E164; virtualNumber: E164 }): Promise<void> {
+    await this.collections.claims.deleteOne({
+      _id: claimId(claim.party, claim.virtualNumber),
+      ...heldBy(claim.holder),
+    });
+  }
+
+  async recordLease(lease: Lease, holder: Holder, request: BookingRequest): Promise<RecordedLease> {
     const now = new Date();
     const doc: LeaseDocument = {
       _id: lease.bookingId,
+      run: holder.run,
+      runStartedAt: new Date(holder.runStartedAt),
       virtualNumber: lease.virtualNumber,
       parties: lease.parties,
       status: 'active',
       createdAt: now,
       expiresAt: new Date(now.getTime() + request.expiresInSeconds * 1000),
     };
-    const recorded = await this.collections.leases.updateOne(
-      { _id: lease.bookingId },
-      { $setOnInsert: doc },
-      { upsert: true },
-    );
-    if (recorded.upsertedCount > 0) this.allocatable.adjust(lease.virtualNumber, +1);
-    for (const party of lease.parties) {
-      await this.collections.claims.updateOne(
-        { _id: claimId(party.number, lease.virtualNumber) },
-        { $set: { settled: true } },
+    try {
+      const written = await this.collections.leases.updateOne(
+        { _id: lease.bookingId },
+        { $setOnInsert: doc },
+        { upsert: true },
       );
+      if (written.upsertedCount > 0) {
+        this.allocatable.adjust(lease.virtualNumber, +1);
+        return recorded(doc);
+      }
+    } catch (error) {
+      // Two upserts of one _id at once: one inserts, the other may fail on the key instead of matching.
+      if (!isDuplicateKey(error)) throw error;
     }
+    const existing = await this.collections.leases.findOne({ _id: lease.bookingId });
+    if (!existing) throw new Error(`lease of booking ${lease.bookingId} vanished while it was recorded`);
+    return recorded(existing);
   }
 
-  async markCompleting(bookingId: string): Promise<void> {
-    await this.collections.leases.updateOne({ _id: bookingId }, { $set: { status: 'completing' } });
+  async markCompleting(holder: Holder): Promise<void> {
+    await this.collections.leases.updateOne(
+      { _id: holder.bookingId, ...runOf(holder), status: 'active' },
+      { $set: { status: 'completing' } },
+    );
   }
 
   /**
-   * Gives the booking's number back: claims first (calls stop routing), then the pairing record. Each step is
-   * idempotent, so a release interrupted anywhere is finished by its retry. The pairing names the claims, so
-   * they are deleted by primary key; only a booking without one (an interrupted allocation) is looked up.
+   * A booking run gives its number back: the lease is marked released first (a late allocation attempt of the
+   * same run then finds it so and takes nothing), then the claims go (calls stop routing), then the numbers are
+   * wiped from the released lease. Each step is conditional on the run and idempotent, so a release interrupted
+   * anywhere is finished by its retry, and a retry running beside a later booking of the same people touches only
+   * what this run holds. The released lease stays as a marker until the reconciler removes it.
    */
-  async release(bookingId: string, virtualNumber: E164 | null): Promise<void> {
-    const lease = await this.collections.leases.findOne({ _id: bookingId });
-    if (lease) {
-      const ids = lease.parties.map((party) => claimId(party.number, lease.virtualNumber));
-      await this.deleteClaimsOf(bookingId, ids);
-    } else {
-      const claims = await this.collections.claims.find({ bookingId }, { projection: { _id: 1 } }).toArray();
-      await this.deleteClaimsOf(
-        bookingId,
-        claims.map((claim) => claim._id),
+  async release(holder: Holder): Promise<void> {
+    const lease = await this.collections.leases.findOne({ _id: holder.bookingId });
+    const ours = lease !== null && isHeldBy(lease, holder);
+    if (lease && !ours) {
+      const other = holderOf({ bookingId: lease._id, run: lease.run, runStartedAt: lease.runStartedAt });
+      // A later run's lease is not ours to touch; an earlier run's is stale, and in the way of our marker.
+      if (isEarlierRun(other, holder)) await this.releaseRun(other);
+    }
+    if (!ours) {
+      await this.markReleased(holder);
+    } else if (lease.status !== 'released') {
+      const marked = await this.collections.leases.updateOne(
+        { _id: holder.bookingId, ...runOf(holder), status: { $ne: 'released' } },
+        { $set: { status: 'released', releasedAt: new Date() } },
+      );
+      if (marked.modifiedCount > 0) this.allocatable.adjust(lease.virtualNumber, -1);
+    }
+    const named = ours ? (lease.parties ?? []) : [];
+    await Promise.all(
+      named.map((party) =>
+        this.collections.claims.deleteOne({ _id: claimId(party.number, lease!.virtualNumber), ...heldBy(holder) }),
+      ),
+    );
+    await this.deleteClaimsOfRun(holder);
+    await this.collections.leases.updateOne(
+      { _id: holder.bookingId, ...runOf(holder), status: 'released' },
+      { $unset: { parties: '' } },
+    );
+  }
+
+  /** Gives back everything an earlier or ended run holds, lease included (no marker: nobody will write for it). */
+  async releaseRun(holder: Holder): Promise<void> {
+    const lease = await this.collections.leases.findOne({ _id: holder.bookingId });
+    const ours = lease !== null && isHeldBy(lease, holder);
+    if (ours && lease.parties) {
+      await Promise.all(
+        lease.parties.map((party) =>
+          this.collections.claims.deleteOne({ _id: claimId(party.number, lease.virtualNumber), ...heldBy(holder) }),
+        ),
       );
     }
-    const deleted = await this.collections.leases.deleteOne({ _id: bookingId });
-    if (deleted.deletedCount > 0) this.allocatable.adjust(lease?.virtualNumber ?? virtualNumber ?? '', -1);
+    await this.deleteClaimsOfRun(holder);
+    if (ours) {
+      const deleted = await this.collections.leases.deleteOne({ _id: holder.bookingId, ...runOf(holder) });
+      if (deleted.deletedCount > 0 && lease.status !== 'released') this.allocatable.adjust(lease.virtualNumber, -1);
+    }
+  }
+
+  /** Claims of this run that no lease names: an interrupted allocation's, or a late attempt's. */
+  private async deleteClaimsOfRun(holder: Holder): Promise<void> {
+    await this.giveBackClaims(holder);
+  }
+
+  /** A released marker for a run that recorded no lease, so that none of its late attempts records one. */
+  private async markReleased(holder: Holder): Promise<void> {
+    const now = new Date();
+    try {
+      await this.collections.leases.updateOne(
+        { _id: holder.bookingId },
+        {
+          $setOnInsert: {
+            _id: holder.bookingId,
+            run: holder.run,
+            runStartedAt: new Date(holder.runStartedAt),
+            virtualNumber: '',
+            status: 'released',
+            createdAt: now,
+            releasedAt: now,
+            expiresAt: now,
+          },
+        },
+        { upsert: true },
+      );
+    } catch (error) {
+      if (!isDuplicateKey(error)) throw error;
+    }
+  }
+
+  /**
+   * Everything held, by run: one streamed read of the leases and one of the claims (for the reconciler; on
+   * MongoDB both walk the primary key in order, and neither loads a collection at once on the client side).
+   */
+  async holdingsByRun(progress: (count: number) => void = () => {}): Promise<RunHoldings[]> {
+    const byRun = new Map<string, RunHoldings>();
+    const entry = (holder: Holder) => {
+      const key = `${holder.bookingId}\u0000${holder.run}`;
+      let holdings = byRun.get(key);
+      if (!holdings) byRun.set(key, (holdings = { holder, lease: null, claims: [] }));
+      return holdings;
+    };
+    let read = 0;
+    const leases = this.collections.leases.find(
+      {},
+      { projection: { run: 1, runStartedAt: 1, status: 1, releasedAt: 1, virtualNumber: 1 }, batchSize: 1000 },
+    );
+    for await (const doc of leases) {
+      entry(holderOf({ bookingId: doc._id, run: doc.run, runStartedAt: doc.runStartedAt })).lease = {
+        virtualNumber: doc.virtualNumber,
+        released: doc.status === 'released',
+        releasedAt: doc.releasedAt?.getTime() ?? null,
+      };
+      if (++read % 5000 === 0) progress(read);
+    }
+    const claims = this.collections.claims.find(
+      {},
+      {
+        projection: { bookingId: 1, run: 1, runStartedAt: 1, party: 1, virtualNumber: 1, claimedAt: 1 },
+        batchSize: 1000,
+      },
+    );
+    for await (const doc of claims) {
+      entry(holderOf(doc)).claims.push({
+        party: doc.party,
+        virtualNumber: doc.virtualNumber,
+        claimedAt: doc.claimedAt?.getTime() ?? 0,
+      });
+      if (++read % 5000 === 0) progress(read);
+    }
+    return [...byRun.values()];
+  }
+
+  /** Gives back the claims of a run, leaving its lease (or released marker) where it is. Returns how many. */
+  async giveBackClaims(holder: Holder): Promise<number> {
+    const rest = await this.collections.claims.find(heldBy(holder), { projection: { _id: 1 } }).toArray();
+    const deleted = await Promise.all(
+      rest.map((claim) => this.collections.claims.deleteOne({ _id: claim._id, ...heldBy(holder) })),
+    );
+    return deleted.reduce((sum, result) => sum + result.deletedCount, 0);
+  }
+
+  /**
+   * A running run's claims that its lease does not name, claimed before `claimedBefore`: left by a late attempt
+   * (on another number than the one recorded, or after the run released). Returns how many were given back.
+   */
+  async giveBackStrayClaims(holdings: RunHoldings, claimedBefore: number): Promise<number> {
+    const { lease } = holdings;
+    if (!lease) return 0; // still allocating: its claims are its own business
+    const strays = holdings.claims.filter(
+      (claim) => (lease.released || claim.virtualNumber !== lease.virtualNumber) && claim.claimedAt < claimedBefore,
+    );
+    const deleted = await Promise.all(
+      strays.map((claim) =>
+        this.collections.claims.deleteOne({
+          _id: claimId(claim.party, claim.virtualNumber),
+          ...heldBy(holdings.holder),
+        }),
+      ),
+    );
+    return deleted.reduce((sum, result) => sum + result.deletedCount, 0);
   }
 
   /** The call-routing lookup: one read by primary key. */
@@ -164,22 +412,5 @@ export class LeaseStore implements AllocationStore {
     return doc
       ? { bookingId: doc.bookingId, callerRole: doc.role, otherParty: doc.otherParty, otherRole: doc.otherRole }
       : null;
-  }
-
-  /** The bookings that hold a pairing or part of one (claims of an allocation under way or interrupted). */
-  async bookingsHoldingNumbers(): Promise<{ bookingId: string; virtualNumber: E164 }[]> {
-    const [leases, claims] = await Promise.all([
-      this.collections.leases.find({}, { projection: { virtualNumber: 1 } }).toArray(),
-      this.collections.claims.find({}, { projection: { bookingId: 1, virtualNumber: 1 } }).toArray(),
-    ]);
-    const holders = new Map<string, E164>();
-    for (const claim of claims) holders.set(claim.bookingId, claim.virtualNumber);
-    for (const lease of leases) holders.set(lease._id, lease.virtualNumber);
-    return [...holders].map(([bookingId, virtualNumber]) => ({ bookingId, virtualNumber }));
-  }
-
-  /** Live pairings, for the reconciler and for operators. */
-  async listLeases(): Promise<LeaseDocument[]> {
-    return this.collections.leases.find({}).toArray();
   }
 }

@@ -7,7 +7,7 @@ import {
   type StatusChange,
 } from '../domain/numberHealth';
 import type { E164 } from '../domain/phoneNumbers';
-import type { Collections, NumberDocument, NumberStatus } from './database';
+import { HOLDING_STATUSES, type Collections, type NumberDocument, type NumberStatus } from './database';
 
 export interface PoolNumber {
   number: E164;
@@ -87,7 +87,10 @@ export class NumberPool {
 
   async liveBookingsByNumber(): Promise<Map<E164, number>> {
     const groups = await this.collections.leases
-      .aggregate<{ _id: E164; count: number }>([{ $group: { _id: '$virtualNumber', count: { $sum: 1 } } }])
+      .aggregate<{ _id: E164; count: number }>([
+        { $match: { status: { $in: [...HOLDING_STATUSES] } } },
+        { $group: { _id: '$virtualNumber', count: { $sum: 1 } } },
+      ])
       .toArray();
     return new Map(groups.map((group) => [group._id, group.count]));
   }
@@ -98,7 +101,7 @@ export class NumberPool {
   }
 
   private async liveBookingsOf(number: E164): Promise<number> {
-    return this.collections.leases.countDocuments({ virtualNumber: number });
+    return this.collections.leases.countDocuments({ virtualNumber: number, status: { $in: [...HOLDING_STATUSES] } });
   }
 
   /**

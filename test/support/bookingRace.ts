@@ -161,8 +161,9 @@ export async function checkLiveBookings(
   );
 
   const leases = await db
-    .collection<{ _id: string; virtualNumber: string; parties: { number: string }[] }>('leases')
-    .find({})
+    .collection<{ _id: string; virtualNumber: string; parties: { number: string }[]; status: string }>('leases')
+    // Released bookings (the refused ones among them) leave a marker without parties: it holds nothing.
+    .find({ status: { $ne: 'released' } })
     .toArray();
   violations.push(
     ...doubleHoldings(
@@ -232,7 +233,8 @@ export async function heldNumbers(
 ): Promise<{ claims: number; leases: number; busyNumbers: number }> {
   const [claims, leases, numbers] = await Promise.all([
     db.collection('claims').countDocuments({}),
-    db.collection('leases').countDocuments({}),
+    // A released booking's lease stays as a marker (no numbers in it) until the reconciler removes it.
+    db.collection('leases').countDocuments({ status: { $ne: 'released' } }),
     sendUntilFinal(send, 'GET', '/v1/numbers', undefined),
   ]);
   const listed: { liveBookings: number }[] = numbers.answer.body?.numbers ?? [];

@@ -1,0 +1,139 @@
+/**
+ * Records one history of every workflow type, in the ways a booking can go, for the replay test
+ * (test/workflows.replay.test.ts): `node --import tsx test/support/recordHistories.ts <folder>`. It starts servers
+ * of its own and the in-process stack, plays each story through the HTTP API and 8x8-shaped webhooks, and writes
+ * each workflow's history as JSON. Party numbers in it are test numbers, encrypted with the stack's test key.
+ * Record a new set whenever a workflow changes (keep the old sets: they are what running bookings look like).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { temporal } from '@temporalio/proto';
+import { callRecordRetentionWorkflow } from '../../workflows/retention';
+import { numberSyncWorkflow } from '../../workflows/numberSync';
+import { reconcilePairingsWorkflow } from '../../workflows/maintenance';
+import { storeRoundTripWorkflow } from '../../workflows/diagnostics';
+import { callReceived, callStatus, sessionSummary } from './eightbyeightPayloads';
+import { startOwnServers } from './ownServers';
+import { api, eventually, startStack, uniqueId, webhook } from './stack';
+
+const RIDER = '+6591230101';
+const DRIVER = '+6598760101';
+
+async function main() {
+  const out = path.resolve(process.argv[2] ?? 'test/fixtures/histories/new');
+  fs.mkdirSync(out, { recursive: true });
+  const servers = await startOwnServers();
+  Object.assign(process.env, servers.env);
+  const stack = await startStack({ logLevel: 'warn' });
+  const written: string[] = [];
+  const save = async (name: string, workflowId: string) => {
+    const history = await stack.temporal.workflow.getHandle(workflowId).fetchHistory();
+    // protobufjs's own JSON (bytes as base64, 64-bit integers as strings): History.fromObject reads it back.
+    const json = temporal.api.history.v1.History.fromObject(history).toJSON();
+    fs.writeFileSync(path.join(out, `${name}.json`), `${JSON.stringify(json, null, 1)}\n`);
+    written.push(name);
+  };
+  const ended = (bookingId: string) =>
+    eventually(
+      () => api(stack, 'GET', `/v1/bookings/${bookingId}`),
+      (answer) => answer.body?.endedAt !== null && answer.body?.status !== 'completing',
+      30_000,
+    );
+  try {
+    await api(stack, 'POST', '/v1/numbers', { number: '+6560009001' });
+    const ride = (bookingId: string, extra: Record<string, unknown> = {}, rider = RIDER) => ({
+      bookingId,
+      parties: [
+        { role: 'rider', number: rider },
+        { role: 'driver', number: DRIVER },
+      ],
+      ...extra,
+    });
+
+    // Completed after calls, through the grace period; asked for twice.
+    const completed = uniqueId('completed');
+    const created = await api(stack, 'POST', '/v1/bookings', ride(completed, { gracePeriodSeconds: 1 }));
+    await api(stack, 'POST', '/v1/bookings', ride(completed, { gracePeriodSeconds: 1 }));
+    const vn = created.body.virtualNumber as string;
+    const call = callReceived(RIDER, vn);
+    await webhook(stack, '/call-action', call);
+    const sessionId = call.payload.sessionId;
+    await webhook(
+      stack,
+      '/call-status',
+      callStatus({ sessionId, caller: RIDER, virtualNumber: vn, callStatus: 'CALL_CONNECTED' }),
+    );
+    await webhook(
+      stack,
+      '/session-summary',
+      sessionSummary({
+        sessionId,
+        caller: RIDER,
+        virtualNumber: vn,
+        callee: DRIVER,
+        sessionStatus: 'COMPLETED',
+        durationSeconds: 42,
+      }),
+    );
+    await eventually(
+      () => api(stack, 'GET', `/v1/bookings/${completed}`),
+      (answer) => answer.body.calls.length === 1 && answer.body.calls[0].endedAt !== undefined,
+    );
+    await api(stack, 'POST', `/v1/bookings/${completed}/complete`);
+    await ended(completed);
+    await save('booking-completed', `booking-${completed}`);
+
+    const cancelled = uniqueId('cancelled');
+    await api(stack, 'POST', '/v1/bookings', ride(cancelled));
+    await api(stack, 'POST', `/v1/bookings/${cancelled}/cancel`);
+    await ended(cancelled);
+    await save('booking-cancelled', `booking-${cancelled}`);
+
+    const expired = uniqueId('expired');
+    await api(stack, 'POST', '/v1/bookings', ride(expired, { expiresInSeconds: 1 }));
+    await ended(expired);
+    await save('booking-expired', `booking-${expired}`);
+
+    // Refused: the only number is held by the rider already.
+    const holding = uniqueId('holding');
+    await api(stack, 'POST', '/v1/bookings', ride(holding));
+    const refused = uniqueId('refused');
+    await api(stack, 'POST', '/v1/bookings', {
+      bookingId: refused,
+      parties: [
+        { role: 'rider', number: RIDER },
+        { role: 'driver', number: '+6598760102' },
+      ],
+    });
+    await save('booking-refused', `booking-${refused}`);
+    await api(stack, 'POST', `/v1/bookings/${holding}/cancel`);
+    await ended(holding);
+
+    const taskQueue = stack.config.temporalTaskQueue;
+    const runs = [
+      ['reconcile-pairings', reconcilePairingsWorkflow, []],
+      ['call-record-retention', callRecordRetentionWorkflow, [90]],
+      ['store-round-trip', storeRoundTripWorkflow, ['history-probe']],
+      ['number-sync-not-configured', numberSyncWorkflow, []],
+    ] as const;
+    for (const [name, workflow, args] of runs) {
+      const workflowId = uniqueId(name);
+      await stack.temporal.workflow
+        .execute(workflow as never, { workflowId, taskQueue, args: args as never })
+        .catch(() => undefined);
+      await save(name, workflowId);
+    }
+  } finally {
+    await stack.stop();
+    await servers.stop();
+  }
+  process.stdout.write(`recorded ${written.length} histories in ${out}: ${written.join(', ')}\n`);
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
