@@ -146,7 +146,11 @@ export class NumberPool {
 
   /** What applying the report would change now (a dry run of applyNumberReport). */
   async planNumberReport(report: NumberReport): Promise<NumberSyncPlan> {
-    const pool = await this.collections.numbers.find({}, { projection: { status: 1 } }).toArray();
+    // In number order: neither MongoDB nor FerretDB on PostgreSQL keeps a natural order (an updated document moves).
+    const pool = await this.collections.numbers
+      .find({}, { projection: { status: 1 } })
+      .sort({ _id: 1 })
+      .toArray();
     return planNumberSync(
       pool.map((doc) => ({ number: doc._id, status: doc.status })),
       report,
