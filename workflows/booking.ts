@@ -7,7 +7,6 @@ import {
   condition,
   continueAsNew,
   isCancellation,
-  patched,
   proxyActivities,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -136,11 +135,10 @@ async function release(booking: BookingState): Promise<void> {
 /** Failing the run (rather than completing it) lets the platform retry the same bookingId later. */
 async function refuse(booking: BookingState, reason: RefusalReason): Promise<never> {
   booking.refuse(reason);
-  // A failed attempt may have claimed part of a pairing before it gave up, and an attempt that timed out may still
-  // be running: the release gives back what they hold and marks the run released, so that they take nothing more.
-  if (reason === BookingFailure.allocationFailed || patched('release-after-every-refusal')) {
-    await releaseVirtualNumber(booking.holder);
-  }
+  // A failed attempt may have claimed part of a pairing before it gave up. (A refusal ends the run at once, so that
+  // the platform's retry of the same bookingId starts a new run rather than joining this one; should an attempt
+  // that timed out still record something afterwards, the reconciler gives it back.)
+  if (reason === BookingFailure.allocationFailed) await releaseVirtualNumber(booking.holder);
   booking.numberReleased = true;
   booking.publishStatus();
   await condition(allHandlersFinished);
