@@ -241,6 +241,20 @@ describe('the command line against 8x8', () => {
     assert.equal((await pool.get('+6560000001'))?.status, 'active');
   });
 
+  it('numbers sync of a listing without totalNumbers drains nothing, and says the listing may be incomplete', async () => {
+    await pool.add({ number: '+6560000001', countryCode: 'SG', referenceId: null });
+    await pool.add({ number: '+6560000002', countryCode: 'SG', referenceId: null });
+    fake.numbers = [{ msisdn: '6560000001', operationalStatus: 'Active' }];
+    fake.reportedTotal = 'omitted';
+    const run = await maskline(['numbers', 'sync'], env);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(
+      run.stdout,
+      /: added 0, changed 0, draining 0, unchanged 1; 8x8 gave no total, so numbers it did not list keep their status\n/,
+    );
+    assert.equal((await pool.get('+6560000002'))?.status, 'active');
+  });
+
   it('8x8 numbers list shows the numbers as 8x8 reports them', async () => {
     fake.numbers = [
       { msisdn: '6560000001', operationalStatus: 'Active', referenceId: 'r1' },

@@ -120,13 +120,15 @@ describe("reading 8x8's reports", () => {
     assert.equal(updated.numbers[0]?.countryCode, 'US');
   });
 
-  it('a listing or snapshot shorter than its total is not complete, so it drains nothing', () => {
+  it('a listing or snapshot shorter than its total, or without one, is not complete, so it drains nothing', () => {
     const listing = { totalNumbers: 3, lastUpdatedAt: null, numbers: [] };
     assert.equal(reportOfListing(listing).complete, false);
     assert.equal(reportOfListing({ ...listing, totalNumbers: 0 }).complete, true);
+    assert.equal(reportOfListing({ ...listing, totalNumbers: null }).complete, false);
     const snapshot = { updateEventType: 'SNAPSHOT' as const, virtualNumbers: [], totalNumbers: 2 };
     assert.equal(reportOfUpdate(snapshot).complete, false);
-    assert.equal(reportOfUpdate({ ...snapshot, totalNumbers: undefined }).complete, true);
+    assert.equal(reportOfUpdate({ ...snapshot, totalNumbers: 0 }).complete, true);
+    assert.equal(reportOfUpdate({ ...snapshot, totalNumbers: undefined }).complete, false);
     assert.equal(reportOfUpdate({ ...snapshot, updateEventType: 'UPDATES', totalNumbers: 0 }).complete, false);
   });
 });

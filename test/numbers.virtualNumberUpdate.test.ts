@@ -134,6 +134,29 @@ describe('8x8 tells us about the virtual numbers of the subaccount (VNU webhook)
     assert.deepEqual(await statuses(), { '+6560000001': 'active', '+6560000002': 'active' });
   });
 
+  it('a snapshot without totalNumbers cannot be known complete: it drains nothing, and applies what it lists', async () => {
+    await addNumber('+6560000001');
+    await addNumber('+6560000002');
+    await addNumber('+6560000003');
+    const snapshot = virtualNumberUpdate({
+      subAccountId: SUBACCOUNT,
+      updateEventType: 'SNAPSHOT',
+      virtualNumbers: [
+        { number: '+6560000001', operationalStatus: 'Active' },
+        { number: '+6560000002', operationalStatus: 'Expiring' },
+      ],
+    });
+    delete (snapshot.payload as { totalNumbers?: number }).totalNumbers;
+    const answer = await webhook(stack, '', snapshot);
+    assert.equal(answer.status, 200);
+    assert.deepEqual(answer.body.numbers, { added: 0, changed: 1, draining: 0, unchanged: 1 });
+    assert.deepEqual(await statuses(), {
+      '+6560000001': 'active',
+      '+6560000002': 'disabled',
+      '+6560000003': 'active',
+    });
+  });
+
   it('an update about another subaccount is received and ignored, so it cannot empty our pool', async () => {
     await addNumber('+6560000001');
     const foreign = virtualNumberUpdate({

@@ -116,7 +116,9 @@ function numbersCommand(): Command {
           n.referenceId ?? '-',
         ]),
       );
-      if (listing.numbers.length < listing.totalNumbers) {
+      if (listing.totalNumbers === null) {
+        print(`8x8 gave no total: the ${listing.numbers.length} listed may not be all of the subaccount's numbers`);
+      } else if (listing.numbers.length < listing.totalNumbers) {
         print(`8x8 says the subaccount has ${listing.totalNumbers} numbers; it listed ${listing.numbers.length}`);
       }
     });

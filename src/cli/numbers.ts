@@ -113,9 +113,10 @@ function printResult(result: NumberSyncResult): void {
   for (const number of result.skipped) print(`  ? ${number}  changed by someone else meanwhile; left as found`);
 }
 
-function printPlan(plan: NumberSyncPlan): void {
+function printPlan(plan: NumberSyncPlan & { partial: string | null }): void {
   print(
-    `Dry run: would add ${plan.additions.length}, change ${plan.changes.length}, leave ${plan.unchanged} as they are`,
+    `Dry run: would add ${plan.additions.length}, change ${plan.changes.length}, leave ${plan.unchanged} as they are` +
+      (plan.partial ? `; ${plan.partial}` : ''),
   );
   for (const entry of plan.additions) print(`  + ${entry.number}  would be added, active`);
   printChanges(plan.changes);

@@ -48,8 +48,11 @@ export interface SubaccountNumber {
 }
 
 export interface NumberListing {
-  /** How many numbers the subaccount has; more than `numbers.length` means the list is incomplete. */
-  totalNumbers: number;
+  /**
+   * How many numbers the subaccount has; more than `numbers.length` means the list is incomplete. Null when 8x8
+   * left it out: then the list cannot be known complete.
+   */
+  totalNumbers: number | null;
   lastUpdatedAt: string | null;
   numbers: SubaccountNumber[];
 }
@@ -165,7 +168,7 @@ const numberListing = z
     numbers: z.array(subaccountNumber).default([]),
   })
   .transform((listing): NumberListing => ({
-    totalNumbers: listing.totalNumbers ?? listing.numbers.length,
+    totalNumbers: listing.totalNumbers ?? null,
     lastUpdatedAt: listing.lastUpdatedAt ?? null,
     numbers: listing.numbers,
   }));

@@ -469,8 +469,8 @@ export const openApiDocument = {
           'For 8x8 setups that register one URL for every webhook type. CALL_ACTION is answered with a callflow, ' +
           'CALL_STATUS and SESSION_SUMMARY with a receipt, as on their own URLs. VIRTUAL_NUMBER_UPDATE brings the ' +
           'number pool in line with 8x8, by the rules of `maskline numbers sync` (a SNAPSHOT also drains the numbers ' +
-          'it does not list); one about another subaccount, and CALL_RECORDING_STATUS, are received and not acted ' +
-          'on (`outcome: ignored`). Unlike ' +
+          'it does not list, when its `totalNumbers` says it lists them all); one about another subaccount, and ' +
+          'CALL_RECORDING_STATUS, are received and not acted on (`outcome: ignored`). Unlike ' +
           '`/webhooks/8x8/call-action`, error answers here carry no callflow.',
         security: webhookSecurity,
         requestBody: { required: true, content: json(ref('AnyWebhook')) },
@@ -899,7 +899,12 @@ export const openApiDocument = {
                 minimum: 0,
                 description: 'Numbers disabled (not Active, or unhealthy) or active again.',
               },
-              draining: { type: 'integer', minimum: 0, description: 'Numbers a SNAPSHOT no longer lists.' },
+              draining: {
+                type: 'integer',
+                minimum: 0,
+                description:
+                  'Numbers a SNAPSHOT no longer lists; only a SNAPSHOT whose `totalNumbers` says it is whole drains.',
+              },
               unchanged: { type: 'integer', minimum: 0 },
             },
           },
@@ -1046,6 +1051,12 @@ export const openApiDocument = {
             properties: {
               subAccountId: { type: 'string' },
               updateEventType: { type: 'string', description: '`SNAPSHOT` or `UPDATES`, in any case.' },
+              totalNumbers: {
+                type: ['number', 'string'],
+                description:
+                  "How many numbers the subaccount has. A SNAPSHOT drains the pool's numbers it does not list only " +
+                  'when it lists this many: without it, or listing fewer, it cannot be known whole.',
+              },
               virtualNumbers: {
                 type: 'array',
                 items: {

@@ -48,8 +48,11 @@ export interface Fake8x8 {
   apiKey: string;
   subAccountId: string;
   numbers: FakeNumber[];
-  /** Answered as `totalNumbers` instead of the real count, to serve a listing that is short of its total. */
-  reportedTotal: number | null;
+  /**
+   * Answered as `totalNumbers` instead of the real count, to serve a listing that is short of its total; `omitted`
+   * leaves the field out.
+   */
+  reportedTotal: number | 'omitted' | null;
   webhooks: Map<string, { url: string; enabled: boolean; httpAuthHeader: string | null }>;
   requests: RecordedRequest[];
   specViolations: string[];
@@ -161,7 +164,7 @@ export async function startFake8x8(options: { apiKey?: string; subAccountId?: st
 
     if (method === 'GET' && rest === '/numbers') {
       const listing = {
-        totalNumbers: fake.reportedTotal ?? fake.numbers.length,
+        ...(fake.reportedTotal === 'omitted' ? {} : { totalNumbers: fake.reportedTotal ?? fake.numbers.length }),
         lastUpdatedAt: new Date().toISOString(),
         numbers: fake.numbers.map((n) => ({
           msisdn: n.msisdn,
