@@ -293,7 +293,7 @@ describe('the command line against a running Maskline', () => {
 
   const cli = (...args: string[]) => maskline([...args, '--api-url', stack.baseUrl], env);
 
-  it('numbers add, list and drain go through the HTTP API', async () => {
+  it('numbers add, list, drain and restore go through the HTTP API', async () => {
     const added = await cli('numbers', 'add', '+65 6000 0101', '--reference-id', 'range-1');
     assert.equal(added.code, 0, added.stderr);
     assert.equal(added.stdout, 'added +6560000101 (SG): active\n');
@@ -308,6 +308,13 @@ describe('the command line against a running Maskline', () => {
     const drained = await cli('numbers', 'drain', '+6560000101');
     assert.equal(drained.code, 0, drained.stderr);
     assert.match(drained.stdout, /^\+6560000101 is draining: it takes no new bookings; 0 live booking\(s\) keep it\n$/);
+
+    const restored = await cli('numbers', 'restore', '+6560000101');
+    assert.equal(restored.code, 0, restored.stderr);
+    assert.equal(restored.stdout, '+6560000101 is active again: it takes new bookings\n');
+    const unknown = await cli('numbers', 'restore', '+6560000199');
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /Maskline answered 404 number_not_found/);
   });
 
   it('a wrong MASKLINE_API_KEY exits 1 with the 401 and the variable to check', async () => {

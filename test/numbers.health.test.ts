@@ -221,6 +221,22 @@ describe('number health applied to the pool (store)', () => {
     assert.equal(await database.collections.leases.countDocuments({ _id: 'ride-1' }), 1);
   });
 
+  it("an operator's restore brings a drained or disabled number back; the sync judges it again by 8x8's word", async () => {
+    await numbers.add({ number: '+6560000001', countryCode: 'SG', referenceId: null });
+    await numbers.add({ number: '+6560000002', countryCode: 'SG', referenceId: null });
+    await numbers.setStatus('+6560000001', 'draining');
+    await numbers.setStatus('+6560000002', 'disabled');
+
+    assert.equal((await numbers.restore('+6560000001'))?.status, 'active');
+    assert.equal((await numbers.restore('+6560000002'))?.status, 'active');
+    assert.equal((await numbers.restore('+6560000002'))?.status, 'active', 'a repeat changes nothing');
+    assert.equal(await numbers.restore('+6560000009'), null);
+
+    // Restored, a number is a pool number like any other: 8x8 saying it is Expiring disables it again.
+    await numbers.applyNumberReport({ complete: false, numbers: [reported('+6560000002', 'Expiring')] });
+    assert.deepEqual(await statuses(), { '+6560000001': 'active', '+6560000002': 'disabled' });
+  });
+
   it('a number an operator drains between the read and the write stays drained', async () => {
     await numbers.add({ number: '+6560000001', countryCode: 'SG', referenceId: null });
     // The operator's drain lands while a sync that planned "active → disabled" is under way.

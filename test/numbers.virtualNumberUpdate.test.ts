@@ -157,6 +157,29 @@ describe('8x8 tells us about the virtual numbers of the subaccount (VNU webhook)
     });
   });
 
+  it('a number drained because 8x8 stopped listing it takes bookings again once an operator restores it', async () => {
+    await addNumber('+6560000001');
+    const empty = virtualNumberUpdate({ subAccountId: SUBACCOUNT, updateEventType: 'SNAPSHOT', virtualNumbers: [] });
+    assert.equal((await webhook(stack, '', empty)).body.numbers.draining, 1);
+    const booking = {
+      parties: [
+        { role: 'rider', number: '+6591230001' },
+        { role: 'driver', number: '+6598760001' },
+      ],
+    };
+    const refused = await api(stack, 'POST', '/v1/bookings', { bookingId: uniqueId('ride'), ...booking });
+    assert.equal(refused.status, 409);
+
+    const restored = await api(stack, 'POST', '/v1/numbers/%2B6560000001/restore');
+    assert.equal(restored.status, 200, JSON.stringify(restored.body));
+    assert.equal(restored.body.status, 'active');
+    const bookingId = uniqueId('ride');
+    const created = await api(stack, 'POST', '/v1/bookings', { bookingId, ...booking });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    assert.equal(created.body.virtualNumber, '+6560000001');
+    await api(stack, 'POST', `/v1/bookings/${bookingId}/cancel`);
+  });
+
   it('an update about another subaccount is received and ignored, so it cannot empty our pool', async () => {
     await addNumber('+6560000001');
     const foreign = virtualNumberUpdate({

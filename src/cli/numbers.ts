@@ -82,7 +82,10 @@ export function numbersCommand(): Command {
   apiUrlOption(
     numbers
       .command('drain')
-      .description('stop giving the number to new bookings; bookings that hold it keep it. Never undone by a sync')
+      .description(
+        'stop giving the number to new bookings; bookings that hold it keep it. Never undone by a sync; ' +
+          '`numbers restore` gives it back',
+      )
       .argument('<number>', 'the virtual number, E.164'),
   ).action(async (raw: string, options: { apiUrl?: string }) => {
     const number = phoneNumberArgument(raw);
@@ -93,6 +96,23 @@ export function numbersCommand(): Command {
     print(
       `${drained.number} is ${drained.status}: it takes no new bookings; ${drained.liveBookings} live booking(s) keep it`,
     );
+  });
+
+  apiUrlOption(
+    numbers
+      .command('restore')
+      .description(
+        'give a drained or disabled number back to the pool: it takes new bookings again. The one way back from a ' +
+          "drain; the next sync still applies 8x8's word (a number 8x8 no longer lists drains again)",
+      )
+      .argument('<number>', 'the virtual number, E.164'),
+  ).action(async (raw: string, options: { apiUrl?: string }) => {
+    const number = phoneNumberArgument(raw);
+    const restored = (await masklineApi(options).call(
+      'POST',
+      `/v1/numbers/${encodeURIComponent(number)}/restore`,
+    )) as PoolNumber;
+    print(`${restored.number} is ${restored.status} again: it takes new bookings`);
   });
 
   return numbers;

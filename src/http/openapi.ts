@@ -201,27 +201,56 @@ const numbers = {
   },
 };
 
+const numberParameter = {
+  name: 'number',
+  in: 'path',
+  required: true,
+  description: 'The virtual number, URL-encoded (`%2B6560000001`); the leading `+` may be omitted.',
+  schema: { type: 'string', minLength: 1 },
+};
+
 const numberByValue = {
   delete: {
     operationId: 'drainNumber',
     tags: ['numbers'],
     summary: 'Drain a virtual number: no new bookings, the bookings holding it keep it',
-    description: 'The number stays in the pool with status `draining`. Repeating the request is harmless.',
+    description:
+      'The number stays in the pool with status `draining`. Repeating the request is harmless. Neither the sync ' +
+      'nor 8x8 undoes a drain; `POST /v1/numbers/{number}/restore` does.',
     security: apiKeySecurity,
-    parameters: [
-      {
-        name: 'number',
-        in: 'path',
-        required: true,
-        description: 'The virtual number, URL-encoded (`%2B6560000001`); the leading `+` may be omitted.',
-        schema: { type: 'string', minLength: 1 },
-      },
-    ],
+    parameters: [numberParameter],
     responses: {
       '202': { description: 'The number, now draining.', content: json(ref('PoolNumber')) },
       '400': errorAnswer('The path does not name a valid phone number.', ['invalid_request']),
       '401': { $ref: '#/components/responses/Unauthorized' },
       '404': errorAnswer('The number is not in the pool.', ['number_not_found']),
+      ...internalError,
+      ...storeUnavailable,
+    },
+  },
+};
+
+const restoreNumber = {
+  post: {
+    operationId: 'restoreNumber',
+    tags: ['numbers'],
+    summary: 'Give a drained or disabled virtual number back to the pool: it takes new bookings again',
+    description:
+      'The one way back from a drain (the sync never undoes one). The number becomes `active`; repeating the ' +
+      "request is harmless. The next sync judges it by 8x8's word like any other number: one that 8x8 reports " +
+      'not Active or unhealthy is disabled again, and one that a complete listing leaves out drains again. No ' +
+      'request body is needed; one that is sent must be JSON.',
+    security: apiKeySecurity,
+    parameters: [numberParameter],
+    responses: {
+      '200': { description: 'The number, now active.', content: json(ref('PoolNumber')) },
+      '400': errorAnswer(
+        'The path does not name a valid phone number, or a request body was sent and is not valid JSON.',
+        ['invalid_request', 'invalid_json'],
+      ),
+      '401': { $ref: '#/components/responses/Unauthorized' },
+      '404': errorAnswer('The number is not in the pool.', ['number_not_found']),
+      ...bodyAnswers,
       ...internalError,
       ...storeUnavailable,
     },
@@ -417,6 +446,7 @@ export const openApiDocument = {
     },
     '/v1/numbers': numbers,
     '/v1/numbers/{number}': numberByValue,
+    '/v1/numbers/{number}/restore': restoreNumber,
     '/v1/bookings': booking,
     '/v1/bookings/{bookingId}': bookingById,
     '/v1/bookings/{bookingId}/complete': closeBooking('complete'),
@@ -659,7 +689,7 @@ export const openApiDocument = {
         enum: ['active', 'disabled', 'draining'],
         description:
           '`active`: given to new bookings. `disabled` (8x8 says it is not usable) and `draining`: no new bookings; ' +
-          'the bookings that hold it keep it.',
+          'the bookings that hold it keep it. A drain is for good, until an operator restores the number.',
       },
       PoolNumber: {
         type: 'object',
