@@ -237,7 +237,13 @@ describe('the command line against 8x8', () => {
     const port = await freePort();
     const run = await maskline(['numbers', 'sync'], { ...env, EIGHTX8_BASE_URL: `http://127.0.0.1:${port}` });
     assert.equal(run.code, 1);
-    assert.match(run.stderr, /^maskline: 8x8 GET \S+\/numbers failed after 3 attempts: ECONNREFUSED/);
+    const lines = run.stderr.trimEnd().split('\n');
+    assert.equal(lines.length, 3, run.stderr);
+    assert.match(
+      lines[0]!,
+      /^maskline: 8x8 GET \S+\/numbers failed after 1 attempt: ECONNREFUSED.*: trying again in \d+ ms$/,
+    );
+    assert.match(lines[2]!, /^maskline: 8x8 GET \S+\/numbers failed after 3 attempts: ECONNREFUSED/);
     assert.equal((await pool.get('+6560000001'))?.status, 'active');
   });
 
@@ -253,6 +259,25 @@ describe('the command line against 8x8', () => {
       /: added 0, changed 0, draining 0, unchanged 1; 8x8 gave no total, so numbers it did not list keep their status\n/,
     );
     assert.equal((await pool.get('+6560000002'))?.status, 'active');
+  });
+
+  it('numbers sync waits out a short Retry-After of a 429 and goes on; a long one exits 1 saying when', async () => {
+    fake.numbers = [{ msisdn: '6560000001', operationalStatus: 'Active' }];
+    fake.force({ status: 429, headers: { 'retry-after': '1' } });
+    const waited = await maskline(['numbers', 'sync'], env);
+    assert.equal(waited.code, 0, waited.stderr);
+    assert.match(waited.stderr, /^maskline: 8x8 answered 429 .*: trying again in 1 s\n$/);
+    assert.match(waited.stdout, /added 1/);
+    assert.equal(fake.requests.length, 2);
+
+    fake.force({ status: 429, headers: { 'retry-after': '3600' } });
+    const refused = await maskline(['numbers', 'sync'], env);
+    assert.equal(refused.code, 1);
+    assert.match(
+      refused.stderr,
+      /^maskline: 8x8 answered 429 to GET \S+\/numbers: Too Many Requests \(retry after 3600 s\)/,
+    );
+    assert.equal(fake.requests.length, 3);
   });
 
   it('8x8 numbers list shows the numbers as 8x8 reports them', async () => {

@@ -1,11 +1,11 @@
 import { Command } from 'commander';
 import type { NumberSyncPlan, StatusChange } from '../domain/numberHealth';
 import { parsePhoneNumber } from '../domain/phoneNumbers';
-import { EightByEightApiClient } from '../eightbyeight/apiClient';
 import { describeSyncResult, NumberSync, type NumberSyncResult } from '../numbers/numberSync';
 import { connectDatabase } from '../store/database';
 import { NumberPool, type PoolNumber } from '../store/numberPool';
-import { readEnvironment, requireEightByEightAccount } from './environment';
+import { eightByEightClient } from './eightByEight';
+import { readEnvironment } from './environment';
 import { apiUrlOption, CliError, masklineApi } from './masklineApi';
 import { print, printTable } from './output';
 
@@ -24,22 +24,22 @@ export function numbersCommand(): Command {
     .description(
       "pull the 8x8 subaccount's virtual numbers into the pool: new Active numbers become allocatable; Expiring, " +
         'Inactive or unhealthy ones take no new bookings (bookings that hold them keep them); numbers gone from ' +
-        "8x8 drain. Talks to 8x8 and to the store (MONGODB_URI) directly; the worker's schedule does the same hourly",
+        "8x8 drain (only when 8x8's list is whole: it gives a total and lists that many). Talks to 8x8 and to the " +
+        "store (MONGODB_URI) directly; the worker's schedule does the same hourly. Tries 8x8 up to 3 times on 5xx, " +
+        '429 and network failures, waiting out a Retry-After of up to a minute',
     )
     .option('--dry-run', 'show what would change, change nothing')
     .action(async (options: { dryRun?: boolean }) => {
-      const account = requireEightByEightAccount();
+      const client = eightByEightClient();
       const database = await connectDatabase(readEnvironment().mongodbUri);
       try {
-        const sync = new NumberSync(new NumberPool(database.collections), {
-          client: new EightByEightApiClient(account),
-        });
+        const sync = new NumberSync(new NumberPool(database.collections), { client });
         if (options.dryRun) {
           printPlan(await sync.planFromAccount());
           return;
         }
         const result = await sync.syncFromAccount();
-        print(`Synced the pool with 8x8 subaccount ${account.subAccountId}: ${describeSyncResult(result)}`);
+        print(`Synced the pool with 8x8 subaccount ${client.account.subAccountId}: ${describeSyncResult(result)}`);
         printResult(result);
       } finally {
         await database.close();

@@ -41,7 +41,8 @@ export interface RecordedRequest {
 }
 
 /** An answer forced on the next request(s), whatever it asks: an error, a hang, a dropped connection. */
-export type ForcedAnswer = { status: number; body?: unknown } | { hang: true } | { dropConnection: true };
+export type ForcedAnswer =
+  { status: number; body?: unknown; headers?: Record<string, string> } | { hang: true } | { dropConnection: true };
 
 export interface Fake8x8 {
   baseUrl: string;
@@ -125,13 +126,19 @@ export async function startFake8x8(options: { apiKey?: string; subAccountId?: st
       request.socket.destroy();
       return;
     }
-    if (next) return answer(response, next.status, next.body);
+    if (next) return answer(response, next.status, next.body, undefined, next.headers);
     route({ method, path, body, authorization: request.headers.authorization }, response);
   }
 
-  function answer(response: ServerResponse, status: number, body?: unknown, schema?: string) {
+  function answer(
+    response: ServerResponse,
+    status: number,
+    body?: unknown,
+    schema?: string,
+    headers: Record<string, string> = {},
+  ) {
     if (schema && body !== undefined) check(`answer ${status} ${schema}`, schema, body);
-    response.writeHead(status, { 'content-type': 'application/json' });
+    response.writeHead(status, { 'content-type': 'application/json', ...headers });
     response.end(body === undefined ? '' : JSON.stringify(body));
   }
 
