@@ -3,22 +3,23 @@
  * should hold only masked ones (`+65****4567`). `npm test` runs every captured log line of the run through it, and
  * `npm run chaos` every line of its processes.
  *
- * A candidate is a run of digits with a `+` and 8 to 15 digits, or a bare run of 10 to 15 (8x8 writes numbers
- * without `+`), that is not part of a longer word or number (ids such as `session-6591234567`, decimals); it counts
- * only if it is a possible phone number of the numbering plan it would belong to, so epoch milliseconds, ports
- * and durations do not.
+ * A candidate is a `+` and 8 to 15 digits, or a bare run of 10 to 15 digits (8x8 writes numbers without `+`) that
+ * is not part of a longer word or number (ids such as `session-6591234567`, decimals), or a booking's workflow id
+ * whose booking id is such a run (`booking-6591234567`: a booking id that is itself a number); it counts only if
+ * it is a possible phone number of the numbering plan it would belong to, so epoch milliseconds, ports and
+ * durations do not.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 
-const CANDIDATE = /(?<![\w.+-])(\+\d{8,15}|\d{10,15})(?![\w.])/g;
+const CANDIDATE = /(?<![\w+])(\+\d{8,15})(?![\w.])|(?<![\w.+-])(?:booking-)?(\d{10,15})(?![\w.])/g;
 
 /** The phone numbers in the text, as they appear there. */
 export function unmaskedPhoneNumbers(text: string): string[] {
   const found: string[] = [];
   for (const match of text.matchAll(CANDIDATE)) {
-    const digits = match[1] ?? '';
+    const digits = match[1] ?? match[2] ?? '';
     const parsed = parsePhoneNumberFromString(digits.startsWith('+') ? digits : `+${digits}`);
     if (parsed?.isPossible()) found.push(digits);
   }

@@ -237,8 +237,47 @@ describe('the command line against 8x8', () => {
     const port = await freePort();
     const run = await maskline(['numbers', 'sync'], { ...env, EIGHTX8_BASE_URL: `http://127.0.0.1:${port}` });
     assert.equal(run.code, 1);
-    assert.match(run.stderr, /^maskline: 8x8 GET \S+\/numbers failed after 3 attempts: ECONNREFUSED/);
+    const lines = run.stderr.trimEnd().split('\n');
+    assert.equal(lines.length, 3, run.stderr);
+    assert.match(
+      lines[0]!,
+      /^maskline: 8x8 GET \S+\/numbers failed after 1 attempt: ECONNREFUSED.*: trying again in \d+ ms$/,
+    );
+    assert.match(lines[2]!, /^maskline: 8x8 GET \S+\/numbers failed after 3 attempts: ECONNREFUSED/);
     assert.equal((await pool.get('+6560000001'))?.status, 'active');
+  });
+
+  it('numbers sync of a listing without totalNumbers drains nothing, and says the listing may be incomplete', async () => {
+    await pool.add({ number: '+6560000001', countryCode: 'SG', referenceId: null });
+    await pool.add({ number: '+6560000002', countryCode: 'SG', referenceId: null });
+    fake.numbers = [{ msisdn: '6560000001', operationalStatus: 'Active' }];
+    fake.reportedTotal = 'omitted';
+    const run = await maskline(['numbers', 'sync'], env);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(
+      run.stdout,
+      /: added 0, changed 0, draining 0, unchanged 1; 8x8 gave no total, so numbers it did not list keep their status\n/,
+    );
+    assert.equal((await pool.get('+6560000002'))?.status, 'active');
+  });
+
+  it('numbers sync waits out a short Retry-After of a 429 and goes on; a long one exits 1 saying when', async () => {
+    fake.numbers = [{ msisdn: '6560000001', operationalStatus: 'Active' }];
+    fake.force({ status: 429, headers: { 'retry-after': '1' } });
+    const waited = await maskline(['numbers', 'sync'], env);
+    assert.equal(waited.code, 0, waited.stderr);
+    assert.match(waited.stderr, /^maskline: 8x8 answered 429 .*: trying again in 1 s\n$/);
+    assert.match(waited.stdout, /added 1/);
+    assert.equal(fake.requests.length, 2);
+
+    fake.force({ status: 429, headers: { 'retry-after': '3600' } });
+    const refused = await maskline(['numbers', 'sync'], env);
+    assert.equal(refused.code, 1);
+    assert.match(
+      refused.stderr,
+      /^maskline: 8x8 answered 429 to GET \S+\/numbers: Too Many Requests \(retry after 3600 s\)/,
+    );
+    assert.equal(fake.requests.length, 3);
   });
 
   it('8x8 numbers list shows the numbers as 8x8 reports them', async () => {
@@ -279,7 +318,7 @@ describe('the command line against a running Maskline', () => {
 
   const cli = (...args: string[]) => maskline([...args, '--api-url', stack.baseUrl], env);
 
-  it('numbers add, list and drain go through the HTTP API', async () => {
+  it('numbers add, list, drain and restore go through the HTTP API', async () => {
     const added = await cli('numbers', 'add', '+65 6000 0101', '--reference-id', 'range-1');
     assert.equal(added.code, 0, added.stderr);
     assert.equal(added.stdout, 'added +6560000101 (SG): active\n');
@@ -294,6 +333,13 @@ describe('the command line against a running Maskline', () => {
     const drained = await cli('numbers', 'drain', '+6560000101');
     assert.equal(drained.code, 0, drained.stderr);
     assert.match(drained.stdout, /^\+6560000101 is draining: it takes no new bookings; 0 live booking\(s\) keep it\n$/);
+
+    const restored = await cli('numbers', 'restore', '+6560000101');
+    assert.equal(restored.code, 0, restored.stderr);
+    assert.equal(restored.stdout, '+6560000101 is active again: it takes new bookings\n');
+    const unknown = await cli('numbers', 'restore', '+6560000199');
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /Maskline answered 404 number_not_found/);
   });
 
   it('a wrong MASKLINE_API_KEY exits 1 with the 401 and the variable to check', async () => {

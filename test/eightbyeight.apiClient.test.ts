@@ -7,6 +7,8 @@ import { startFake8x8, type Fake8x8 } from './support/fake8x8';
 // The client against a fake of 8x8's API that checks every request and answer against 8x8's OpenAPI file.
 
 const FAST = { retryDelayMs: 10, timeoutMs: 1_000 };
+/** As the command line asks for retries; the worker's client makes one request per call (Temporal retries). */
+const RETRYING = { ...FAST, maxAttempts: 3 };
 
 async function rejection(promise: Promise<unknown>): Promise<EightByEightApiError> {
   try {
@@ -21,13 +23,13 @@ async function rejection(promise: Promise<unknown>): Promise<EightByEightApiErro
 describe('the 8x8 API client', () => {
   let fake: Fake8x8;
   let client: EightByEightApiClient;
+  let retrying: EightByEightApiClient;
 
   before(async () => {
     fake = await startFake8x8();
-    client = new EightByEightApiClient(
-      { apiKey: fake.apiKey, subAccountId: fake.subAccountId, baseUrl: `${fake.baseUrl}/` },
-      FAST,
-    );
+    const account = { apiKey: fake.apiKey, subAccountId: fake.subAccountId, baseUrl: `${fake.baseUrl}/` };
+    client = new EightByEightApiClient(account, FAST);
+    retrying = new EightByEightApiClient(account, RETRYING);
   });
   afterEach(() => {
     assert.deepEqual(fake.specViolations, [], 'every request and answer conforms to 8x8 OpenAPI file');
@@ -136,27 +138,80 @@ describe('the 8x8 API client', () => {
     assert.equal(fake.requests.length, 1);
   });
 
-  it('retries a 5xx answer with backoff and succeeds when 8x8 recovers', async () => {
+  it('makes one request per call, and says whether the failure is worth another try: the caller retries', async () => {
+    fake.force({ status: 503 });
+    const unavailable = await rejection(client.listNumbers());
+    assert.equal(unavailable.failure, 'server_error');
+    assert.equal(unavailable.transient, true);
+    assert.equal(unavailable.details.attempts, 1);
+    assert.equal(fake.requests.length, 1);
+    fake.force({ dropConnection: true });
+    assert.equal((await rejection(client.listWebhooks())).transient, true);
+    assert.equal(fake.requests.length, 2);
+  });
+
+  it('a 429 is transient and carries Retry-After, whether 8x8 writes it in seconds or as an HTTP date', async () => {
+    fake.force({ status: 429, headers: { 'retry-after': '7' } });
+    const limited = await rejection(client.listNumbers());
+    assert.equal(limited.failure, 'rate_limited');
+    assert.equal(limited.transient, true);
+    assert.equal(limited.details.status, 429);
+    assert.equal(limited.details.retryAfterMs, 7_000);
+    assert.match(limited.message, /^8x8 answered 429 to GET \S+\/numbers: Too Many Requests \(retry after 7 s\)$/);
+
+    fake.force({ status: 429, headers: { 'retry-after': new Date(Date.now() + 30_000).toUTCString() } });
+    const dated = (await rejection(client.listNumbers())).details.retryAfterMs;
+    assert.ok(dated !== null && dated > 28_000 && dated <= 30_000, `${dated} ms`);
+    fake.force({ status: 429, headers: { 'retry-after': 'Thu, 01 Jan 1970 00:00:00 GMT' } });
+    assert.equal((await rejection(client.listNumbers())).details.retryAfterMs, 0);
+    fake.force({ status: 429, headers: { 'retry-after': 'soon' } });
+    assert.equal((await rejection(client.listNumbers())).details.retryAfterMs, null);
+    fake.force({ status: 429 });
+    assert.equal((await rejection(client.listNumbers())).transient, true);
+    fake.force({ status: 503, headers: { 'retry-after': '2' } });
+    assert.equal((await rejection(client.listNumbers())).details.retryAfterMs, 2_000);
+  });
+
+  it('with retries (the command line), a 5xx answer is retried with backoff and succeeds when 8x8 recovers', async () => {
     fake.force({ status: 503 }, 2);
     fake.numbers = [{ msisdn: '6560000001' }];
-    const listing = await client.listNumbers();
+    const listing = await retrying.listNumbers();
     assert.equal(listing.numbers.length, 1);
     assert.equal(fake.requests.length, 3);
   });
 
-  it('gives up after the last attempt on 5xx, saying how many attempts were made', async () => {
+  it('with retries, gives up after the last attempt on 5xx, saying how many attempts were made', async () => {
     fake.force({ status: 500, body: { statusCode: 500, statusMessage: 'Internal error' } }, 3);
-    const error = await rejection(client.listWebhooks());
+    const error = await rejection(retrying.listWebhooks());
     assert.equal(error.failure, 'server_error');
     assert.equal(error.transient, true);
     assert.equal(error.details.attempts, 3);
     assert.match(error.message, /500 to GET .* after 3 attempts: Internal error/);
   });
 
-  it('retries a dropped connection', async () => {
+  it('with retries, a dropped connection is retried', async () => {
     fake.force({ dropConnection: true });
-    assert.deepEqual(await client.listWebhooks(), []);
+    assert.deepEqual(await retrying.listWebhooks(), []);
     assert.equal(fake.requests.length, 2);
+  });
+
+  it('with retries, a 429 is tried again after its Retry-After; one longer than the client waits fails at once', async () => {
+    const waits: number[] = [];
+    const patient = new EightByEightApiClient(
+      { apiKey: fake.apiKey, subAccountId: fake.subAccountId, baseUrl: fake.baseUrl },
+      { ...RETRYING, maxRetryAfterMs: 5_000, onRetry: ({ delayMs }) => waits.push(delayMs) },
+    );
+    fake.force({ status: 429, headers: { 'retry-after': '1' } });
+    assert.deepEqual(await patient.listWebhooks(), []);
+    assert.deepEqual(waits, [1_000]);
+    assert.equal(fake.requests.length, 2);
+
+    fake.force({ status: 429, headers: { 'retry-after': '3600' } }, 3);
+    const error = await rejection(patient.listWebhooks());
+    assert.equal(error.failure, 'rate_limited');
+    assert.equal(error.details.attempts, 1);
+    assert.match(error.message, /429 .*\(retry after 3600 s\)/);
+    assert.equal(fake.requests.length, 3);
   });
 
   it('a request 8x8 does not answer in time ends at the deadline and is retried, then fails as a timeout', async () => {

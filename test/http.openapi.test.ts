@@ -51,6 +51,7 @@ const NOT_PRODUCED_HERE: Record<string, string> = {
   'GET /v1/numbers 500': 'only a bug (a store outage is a 503)',
   'POST /v1/numbers 500': 'only a bug (a store outage is a 503)',
   'DELETE /v1/numbers/{number} 500': 'only a bug (a store outage is a 503)',
+  'POST /v1/numbers/{number}/restore 500': 'only a bug (a store outage is a 503)',
   'POST /webhooks/8x8/call-status 500': 'only a bug (a store outage is a 503)',
   'POST /webhooks/8x8/session-summary 500': 'only a bug (a store outage is a 503)',
   'POST /webhooks/8x8 500': 'only a bug (a store outage is a 503)',
@@ -61,6 +62,7 @@ const NOT_PRODUCED_HERE: Record<string, string> = {
 
 const BODY_ROUTES = [
   '/v1/numbers',
+  '/v1/numbers/%2B6560000003/restore',
   '/v1/bookings',
   '/v1/bookings/any-booking/complete',
   '/v1/bookings/any-booking/cancel',
@@ -292,6 +294,23 @@ describe('every answer of the HTTP API is the one its OpenAPI document describes
       assert.equal(invalid.status, 400);
       assert.equal(invalid.body.error.code, 'invalid_request');
     });
+
+    it('restores a drained number with 200: it takes new bookings again; 404 and 400 as for a drain', async () => {
+      const restored = await send('POST', '/v1/numbers/%2B6560000003/restore');
+      assert.equal(restored.status, 200);
+      assert.equal(restored.body.status, 'active');
+      const again = await send('POST', '/v1/numbers/6560000003/restore');
+      assert.equal(again.status, 200);
+      assert.equal(again.body.status, 'active');
+      const unknown = await send('POST', '/v1/numbers/%2B6560000009/restore');
+      assert.equal(unknown.status, 404);
+      assert.equal(unknown.body.error.code, 'number_not_found');
+      const invalid = await send('POST', '/v1/numbers/not-a-number/restore');
+      assert.equal(invalid.status, 400);
+      assert.equal(invalid.body.error.code, 'invalid_request');
+      const drained = await send('DELETE', '/v1/numbers/%2B6560000003');
+      assert.equal(drained.body.status, 'draining');
+    });
   });
 
   describe('bookings', () => {
@@ -357,6 +376,7 @@ describe('every answer of the HTTP API is the one its OpenAPI document describes
         ['POST', '/v1/numbers'],
         ['GET', '/v1/numbers'],
         ['DELETE', '/v1/numbers/%2B6560000001'],
+        ['POST', '/v1/numbers/%2B6560000001/restore'],
         ['POST', '/v1/bookings'],
         ['GET', `/v1/bookings/${first}`],
         ['POST', `/v1/bookings/${first}/complete`],
@@ -612,6 +632,7 @@ describe('every answer of the HTTP API is the one its OpenAPI document describes
           ['POST', '/v1/numbers', { number: '+6560000004' }],
           ['GET', '/v1/numbers', undefined],
           ['DELETE', '/v1/numbers/%2B6560000001', undefined],
+          ['POST', '/v1/numbers/%2B6560000001/restore', undefined],
           ['DELETE', `/v1/bookings/${uniqueId('ended')}/data`, undefined],
           [
             'POST',

@@ -20,6 +20,13 @@ describe('the whole-suite scan for unmasked phone numbers', () => {
     assert.deepEqual(unmaskedPhoneNumbers('call from 6591234567 to the driver'), ['6591234567']);
   });
 
+  it("finds a booking id that is itself a number in the booking's workflow id, and a + number after a dash", () => {
+    assert.deepEqual(unmaskedPhoneNumbers('{"workflowId":"booking-6591234567"}'), ['6591234567']);
+    assert.deepEqual(unmaskedPhoneNumbers('workflow_id: \\"booking-6591234567\\"'), ['6591234567']);
+    assert.deepEqual(unmaskedPhoneNumbers('caller-+6591234567'), ['+6591234567']);
+    assert.deepEqual(unmaskedPhoneNumbers('rebooking-6591234567 booking-order-6591234567'), []);
+  });
+
   it('passes masked numbers, timestamps, epoch milliseconds, ids, ports and durations', () => {
     const line =
       '{"time":"2026-11-25T16:13:50.025Z","ms":1764087230025,"caller":"+65****4567","sessionId":"session-6591234567",' +

@@ -120,13 +120,15 @@ describe("reading 8x8's reports", () => {
     assert.equal(updated.numbers[0]?.countryCode, 'US');
   });
 
-  it('a listing or snapshot shorter than its total is not complete, so it drains nothing', () => {
+  it('a listing or snapshot shorter than its total, or without one, is not complete, so it drains nothing', () => {
     const listing = { totalNumbers: 3, lastUpdatedAt: null, numbers: [] };
     assert.equal(reportOfListing(listing).complete, false);
     assert.equal(reportOfListing({ ...listing, totalNumbers: 0 }).complete, true);
+    assert.equal(reportOfListing({ ...listing, totalNumbers: null }).complete, false);
     const snapshot = { updateEventType: 'SNAPSHOT' as const, virtualNumbers: [], totalNumbers: 2 };
     assert.equal(reportOfUpdate(snapshot).complete, false);
-    assert.equal(reportOfUpdate({ ...snapshot, totalNumbers: undefined }).complete, true);
+    assert.equal(reportOfUpdate({ ...snapshot, totalNumbers: 0 }).complete, true);
+    assert.equal(reportOfUpdate({ ...snapshot, totalNumbers: undefined }).complete, false);
     assert.equal(reportOfUpdate({ ...snapshot, updateEventType: 'UPDATES', totalNumbers: 0 }).complete, false);
   });
 });
@@ -219,6 +221,22 @@ describe('number health applied to the pool (store)', () => {
     assert.equal(doc?.status, 'disabled');
     assert.equal((await numbers.get('+6560000001'))?.liveBookings, 1);
     assert.equal(await database.collections.leases.countDocuments({ _id: 'ride-1' }), 1);
+  });
+
+  it("an operator's restore brings a drained or disabled number back; the sync judges it again by 8x8's word", async () => {
+    await numbers.add({ number: '+6560000001', countryCode: 'SG', referenceId: null });
+    await numbers.add({ number: '+6560000002', countryCode: 'SG', referenceId: null });
+    await numbers.setStatus('+6560000001', 'draining');
+    await numbers.setStatus('+6560000002', 'disabled');
+
+    assert.equal((await numbers.restore('+6560000001'))?.status, 'active');
+    assert.equal((await numbers.restore('+6560000002'))?.status, 'active');
+    assert.equal((await numbers.restore('+6560000002'))?.status, 'active', 'a repeat changes nothing');
+    assert.equal(await numbers.restore('+6560000009'), null);
+
+    // Restored, a number is a pool number like any other: 8x8 saying it is Expiring disables it again.
+    await numbers.applyNumberReport({ complete: false, numbers: [reported('+6560000002', 'Expiring')] });
+    assert.deepEqual(await statuses(), { '+6560000001': 'active', '+6560000002': 'disabled' });
   });
 
   it('a number an operator drains between the read and the write stays drained', async () => {

@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
-import { ScheduleNotFoundError, WorkflowFailedError, type ScheduleHandle } from '@temporalio/client';
+import {
+  ScheduleNotFoundError,
+  WorkflowFailedError,
+  type ScheduleHandle,
+  type WorkflowHandle,
+} from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { createLogger } from '../src/logging/logger';
 import { ensureNumberSync } from '../src/temporal/schedules';
@@ -47,15 +52,26 @@ describe('the number sync schedule', () => {
       scheduleId,
     });
 
-  /** Runs the schedule now and waits for the workflow it started. */
-  async function runNow(): Promise<unknown> {
+  /** Runs the schedule now: the workflow it started. */
+  async function startNow(): Promise<WorkflowHandle> {
     await handle.trigger();
     const described = await eventually(
       () => handle.describe(),
       (d) => d.info.recentActions.length > 0,
     );
-    const workflowId = described.info.recentActions[0]!.action.workflow.workflowId;
-    return stack.temporal.workflow.getHandle(workflowId).result();
+    return stack.temporal.workflow.getHandle(described.info.recentActions[0]!.action.workflow.workflowId);
+  }
+
+  /** Runs the schedule now and waits for the workflow it started. */
+  async function runNow(): Promise<unknown> {
+    return (await startNow()).result();
+  }
+
+  /** The attempt of the sync activity that completed the run. */
+  async function completedAttempt(workflow: WorkflowHandle): Promise<number | null | undefined> {
+    const { events } = await workflow.fetchHistory();
+    return events?.find((event) => event.activityTaskStartedEventAttributes)?.activityTaskStartedEventAttributes
+      ?.attempt;
   }
 
   it('is created hourly by default, and a second start with another interval updates it', async () => {
@@ -110,6 +126,48 @@ describe('the number sync schedule', () => {
     assert.equal(cause.type, 'eightbyeight_refused');
     assert.match(cause.message, /8x8 answered 401 .*API key not found or invalid/);
     assert.equal(fake.requests.length, 1);
+  });
+
+  it('a run that 8x8 rate-limits (429) is tried again when Retry-After says, and then pulls the numbers in', async () => {
+    fake.force({ status: 429, headers: { 'retry-after': '1' } });
+    fake.numbers = [{ msisdn: '6560000021', operationalStatus: 'Active' }];
+    await schedule();
+    const workflow = await startNow();
+    const result = (await workflow.result()) as { added: string[] };
+    assert.deepEqual(result.added, ['+6560000021']);
+    assert.equal(fake.requests.length, 2);
+    assert.equal(await completedAttempt(workflow), 2);
+  });
+
+  it('a run that 8x8 rate-limits for longer waits as long as 8x8 asked before its next attempt', async () => {
+    fake.force({ status: 429, headers: { 'retry-after': '600' } });
+    await schedule();
+    const workflow = await startNow();
+    try {
+      const described = await eventually(
+        () => workflow.describe(),
+        (d) => (d.raw.pendingActivities?.[0]?.attempt ?? 0) >= 2,
+      );
+      const pending = described.raw.pendingActivities![0]!;
+      // (The failure's message is encrypted, with every payload; its type is not.)
+      assert.equal(pending.lastFailure?.applicationFailureInfo?.type, 'eightbyeight_rate_limited');
+      const waitSeconds =
+        Number(pending.nextAttemptScheduleTime?.seconds ?? 0) - Number(pending.lastAttemptCompleteTime?.seconds ?? 0);
+      assert.ok(waitSeconds >= 599 && waitSeconds <= 601, `next attempt ${waitSeconds} s after the 429`);
+      assert.equal(fake.requests.length, 1);
+    } finally {
+      await workflow.terminate('the test has seen the wait');
+    }
+  });
+
+  it("one request per attempt: 8x8's 5xx answers are retried by the workflow's retry policy alone", async () => {
+    fake.force({ status: 503, headers: { 'retry-after': '1' } }, 2);
+    fake.numbers = [{ msisdn: '6560000001', operationalStatus: 'Active' }];
+    await schedule();
+    const workflow = await startNow();
+    await workflow.result();
+    assert.equal(fake.requests.length, 3);
+    assert.equal(await completedAttempt(workflow), 3);
   });
 
   it('without 8x8 credentials no schedule is created, and one left from before is paused until they are back', async () => {

@@ -134,6 +134,52 @@ describe('8x8 tells us about the virtual numbers of the subaccount (VNU webhook)
     assert.deepEqual(await statuses(), { '+6560000001': 'active', '+6560000002': 'active' });
   });
 
+  it('a snapshot without totalNumbers cannot be known complete: it drains nothing, and applies what it lists', async () => {
+    await addNumber('+6560000001');
+    await addNumber('+6560000002');
+    await addNumber('+6560000003');
+    const snapshot = virtualNumberUpdate({
+      subAccountId: SUBACCOUNT,
+      updateEventType: 'SNAPSHOT',
+      virtualNumbers: [
+        { number: '+6560000001', operationalStatus: 'Active' },
+        { number: '+6560000002', operationalStatus: 'Expiring' },
+      ],
+    });
+    delete (snapshot.payload as { totalNumbers?: number }).totalNumbers;
+    const answer = await webhook(stack, '', snapshot);
+    assert.equal(answer.status, 200);
+    assert.deepEqual(answer.body.numbers, { added: 0, changed: 1, draining: 0, unchanged: 1 });
+    assert.deepEqual(await statuses(), {
+      '+6560000001': 'active',
+      '+6560000002': 'disabled',
+      '+6560000003': 'active',
+    });
+  });
+
+  it('a number drained because 8x8 stopped listing it takes bookings again once an operator restores it', async () => {
+    await addNumber('+6560000001');
+    const empty = virtualNumberUpdate({ subAccountId: SUBACCOUNT, updateEventType: 'SNAPSHOT', virtualNumbers: [] });
+    assert.equal((await webhook(stack, '', empty)).body.numbers.draining, 1);
+    const booking = {
+      parties: [
+        { role: 'rider', number: '+6591230001' },
+        { role: 'driver', number: '+6598760001' },
+      ],
+    };
+    const refused = await api(stack, 'POST', '/v1/bookings', { bookingId: uniqueId('ride'), ...booking });
+    assert.equal(refused.status, 409);
+
+    const restored = await api(stack, 'POST', '/v1/numbers/%2B6560000001/restore');
+    assert.equal(restored.status, 200, JSON.stringify(restored.body));
+    assert.equal(restored.body.status, 'active');
+    const bookingId = uniqueId('ride');
+    const created = await api(stack, 'POST', '/v1/bookings', { bookingId, ...booking });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    assert.equal(created.body.virtualNumber, '+6560000001');
+    await api(stack, 'POST', `/v1/bookings/${bookingId}/cancel`);
+  });
+
   it('an update about another subaccount is received and ignored, so it cannot empty our pool', async () => {
     await addNumber('+6560000001');
     const foreign = virtualNumberUpdate({

@@ -19,8 +19,20 @@ export const WEBHOOK_PATHS: Record<Exclude<WebhookType, 'VRU'>, string> = {
   VNU: '/webhooks/8x8',
 };
 
-function client(): EightByEightApiClient {
-  return new EightByEightApiClient(requireEightByEightAccount());
+/**
+ * The 8x8 client of the command line, which runs outside Temporal and so retries for itself: three attempts for
+ * 5xx, 429 and network failures, after 8x8's Retry-After when it is at most a minute (longer, the command stops
+ * at once and the error says how long 8x8 asked for), saying on stderr why it waits.
+ */
+export function eightByEightClient(): EightByEightApiClient {
+  return new EightByEightApiClient(requireEightByEightAccount(), {
+    maxAttempts: 3,
+    maxRetryAfterMs: 60_000,
+    onRetry: ({ error, delayMs }) => {
+      const wait = delayMs < 1000 ? `${Math.round(delayMs)} ms` : `${Math.ceil(delayMs / 1000)} s`;
+      process.stderr.write(`maskline: ${error.message}: trying again in ${wait}\n`);
+    },
+  });
 }
 
 /** `maskline 8x8 ...`: the 8x8 subaccount itself, through 8x8's API. */
@@ -55,7 +67,7 @@ function webhooksCommand(): Command {
             'and Maskline refuses webhooks without it outside development mode',
         );
       }
-      const api = client();
+      const api = eightByEightClient();
       let registered: RegisteredWebhook[] = [];
       for (const [type, path] of Object.entries(WEBHOOK_PATHS) as [WebhookType, string][]) {
         const registration: WebhookRegistration = {
@@ -76,7 +88,7 @@ function webhooksCommand(): Command {
     .command('list')
     .description('the webhooks registered on the subaccount')
     .action(async () => {
-      printWebhooks(await client().listWebhooks());
+      printWebhooks(await eightByEightClient().listWebhooks());
     });
 
   webhooks
@@ -91,7 +103,7 @@ function webhooksCommand(): Command {
       if (!(WEBHOOK_TYPES as readonly string[]).includes(type)) {
         throw new CliError(`type: must be one of ${WEBHOOK_TYPES.join(', ')} (got ${raw})`);
       }
-      await client().deleteWebhook(type as WebhookType);
+      await eightByEightClient().deleteWebhook(type as WebhookType);
       print(`deleted the ${type} webhook`);
     });
 
@@ -105,7 +117,7 @@ function numbersCommand(): Command {
     .command('list')
     .description('every virtual number with its operational status and health')
     .action(async () => {
-      const listing = await client().listNumbers();
+      const listing = await eightByEightClient().listNumbers();
       printTable(
         ['NUMBER', 'STATUS', 'HEALTHY', 'COUNTRY', 'REFERENCE'],
         listing.numbers.map((n) => [
@@ -116,7 +128,9 @@ function numbersCommand(): Command {
           n.referenceId ?? '-',
         ]),
       );
-      if (listing.numbers.length < listing.totalNumbers) {
+      if (listing.totalNumbers === null) {
+        print(`8x8 gave no total: the ${listing.numbers.length} listed may not be all of the subaccount's numbers`);
+      } else if (listing.numbers.length < listing.totalNumbers) {
         print(`8x8 says the subaccount has ${listing.totalNumbers} numbers; it listed ${listing.numbers.length}`);
       }
     });
@@ -128,7 +142,7 @@ function numbersCommand(): Command {
     .action(async (raw: string) => {
       const number = toE164(raw);
       if (!number) throw new CliError(`number: not an international phone number: ${raw}`);
-      const found = await client().getNumber(number);
+      const found = await eightByEightClient().getNumber(number);
       if (!found) throw new CliError(`8x8 does not know ${number} on this subaccount`);
       print(JSON.stringify(found, null, 2));
     });

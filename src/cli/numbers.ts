@@ -1,11 +1,11 @@
 import { Command } from 'commander';
 import type { NumberSyncPlan, StatusChange } from '../domain/numberHealth';
 import { parsePhoneNumber } from '../domain/phoneNumbers';
-import { EightByEightApiClient } from '../eightbyeight/apiClient';
 import { describeSyncResult, NumberSync, type NumberSyncResult } from '../numbers/numberSync';
 import { connectDatabase } from '../store/database';
 import { NumberPool, type PoolNumber } from '../store/numberPool';
-import { readEnvironment, requireEightByEightAccount } from './environment';
+import { eightByEightClient } from './eightByEight';
+import { readEnvironment } from './environment';
 import { apiUrlOption, CliError, masklineApi } from './masklineApi';
 import { print, printTable } from './output';
 
@@ -24,22 +24,22 @@ export function numbersCommand(): Command {
     .description(
       "pull the 8x8 subaccount's virtual numbers into the pool: new Active numbers become allocatable; Expiring, " +
         'Inactive or unhealthy ones take no new bookings (bookings that hold them keep them); numbers gone from ' +
-        "8x8 drain. Talks to 8x8 and to the store (MONGODB_URI) directly; the worker's schedule does the same hourly",
+        "8x8 drain (only when 8x8's list is whole: it gives a total and lists that many). Talks to 8x8 and to the " +
+        "store (MONGODB_URI) directly; the worker's schedule does the same hourly. Tries 8x8 up to 3 times on 5xx, " +
+        '429 and network failures, waiting out a Retry-After of up to a minute',
     )
     .option('--dry-run', 'show what would change, change nothing')
     .action(async (options: { dryRun?: boolean }) => {
-      const account = requireEightByEightAccount();
+      const client = eightByEightClient();
       const database = await connectDatabase(readEnvironment().mongodbUri);
       try {
-        const sync = new NumberSync(new NumberPool(database.collections), {
-          client: new EightByEightApiClient(account),
-        });
+        const sync = new NumberSync(new NumberPool(database.collections), { client });
         if (options.dryRun) {
           printPlan(await sync.planFromAccount());
           return;
         }
         const result = await sync.syncFromAccount();
-        print(`Synced the pool with 8x8 subaccount ${account.subAccountId}: ${describeSyncResult(result)}`);
+        print(`Synced the pool with 8x8 subaccount ${client.account.subAccountId}: ${describeSyncResult(result)}`);
         printResult(result);
       } finally {
         await database.close();
@@ -82,7 +82,10 @@ export function numbersCommand(): Command {
   apiUrlOption(
     numbers
       .command('drain')
-      .description('stop giving the number to new bookings; bookings that hold it keep it. Never undone by a sync')
+      .description(
+        'stop giving the number to new bookings; bookings that hold it keep it. Never undone by a sync; ' +
+          '`numbers restore` gives it back',
+      )
       .argument('<number>', 'the virtual number, E.164'),
   ).action(async (raw: string, options: { apiUrl?: string }) => {
     const number = phoneNumberArgument(raw);
@@ -93,6 +96,23 @@ export function numbersCommand(): Command {
     print(
       `${drained.number} is ${drained.status}: it takes no new bookings; ${drained.liveBookings} live booking(s) keep it`,
     );
+  });
+
+  apiUrlOption(
+    numbers
+      .command('restore')
+      .description(
+        'give a drained or disabled number back to the pool: it takes new bookings again. The one way back from a ' +
+          "drain; the next sync still applies 8x8's word (a number 8x8 no longer lists drains again)",
+      )
+      .argument('<number>', 'the virtual number, E.164'),
+  ).action(async (raw: string, options: { apiUrl?: string }) => {
+    const number = phoneNumberArgument(raw);
+    const restored = (await masklineApi(options).call(
+      'POST',
+      `/v1/numbers/${encodeURIComponent(number)}/restore`,
+    )) as PoolNumber;
+    print(`${restored.number} is ${restored.status} again: it takes new bookings`);
   });
 
   return numbers;
@@ -113,9 +133,10 @@ function printResult(result: NumberSyncResult): void {
   for (const number of result.skipped) print(`  ? ${number}  changed by someone else meanwhile; left as found`);
 }
 
-function printPlan(plan: NumberSyncPlan): void {
+function printPlan(plan: NumberSyncPlan & { partial: string | null }): void {
   print(
-    `Dry run: would add ${plan.additions.length}, change ${plan.changes.length}, leave ${plan.unchanged} as they are`,
+    `Dry run: would add ${plan.additions.length}, change ${plan.changes.length}, leave ${plan.unchanged} as they are` +
+      (plan.partial ? `; ${plan.partial}` : ''),
   );
   for (const entry of plan.additions) print(`  + ${entry.number}  would be added, active`);
   printChanges(plan.changes);

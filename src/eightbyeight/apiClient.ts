@@ -48,8 +48,11 @@ export interface SubaccountNumber {
 }
 
 export interface NumberListing {
-  /** How many numbers the subaccount has; more than `numbers.length` means the list is incomplete. */
-  totalNumbers: number;
+  /**
+   * How many numbers the subaccount has; more than `numbers.length` means the list is incomplete. Null when 8x8
+   * left it out: then the list cannot be known complete.
+   */
+  totalNumbers: number | null;
   lastUpdatedAt: string | null;
   numbers: SubaccountNumber[];
 }
@@ -60,6 +63,7 @@ export type EightByEightFailure =
   | 'forbidden' // 403: the key does not reach this subaccount
   | 'not_found' // 404
   | 'rejected' // 4xx with a reason, e.g. 422 "Invalid param"
+  | 'rate_limited' // 429: 8x8 asks us to slow down, for Retry-After when it says
   | 'server_error' // 5xx, after the retries
   | 'unreachable' // connection refused, DNS, TLS, reset, after the retries
   | 'timeout' // no answer in time, after the retries
@@ -77,27 +81,47 @@ export class EightByEightApiError extends Error {
       statusMessage: string | null;
       errorId: string | null;
       attempts: number;
+      /** How long 8x8 asked us to wait before asking again (its Retry-After), when it said. */
+      retryAfterMs: number | null;
     },
   ) {
     super(message);
   }
 
-  /** Worth trying again later: 8x8 or the network was at fault, not the request or the credentials. */
+  /** Worth trying again later: 8x8 or the network was at fault, or 8x8 was busy; not the request or the key. */
   get transient(): boolean {
-    return this.failure === 'server_error' || this.failure === 'unreachable' || this.failure === 'timeout';
+    return (
+      this.failure === 'server_error' ||
+      this.failure === 'rate_limited' ||
+      this.failure === 'unreachable' ||
+      this.failure === 'timeout'
+    );
   }
 }
 
 export interface ApiClientOptions {
   /** Per attempt, including reading the body. */
   timeoutMs?: number;
-  /** Attempts in all for 5xx answers and network errors; 4xx answers are never repeated. */
+  /**
+   * Attempts in all for transient failures (5xx, 429, network errors); other answers are never repeated. One by
+   * default: inside Temporal an activity's retry policy is the only loop. The command line asks for more.
+   */
   maxAttempts?: number;
-  /** First backoff; doubled on each retry, with jitter, capped at 5 s. */
+  /** First backoff; doubled on each retry, with jitter, capped at 5 s. Retry-After takes its place when given. */
   retryDelayMs?: number;
+  /** The longest Retry-After waited for before another attempt; a longer one fails the call at once. */
+  maxRetryAfterMs?: number;
+  /** Told before each wait for another attempt, so that whoever waits can say why. */
+  onRetry?: (retry: { error: EightByEightApiError; delayMs: number }) => void;
 }
 
-const DEFAULTS = { timeoutMs: 10_000, maxAttempts: 3, retryDelayMs: 500 } satisfies Required<ApiClientOptions>;
+const DEFAULTS = {
+  timeoutMs: 10_000,
+  maxAttempts: 1,
+  retryDelayMs: 500,
+  maxRetryAfterMs: 60_000,
+  onRetry: () => undefined,
+} satisfies Required<ApiClientOptions>;
 const MAX_RETRY_DELAY_MS = 5_000;
 
 // Status lines for errors whose body says nothing (the spec documents bodies for 422 and 404 only).
@@ -165,7 +189,7 @@ const numberListing = z
     numbers: z.array(subaccountNumber).default([]),
   })
   .transform((listing): NumberListing => ({
-    totalNumbers: listing.totalNumbers ?? listing.numbers.length,
+    totalNumbers: listing.totalNumbers ?? null,
     lastUpdatedAt: listing.lastUpdatedAt ?? null,
     numbers: listing.numbers,
   }));
@@ -180,8 +204,10 @@ const errorAnswer = z.object({
 });
 
 /**
- * A typed client of 8x8's number-masking management API, on Node's fetch. Each attempt has a deadline; 5xx
- * answers and network failures are retried with backoff, anything else is final. Errors say what 8x8 answered.
+ * A typed client of 8x8's number-masking management API, on Node's fetch. Each attempt has a deadline. A call is
+ * one request unless the caller asks for retries (outside Temporal): then 5xx and 429 answers and network failures
+ * are retried, after Retry-After when 8x8 gives one, else with backoff. Errors say what 8x8 answered, whether
+ * another try is worth it (`transient`) and when (`retryAfterMs`).
  */
 export class EightByEightApiClient {
   private readonly options: Required<ApiClientOptions>;
@@ -237,44 +263,23 @@ export class EightByEightApiClient {
     const where = { method, path: new URL(url).pathname };
     for (let attempt = 1; ; attempt++) {
       const outcome = await this.attempt(method, url, body);
-      const last = attempt >= this.options.maxAttempts;
-      if (outcome.kind === 'network') {
-        if (!last) {
-          await this.backoff(attempt);
-          continue;
-        }
-        const failure = outcome.timedOut ? 'timeout' : 'unreachable';
-        const why = outcome.timedOut ? `no answer within ${this.options.timeoutMs} ms` : outcome.reason;
-        throw new EightByEightApiError(
-          failure,
-          `8x8 ${method} ${where.path} failed after ${attempt} attempt${attempt === 1 ? '' : 's'}: ${why}`,
-          { ...where, status: null, statusMessage: null, errorId: null, attempts: attempt },
-        );
-      }
-      const { status, json } = outcome;
-      if (status >= 500 && !last) {
-        await this.backoff(attempt);
-        continue;
-      }
       // A DELETE whose first attempt landed but whose answer was lost finds nothing the second time: done.
-      if (status === 404 && repeatedDeleteIsDone && attempt > 1) return undefined as T;
-      if (status >= 200 && status < 300) {
-        const parsed = answer.safeParse(json);
-        if (parsed.success) return parsed.data;
-        const problem = parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ');
-        throw new EightByEightApiError(
-          'unexpected_answer',
-          `8x8 ${method} ${where.path} answered ${status}, but ${problem}`,
-          {
-            ...where,
-            status,
-            statusMessage: null,
-            errorId: null,
-            attempts: attempt,
-          },
-        );
+      if (outcome.kind === 'answer' && outcome.status === 404 && repeatedDeleteIsDone && attempt > 1) {
+        return undefined as T;
       }
-      throw errorOf(status, json, { ...where, attempts: attempt });
+      if (outcome.kind === 'answer' && outcome.status >= 200 && outcome.status < 300) {
+        return parsedAnswer(answer, outcome.json, { ...where, status: outcome.status, attempts: attempt });
+      }
+      const error =
+        outcome.kind === 'network'
+          ? networkError(outcome, { ...where, attempts: attempt, timeoutMs: this.options.timeoutMs })
+          : errorOf(outcome.status, outcome.json, outcome.retryAfterMs, { ...where, attempts: attempt });
+      const { retryAfterMs } = error.details;
+      if (!error.transient || attempt >= this.options.maxAttempts) throw error;
+      if (retryAfterMs !== null && retryAfterMs > this.options.maxRetryAfterMs) throw error;
+      const delayMs = retryAfterMs ?? this.backoff(attempt);
+      this.options.onRetry({ error, delayMs });
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
     }
   }
 
@@ -283,7 +288,8 @@ export class EightByEightApiClient {
     url: string,
     body: unknown,
   ): Promise<
-    { kind: 'answer'; status: number; json: unknown } | { kind: 'network'; timedOut: boolean; reason: string }
+    | { kind: 'answer'; status: number; json: unknown; retryAfterMs: number | null }
+    | { kind: 'network'; timedOut: boolean; reason: string }
   > {
     try {
       const response = await fetch(url, {
@@ -297,22 +303,69 @@ export class EightByEightApiClient {
         signal: AbortSignal.timeout(this.options.timeoutMs),
       });
       const raw = await response.text();
-      return { kind: 'answer', status: response.status, json: parseJson(raw) };
+      const retryAfterMs = retryAfterOf(response.headers.get('retry-after'));
+      return { kind: 'answer', status: response.status, json: parseJson(raw), retryAfterMs };
     } catch (error) {
       const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
       return { kind: 'network', timedOut, reason: networkReason(error) };
     }
   }
 
-  private async backoff(attempt: number): Promise<void> {
+  private backoff(attempt: number): number {
     const base = Math.min(this.options.retryDelayMs * 2 ** (attempt - 1), MAX_RETRY_DELAY_MS);
-    await new Promise((resolve) => setTimeout(resolve, base / 2 + Math.random() * (base / 2)));
+    return base / 2 + Math.random() * (base / 2);
   }
+}
+
+/** Retry-After in milliseconds, from seconds or an HTTP date (RFC 9110); null when absent or unreadable. */
+export function retryAfterOf(header: string | null, now = Date.now()): number | null {
+  const value = header?.trim();
+  if (!value) return null;
+  if (/^\d+$/.test(value)) return Number(value) * 1000;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? null : Math.max(0, at - now);
+}
+
+function parsedAnswer<T>(
+  answer: z.ZodType<T>,
+  json: unknown,
+  where: { method: string; path: string; status: number; attempts: number },
+): T {
+  const parsed = answer.safeParse(json);
+  if (parsed.success) return parsed.data;
+  const problem = parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ');
+  throw new EightByEightApiError(
+    'unexpected_answer',
+    `8x8 ${where.method} ${where.path} answered ${where.status}, but ${problem}`,
+    { ...where, statusMessage: null, errorId: null, retryAfterMs: null },
+  );
+}
+
+function networkError(
+  outcome: { timedOut: boolean; reason: string },
+  where: { method: string; path: string; attempts: number; timeoutMs: number },
+): EightByEightApiError {
+  const why = outcome.timedOut ? `no answer within ${where.timeoutMs} ms` : outcome.reason;
+  const attempts = `${where.attempts} attempt${where.attempts === 1 ? '' : 's'}`;
+  return new EightByEightApiError(
+    outcome.timedOut ? 'timeout' : 'unreachable',
+    `8x8 ${where.method} ${where.path} failed after ${attempts}: ${why}`,
+    {
+      method: where.method,
+      path: where.path,
+      status: null,
+      statusMessage: null,
+      errorId: null,
+      attempts: where.attempts,
+      retryAfterMs: null,
+    },
+  );
 }
 
 function errorOf(
   status: number,
   json: unknown,
+  retryAfterMs: number | null,
   where: { method: string; path: string; attempts: number },
 ): EightByEightApiError {
   const body = errorAnswer.safeParse(json);
@@ -325,9 +378,11 @@ function errorOf(
         ? 'forbidden'
         : status === 404
           ? 'not_found'
-          : status >= 500
-            ? 'server_error'
-            : 'rejected';
+          : status === 429
+            ? 'rate_limited'
+            : status >= 500
+              ? 'server_error'
+              : 'rejected';
   const said = statusMessage ?? STATUS_TEXT[status] ?? (status >= 500 ? 'server error' : 'request refused');
   const hint =
     failure === 'unauthorized'
@@ -337,10 +392,11 @@ function errorOf(
         : '';
   const retried = where.attempts > 1 ? ` after ${where.attempts} attempts` : '';
   const reference = errorId ? ` [errorId ${errorId}]` : '';
+  const wait = retryAfterMs === null ? '' : ` (retry after ${Math.ceil(retryAfterMs / 1000)} s)`;
   return new EightByEightApiError(
     failure,
-    `8x8 answered ${status} to ${where.method} ${where.path}${retried}: ${said}${reference}${hint}`,
-    { method: where.method, path: where.path, status, statusMessage, errorId, attempts: where.attempts },
+    `8x8 answered ${status} to ${where.method} ${where.path}${retried}: ${said}${reference}${wait}${hint}`,
+    { method: where.method, path: where.path, status, statusMessage, errorId, attempts: where.attempts, retryAfterMs },
   );
 }
 

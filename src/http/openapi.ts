@@ -201,27 +201,56 @@ const numbers = {
   },
 };
 
+const numberParameter = {
+  name: 'number',
+  in: 'path',
+  required: true,
+  description: 'The virtual number, URL-encoded (`%2B6560000001`); the leading `+` may be omitted.',
+  schema: { type: 'string', minLength: 1 },
+};
+
 const numberByValue = {
   delete: {
     operationId: 'drainNumber',
     tags: ['numbers'],
     summary: 'Drain a virtual number: no new bookings, the bookings holding it keep it',
-    description: 'The number stays in the pool with status `draining`. Repeating the request is harmless.',
+    description:
+      'The number stays in the pool with status `draining`. Repeating the request is harmless. Neither the sync ' +
+      'nor 8x8 undoes a drain; `POST /v1/numbers/{number}/restore` does.',
     security: apiKeySecurity,
-    parameters: [
-      {
-        name: 'number',
-        in: 'path',
-        required: true,
-        description: 'The virtual number, URL-encoded (`%2B6560000001`); the leading `+` may be omitted.',
-        schema: { type: 'string', minLength: 1 },
-      },
-    ],
+    parameters: [numberParameter],
     responses: {
       '202': { description: 'The number, now draining.', content: json(ref('PoolNumber')) },
       '400': errorAnswer('The path does not name a valid phone number.', ['invalid_request']),
       '401': { $ref: '#/components/responses/Unauthorized' },
       '404': errorAnswer('The number is not in the pool.', ['number_not_found']),
+      ...internalError,
+      ...storeUnavailable,
+    },
+  },
+};
+
+const restoreNumber = {
+  post: {
+    operationId: 'restoreNumber',
+    tags: ['numbers'],
+    summary: 'Give a drained or disabled virtual number back to the pool: it takes new bookings again',
+    description:
+      'The one way back from a drain (the sync never undoes one). The number becomes `active`; repeating the ' +
+      "request is harmless. The next sync judges it by 8x8's word like any other number: one that 8x8 reports " +
+      'not Active or unhealthy is disabled again, and one that a complete listing leaves out drains again. No ' +
+      'request body is needed; one that is sent must be JSON.',
+    security: apiKeySecurity,
+    parameters: [numberParameter],
+    responses: {
+      '200': { description: 'The number, now active.', content: json(ref('PoolNumber')) },
+      '400': errorAnswer(
+        'The path does not name a valid phone number, or a request body was sent and is not valid JSON.',
+        ['invalid_request', 'invalid_json'],
+      ),
+      '401': { $ref: '#/components/responses/Unauthorized' },
+      '404': errorAnswer('The number is not in the pool.', ['number_not_found']),
+      ...bodyAnswers,
       ...internalError,
       ...storeUnavailable,
     },
@@ -417,6 +446,7 @@ export const openApiDocument = {
     },
     '/v1/numbers': numbers,
     '/v1/numbers/{number}': numberByValue,
+    '/v1/numbers/{number}/restore': restoreNumber,
     '/v1/bookings': booking,
     '/v1/bookings/{bookingId}': bookingById,
     '/v1/bookings/{bookingId}/complete': closeBooking('complete'),
@@ -469,8 +499,8 @@ export const openApiDocument = {
           'For 8x8 setups that register one URL for every webhook type. CALL_ACTION is answered with a callflow, ' +
           'CALL_STATUS and SESSION_SUMMARY with a receipt, as on their own URLs. VIRTUAL_NUMBER_UPDATE brings the ' +
           'number pool in line with 8x8, by the rules of `maskline numbers sync` (a SNAPSHOT also drains the numbers ' +
-          'it does not list); one about another subaccount, and CALL_RECORDING_STATUS, are received and not acted ' +
-          'on (`outcome: ignored`). Unlike ' +
+          'it does not list, when its `totalNumbers` says it lists them all); one about another subaccount, and ' +
+          'CALL_RECORDING_STATUS, are received and not acted on (`outcome: ignored`). Unlike ' +
           '`/webhooks/8x8/call-action`, error answers here carry no callflow.',
         security: webhookSecurity,
         requestBody: { required: true, content: json(ref('AnyWebhook')) },
@@ -659,7 +689,7 @@ export const openApiDocument = {
         enum: ['active', 'disabled', 'draining'],
         description:
           '`active`: given to new bookings. `disabled` (8x8 says it is not usable) and `draining`: no new bookings; ' +
-          'the bookings that hold it keep it.',
+          'the bookings that hold it keep it. A drain is for good, until an operator restores the number.',
       },
       PoolNumber: {
         type: 'object',
@@ -899,7 +929,12 @@ export const openApiDocument = {
                 minimum: 0,
                 description: 'Numbers disabled (not Active, or unhealthy) or active again.',
               },
-              draining: { type: 'integer', minimum: 0, description: 'Numbers a SNAPSHOT no longer lists.' },
+              draining: {
+                type: 'integer',
+                minimum: 0,
+                description:
+                  'Numbers a SNAPSHOT no longer lists; only a SNAPSHOT whose `totalNumbers` says it is whole drains.',
+              },
               unchanged: { type: 'integer', minimum: 0 },
             },
           },
@@ -1046,6 +1081,12 @@ export const openApiDocument = {
             properties: {
               subAccountId: { type: 'string' },
               updateEventType: { type: 'string', description: '`SNAPSHOT` or `UPDATES`, in any case.' },
+              totalNumbers: {
+                type: ['number', 'string'],
+                description:
+                  "How many numbers the subaccount has. A SNAPSHOT drains the pool's numbers it does not list only " +
+                  'when it lists this many: without it, or listing fewer, it cannot be known whole.',
+              },
               virtualNumbers: {
                 type: 'array',
                 items: {

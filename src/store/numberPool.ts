@@ -165,6 +165,15 @@ export class NumberPool {
     return updated.matchedCount === 1;
   }
 
+  /**
+   * An operator's way back for a drained or disabled number: allocatable again. The sync never undoes a drain; it
+   * judges a restored number by 8x8's word like any other (one 8x8 no longer lists drains again at the next
+   * complete listing). Returns null when the number is not in the pool.
+   */
+  async restore(number: E164): Promise<PoolNumber | null> {
+    return this.setStatus(number, 'active');
+  }
+
   /** Stops giving the number to new bookings; bookings that hold it keep it. Returns null when unknown. */
   async setStatus(number: E164, status: NumberStatus): Promise<PoolNumber | null> {
     const doc = await this.collections.numbers.findOneAndUpdate(

@@ -41,15 +41,19 @@ export interface RecordedRequest {
 }
 
 /** An answer forced on the next request(s), whatever it asks: an error, a hang, a dropped connection. */
-export type ForcedAnswer = { status: number; body?: unknown } | { hang: true } | { dropConnection: true };
+export type ForcedAnswer =
+  { status: number; body?: unknown; headers?: Record<string, string> } | { hang: true } | { dropConnection: true };
 
 export interface Fake8x8 {
   baseUrl: string;
   apiKey: string;
   subAccountId: string;
   numbers: FakeNumber[];
-  /** Answered as `totalNumbers` instead of the real count, to serve a listing that is short of its total. */
-  reportedTotal: number | null;
+  /**
+   * Answered as `totalNumbers` instead of the real count, to serve a listing that is short of its total; `omitted`
+   * leaves the field out.
+   */
+  reportedTotal: number | 'omitted' | null;
   webhooks: Map<string, { url: string; enabled: boolean; httpAuthHeader: string | null }>;
   requests: RecordedRequest[];
   specViolations: string[];
@@ -122,13 +126,19 @@ export async function startFake8x8(options: { apiKey?: string; subAccountId?: st
       request.socket.destroy();
       return;
     }
-    if (next) return answer(response, next.status, next.body);
+    if (next) return answer(response, next.status, next.body, undefined, next.headers);
     route({ method, path, body, authorization: request.headers.authorization }, response);
   }
 
-  function answer(response: ServerResponse, status: number, body?: unknown, schema?: string) {
+  function answer(
+    response: ServerResponse,
+    status: number,
+    body?: unknown,
+    schema?: string,
+    headers: Record<string, string> = {},
+  ) {
     if (schema && body !== undefined) check(`answer ${status} ${schema}`, schema, body);
-    response.writeHead(status, { 'content-type': 'application/json' });
+    response.writeHead(status, { 'content-type': 'application/json', ...headers });
     response.end(body === undefined ? '' : JSON.stringify(body));
   }
 
@@ -161,7 +171,7 @@ export async function startFake8x8(options: { apiKey?: string; subAccountId?: st
 
     if (method === 'GET' && rest === '/numbers') {
       const listing = {
-        totalNumbers: fake.reportedTotal ?? fake.numbers.length,
+        ...(fake.reportedTotal === 'omitted' ? {} : { totalNumbers: fake.reportedTotal ?? fake.numbers.length }),
         lastUpdatedAt: new Date().toISOString(),
         numbers: fake.numbers.map((n) => ({
           msisdn: n.msisdn,

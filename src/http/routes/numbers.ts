@@ -4,7 +4,7 @@ import { NumberExists, type NumberPool } from '../../store/numberPool';
 import { HttpError } from '../errors';
 import { parseNumberParam, parseNumberRequest } from '../requests';
 
-/** The pool of virtual numbers: add, list, drain. */
+/** The pool of virtual numbers: add, list, drain, restore. */
 export function numberRoutes(pool: NumberPool): Router {
   const router = new Router({ prefix: '/v1/numbers' });
 
@@ -33,6 +33,13 @@ export function numberRoutes(pool: NumberPool): Router {
     if (!drained) throw new HttpError(404, 'number_not_found', `${number} is not in the pool`);
     ctx.status = 202;
     ctx.body = drained;
+  });
+
+  router.post('/:number/restore', async (ctx) => {
+    const number = parseNumberParam(ctx.params.number ?? '');
+    const restored = await pool.restore(number);
+    if (!restored) throw new HttpError(404, 'number_not_found', `${number} is not in the pool`);
+    ctx.body = restored;
   });
 
   return router;
