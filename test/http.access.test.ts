@@ -1,7 +1,16 @@
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import { after, before, describe, it } from 'node:test';
+import type Router from '@koa/router';
+import { defaultPayloadConverter } from '@temporalio/common';
+import fc from 'fast-check';
+import type Koa from 'koa';
+import { openApiDocument } from '../src/http/openapi';
+import { createLogger } from '../src/logging/logger';
+import { createHttpApplication } from '../src/server/services';
+import { EncryptionCodec } from '../src/temporal/payloadEncryption';
 import { callReceived } from './support/eightbyeightPayloads';
-import { API_KEY, WEBHOOK_SECRET, startStack, type Stack } from './support/stack';
+import { API_KEY, CapturedLogs, WEBHOOK_SECRET, api, startStack, uniqueId, type Stack } from './support/stack';
 
 const API_ROUTES: [string, string][] = [
   ['GET', '/v1/numbers'],
@@ -119,6 +128,247 @@ describe('the webhook source allow-list', () => {
       assert.equal(response.status, 403);
     } finally {
       await stack.stop();
+    }
+  });
+});
+
+/** Every route of the app as its routers hold it: method and path pattern (`/v1/bookings/:bookingId`). */
+function routesOf(app: Koa): { method: string; pattern: string }[] {
+  const routes = new Map<string, { method: string; pattern: string }>();
+  for (const middleware of app.middleware) {
+    const router = (middleware as { router?: Router }).router;
+    for (const layer of router?.stack ?? []) {
+      for (const method of layer.methods) {
+        if (typeof layer.path === 'string') routes.set(`${method} ${layer.path}`, { method, pattern: layer.path });
+      }
+    }
+  }
+  return [...routes.values()];
+}
+
+/** The credential the OpenAPI document names for a route (`apiKey`, `webhookSecret`, `codecToken`), or none. */
+function documentedCredential(method: string, pattern: string): string | null {
+  const path = pattern.replace(/:(\w+)/g, '{$1}');
+  const operations = (openApiDocument.paths as Record<string, Record<string, { security?: object[] }>>)[path];
+  const operation = operations?.[method === 'HEAD' ? 'get' : method.toLowerCase()];
+  assert.ok(operation, `${method} ${pattern} is served but not in the OpenAPI document`);
+  const schemes = (operation.security ?? []).flatMap((requirement) => Object.keys(requirement));
+  assert.ok(schemes.length <= 1, `${method} ${pattern}: one credential expected, got ${schemes.join(', ')}`);
+  return schemes[0] ?? null;
+}
+
+/** One way to spell a path otherwise: each takes the path and a position, and writes the path anew. */
+const respelling: fc.Arbitrary<(path: string) => string> = fc.oneof(
+  // A letter in the other case.
+  fc.nat().map((at) => (path: string) => {
+    const letters = [...path].flatMap((c, i) => (/[a-z]/i.test(c) ? [i] : []));
+    const i = letters[at % Math.max(letters.length, 1)] ?? 0;
+    const c = path.charAt(i);
+    return path.slice(0, i) + (c === c.toUpperCase() ? c.toLowerCase() : c.toUpperCase()) + path.slice(i + 1);
+  }),
+  // A whole segment in capitals.
+  fc.nat().map((at) => (path: string) => {
+    const segments = path.split('/');
+    const i = 1 + (at % Math.max(segments.length - 1, 1));
+    return segments.map((segment, j) => (j === i ? segment.toUpperCase() : segment)).join('/');
+  }),
+  // A character percent-encoded (a slash among them), in upper- or lower-case hex.
+  fc.tuple(fc.nat(), fc.boolean()).map(([at, upper]) => (path: string) => {
+    const i = 1 + (at % Math.max(path.length - 1, 1));
+    const hex = path.charCodeAt(i).toString(16).padStart(2, '0');
+    return `${path.slice(0, i)}%${upper ? hex.toUpperCase() : hex}${path.slice(i + 1)}`;
+  }),
+  // A slash doubled, or tripled.
+  fc.tuple(fc.nat(), fc.constantFrom('/', '//')).map(([at, extra]) => (path: string) => {
+    const slashes = [...path].flatMap((c, i) => (c === '/' ? [i] : []));
+    const i = slashes[at % slashes.length] ?? 0;
+    return path.slice(0, i) + extra + path.slice(i);
+  }),
+  fc.constant((path: string) => `${path}/`),
+  // A segment that a path normaliser takes away: `/./`, `/x/../`, encoded dots, at any slash or at the end.
+  fc
+    .tuple(fc.nat(), fc.constantFrom('/.', '/%2e', '/%2E', '/x/..', '/bookings/..', '/numbers/..', '/v1/%2e%2e'))
+    .map(([at, segment]) => (path: string) => {
+      const slashes = [...path].flatMap((c, i) => (c === '/' ? [i] : [])).concat(path.length);
+      const i = slashes[at % slashes.length] ?? 0;
+      return path.slice(0, i) + segment + path.slice(i);
+    }),
+);
+const spellingOf = (path: string) =>
+  fc.array(respelling, { minLength: 1, maxLength: 4 }).map((changes) => changes.reduce((p, change) => change(p), path));
+
+/** A raw request: the path goes out exactly as written (fetch would normalise dot segments), from a given address. */
+function rawRequest(
+  stack: Stack,
+  options: { method: string; path: string; headers?: Record<string, string>; body?: string; from?: string },
+): Promise<{ status: number; text: string }> {
+  const { hostname, port } = new URL(stack.baseUrl);
+  const body = options.method === 'POST' ? options.body : undefined;
+  const length = body === undefined ? {} : { 'content-length': String(Buffer.byteLength(body)) };
+  return new Promise((resolve, reject) => {
+    const request = http.request(
+      {
+        host: hostname,
+        port,
+        method: options.method,
+        path: options.path,
+        localAddress: options.from ?? '127.0.0.1',
+        headers: { 'content-type': 'application/json', ...length, ...options.headers },
+      },
+      (response) => {
+        let text = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => (text += chunk));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, text }));
+      },
+    );
+    request.on('error', reject);
+    request.end(body);
+  });
+}
+
+describe('every spelling of every route', () => {
+  const RIDER = '+6591238101';
+  const DRIVER = '+6598768101';
+  const POOL = ['+6560008101', '+6560008102'];
+  // The webhook allow-list names one loopback address: requests from it pass the list, those from 127.0.0.1 do not.
+  const ALLOWED_SOURCE = '127.0.0.2';
+  let stack: Stack;
+  let bookingId: string;
+  let routes: { method: string; pattern: string; credential: string | null }[];
+  let bodies: Record<string, string>;
+  let tried = 0;
+  let reachedRoute = 0;
+
+  before(async () => {
+    stack = await startStack({ env: { MASKLINE_WEBHOOK_ALLOWED_SOURCES: ALLOWED_SOURCE } });
+    for (const number of POOL) assert.equal((await api(stack, 'POST', '/v1/numbers', { number })).status, 201);
+    bookingId = uniqueId('spelling');
+    const parties = [
+      { role: 'rider', number: RIDER },
+      { role: 'driver', number: DRIVER },
+    ];
+    const created = await api(stack, 'POST', '/v1/bookings', { bookingId, parties });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const logger = createLogger({ level: 'silent', destination: new CapturedLogs() });
+    const { app } = createHttpApplication(stack.config, { database: stack.database, temporal: stack.temporal, logger });
+    routes = routesOf(app).map((route) => ({
+      ...route,
+      credential: documentedCredential(route.method, route.pattern),
+    }));
+    const [secretParty] = await new EncryptionCodec(stack.config.encryptionKeys).encode([
+      defaultPayloadConverter.toPayload({ number: RIDER }),
+    ]);
+    const codecBody = JSON.stringify({
+      payloads: [
+        {
+          metadata: Object.fromEntries(
+            Object.entries(secretParty?.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v).toString('base64')]),
+          ),
+          data: Buffer.from(secretParty?.data ?? []).toString('base64'),
+        },
+      ],
+    });
+    // Bodies that would do harm past the door: a number of the attacker's in the pool, a booking, a call routed.
+    bodies = {
+      '/v1/numbers': JSON.stringify({ number: '+6560008199' }),
+      '/v1/bookings': JSON.stringify({ bookingId: uniqueId('intruder'), parties }),
+      '/codec/decode': codecBody,
+      '/codec/encode': codecBody,
+      webhook: JSON.stringify(callReceived(RIDER, created.body.virtualNumber)),
+    };
+  });
+  after(async () => {
+    console.log(`route spellings: ${tried} requests without the credential, ${reachedRoute} answered other than 404`);
+    await stack.stop();
+  });
+
+  it('finds the routes that need a credential in the routers, each documented with its credential', () => {
+    const guarded = routes.filter((route) => route.credential !== null);
+    for (const credential of ['apiKey', 'webhookSecret', 'codecToken']) {
+      assert.ok(
+        guarded.some((route) => route.credential === credential),
+        `no route needs ${credential}: ${JSON.stringify(routes)}`,
+      );
+    }
+  });
+
+  it('answers any spelling of a guarded route without its credential with 404, 401 or 403, and nothing leaks', async () => {
+    const failures: string[] = [];
+    for (const route of routes.filter((r) => r.credential !== null)) {
+      const path = route.pattern.replace(':bookingId', bookingId).replace(':number', encodeURIComponent(POOL[0] ?? ''));
+      const body = route.credential === 'webhookSecret' ? bodies.webhook : (bodies[route.pattern] ?? '{}');
+      // Without the credential; for webhooks, the right secret from an address off the allow-list as well.
+      const attempts: { headers: Record<string, string>; from: string; refusal: number }[] =
+        route.credential === 'webhookSecret'
+          ? [
+              { headers: {}, from: ALLOWED_SOURCE, refusal: 401 },
+              { headers: { authorization: WEBHOOK_SECRET }, from: '127.0.0.1', refusal: 403 },
+            ]
+          : [{ headers: {}, from: '127.0.0.1', refusal: 401 }];
+      const run = await fc.check(
+        fc.asyncProperty(spellingOf(path), async (spelled) => {
+          for (const attempt of attempts) {
+            const answer = await rawRequest(stack, { method: route.method, path: spelled, body, ...attempt });
+            tried += 1;
+            if (answer.status !== 404) reachedRoute += 1;
+            const what = `${route.method} ${spelled} (${route.credential} withheld, from ${attempt.from})`;
+            assert.ok(
+              answer.status === 404 || answer.status === attempt.refusal,
+              `${what}: answered ${answer.status} ${answer.text.slice(0, 300)}`,
+            );
+            for (const number of [RIDER, DRIVER]) {
+              assert.ok(!answer.text.includes(number.slice(1)), `${what}: the answer holds ${number}`);
+            }
+            assert.ok(!answer.text.includes('"payloads"'), `${what}: the codec answered`);
+          }
+        }),
+        { numRuns: 60 },
+      );
+      // Every route is tried, so that a failure lists every door left open, not the first one.
+      if (run.failed) failures.push(run.errorInstance instanceof Error ? run.errorInstance.message : String(run));
+    }
+    assert.deepEqual(failures, []);
+
+    const pool = await api(stack, 'GET', '/v1/numbers');
+    assert.deepEqual(
+      pool.body.numbers.map((n: { number: string; status: string }) => `${n.number} ${n.status}`).sort(),
+      POOL.map((number) => `${number} active`),
+    );
+    const booking = await api(stack, 'GET', `/v1/bookings/${bookingId}`);
+    assert.equal(booking.body.status, 'active');
+  });
+
+  it('serves a path spelled one way only: any other spelling is 404 even with the credential', async () => {
+    const authorization = `Bearer ${API_KEY}`;
+    for (const path of [
+      '/V1/numbers',
+      '/v1/Numbers',
+      '//v1/numbers',
+      '/v1//numbers',
+      '/v1/numbers/',
+      '/%76%31/numbers',
+      '/v1/%6Eumbers',
+      '/v1/./numbers',
+      '/v1/bookings/../numbers',
+      '/v1/numbers/%2e',
+      `/v1/bookings/${bookingId}/.`,
+    ]) {
+      const answer = await rawRequest(stack, { method: 'GET', path, headers: { authorization } });
+      assert.equal(answer.status, 404, `${path}: ${answer.text}`);
+      assert.equal(JSON.parse(answer.text).error.code, 'not_found');
+    }
+    // Percent-encoding that is not of a letter, digit or -._~ names the same route, in either hex case.
+    for (const path of ['/v1/numbers', `/v1/bookings/${bookingId}`]) {
+      assert.equal((await rawRequest(stack, { method: 'GET', path, headers: { authorization } })).status, 200);
+    }
+    for (const encoded of ['%2B6560008102', '%2b6560008102']) {
+      const drained = await rawRequest(stack, {
+        method: 'DELETE',
+        path: `/v1/numbers/${encoded}`,
+        headers: { authorization },
+      });
+      assert.equal(drained.status, 202, drained.text);
     }
   });
 });

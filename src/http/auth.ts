@@ -50,6 +50,16 @@ export function webhookSecretMatches(header: string, secret: string | null): boo
   return secretsMatch(value, secret);
 }
 
+/** The webhook secret as a guard: 401 to a webhook without it. */
+export function requireWebhookSecret(secret: string | null) {
+  return async (ctx: Context, next: Next) => {
+    if (!webhookSecretMatches(ctx.get('authorization'), secret)) {
+      throw new HttpError(401, 'unauthorized', 'missing or wrong webhook credential');
+    }
+    await next();
+  };
+}
+
 /**
  * Webhooks only from the listed addresses (8x8 publishes the IPs its webhooks come from), checked before the
  * credential. An empty list allows any source.
