@@ -93,8 +93,10 @@ export function createApp(deps: AppDependencies): Koa {
     }).routes(),
   );
 
-  for (const router of [healthRoutes(deps.readiness), openApiRoutes(), codecRoutes(deps.codec), api, webhooks]) {
-    app.use(router.routes()).use(router.allowedMethods());
-  }
+  // No allowedMethods(): another method is 404 like an unknown path. The router answers 405 (and OPTIONS) from the
+  // layers any router matched by path, when no route matched, which is before any guard runs: it answered
+  // `PUT /v1/numbers` and `GET /v1/bookings/<id>%2Fcancel` without the API key.
+  const routers = [healthRoutes(deps.readiness), openApiRoutes(), codecRoutes(deps.codec), api, webhooks];
+  for (const router of routers) app.use(router.routes());
   return app;
 }

@@ -567,10 +567,10 @@ export const openApiDocument = {
             description:
               'Stable, for programs. Known codes: `invalid_request`, `invalid_json` (not JSON, or a `__proto__` or ' +
               '`constructor.prototype` key, refused as prototype poisoning), `unauthorized`, `not_found` (no ' +
-              'such route), `number_exists`, `number_not_found`, `booking_not_found`, `booking_conflict`, ' +
+              'such route: path, method, or spelling of the path), `number_exists`, `number_not_found`, `booking_not_found`, `booking_conflict`, ' +
               '`no_number_available`, `booking_closed`, `payload_too_large`, `unsupported_media_type`, ' +
               '`invalid_webhook`, `unknown_event_type`, `forbidden_source`, `allocation_failed`, `temporal_unavailable`, ' +
-              '`store_unavailable`, `method_not_allowed`, `not_ready`, `booking_live`, `undecodable_payload`, ' +
+              '`store_unavailable`, `not_ready`, `booking_live`, `undecodable_payload`, ' +
               '`internal_error`.',
           },
           message: { type: 'string', description: 'For developers; names the offending field where there is one.' },
