@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type Router from '@koa/router';
 import { defaultPayloadConverter } from '@temporalio/common';
@@ -390,4 +392,63 @@ describe('every spelling of every route', () => {
       assert.equal(drained.status, 202, drained.text);
     }
   });
+});
+
+/** The stack's HTTP application wired as the server process wires it, with other settings. */
+async function serveVariant(stack: Stack, overrides: Partial<Stack['config']>) {
+  const logger = createLogger({ level: 'silent', destination: new CapturedLogs() });
+  const config = { ...stack.config, ...overrides };
+  const { app } = createHttpApplication(config, { database: stack.database, temporal: stack.temporal, logger });
+  const server = app.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return {
+    baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    stop() {
+      server.closeAllConnections();
+      server.close();
+    },
+  };
+}
+
+describe('the webhook secret as 8x8 sends it', () => {
+  let stack: Stack;
+  before(async () => {
+    stack = await startStack();
+  });
+  after(() => stack.stop());
+
+  // 8x8 sends the registered httpAuthHeader verbatim; an operator may well register it with a scheme in front.
+  for (const secret of [
+    'Bearer 0123456789abcdef0123',
+    'bearer 0123456789abcdef0123',
+    'Basic dXNlcjpwYXNzd29yZDAxMjM0NQ==',
+    '0123456789abcdef0123',
+  ]) {
+    it(`matches the secret "${secret}" sent verbatim, and refuses near misses`, async () => {
+      const server = await serveVariant(stack, { webhookSecret: secret });
+      try {
+        const post = async (authorization: string | undefined) => {
+          const response = await fetch(`${server.baseUrl}/webhooks/8x8/call-action`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', ...(authorization === undefined ? {} : { authorization }) },
+            body: JSON.stringify(callReceived('+6591234567', '+6560000001')),
+          });
+          return { status: response.status, body: (await response.json()) as { error?: { code: string } } };
+        };
+        assert.equal((await post(secret)).status, 200, 'the verbatim header');
+        const token = secret.replace(/^\S+ /, '');
+        // (Whitespace around a header value is not part of it in HTTP, so `${secret} ` is no near miss.)
+        const misses = [undefined, '', `${secret}x`, secret.slice(0, -1), secret.toUpperCase(), `x${secret}`];
+        // The token alone, or behind another scheme, is not the secret.
+        if (token !== secret) misses.push(token, ...[`Bearer ${token}`, `Basic ${token}`].filter((m) => m !== secret));
+        for (const wrong of misses) {
+          const answer = await post(wrong);
+          assert.equal(answer.status, 401, `authorization ${JSON.stringify(wrong)}`);
+          assert.equal(answer.body.error?.code, 'unauthorized');
+        }
+      } finally {
+        server.stop();
+      }
+    });
+  }
 });

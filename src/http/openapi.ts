@@ -516,7 +516,8 @@ export const openApiDocument = {
         name: 'Authorization',
         description:
           "The `httpAuthHeader` registered with 8x8's webhooks, sent verbatim: `Authorization: <MASKLINE_WEBHOOK_SECRET>` " +
-          '(the raw secret, no scheme; a `Bearer ` prefix is tolerated). When MASKLINE_WEBHOOK_ALLOWED_SOURCES is set, ' +
+          '(the whole secret as registered, whatever it starts with, e.g. `Bearer <token>`; a `Bearer ` put in front of ' +
+          'it is tolerated). When MASKLINE_WEBHOOK_ALLOWED_SOURCES is set, ' +
           'webhooks are also accepted only from the listed addresses.',
       },
       codecToken: {
