@@ -410,7 +410,7 @@ async function serveVariant(stack: Stack, overrides: Partial<Stack['config']>) {
   };
 }
 
-describe('the webhook secret as 8x8 sends it', () => {
+describe('the credentials as configured and as sent', () => {
   let stack: Stack;
   before(async () => {
     stack = await startStack();
@@ -451,4 +451,32 @@ describe('the webhook secret as 8x8 sends it', () => {
       }
     });
   }
+
+  it('keeps the API and the webhooks closed when their credential is unset outside development mode', async () => {
+    const closed = await serveVariant(stack, { apiKey: null, webhookSecret: null, developmentMode: false });
+    const open = await serveVariant(stack, { apiKey: null, webhookSecret: null, developmentMode: true });
+    try {
+      const call = JSON.stringify(callReceived('+6591234567', '+6560000001'));
+      const ask = (baseUrl: string, path: string, authorization: string) =>
+        fetch(`${baseUrl}${path}`, {
+          method: path.startsWith('/webhooks/') ? 'POST' : 'GET',
+          headers: { 'content-type': 'application/json', authorization },
+          ...(path.startsWith('/webhooks/') ? { body: call } : {}),
+        });
+      for (const [path, variable] of [
+        ['/v1/numbers', 'MASKLINE_API_KEY'],
+        ['/webhooks/8x8/call-action', 'MASKLINE_WEBHOOK_SECRET'],
+      ] as const) {
+        for (const authorization of ['', 'Bearer anything-at-all-here', 'anything-at-all-here']) {
+          const refused = await ask(closed.baseUrl, path, authorization);
+          assert.equal(refused.status, 401, `${path} with ${JSON.stringify(authorization)}`);
+          assert.match(((await refused.json()) as { error: { message: string } }).error.message, new RegExp(variable));
+        }
+        assert.equal((await ask(open.baseUrl, path, '')).status, 200, `${path} in development mode`);
+      }
+    } finally {
+      closed.stop();
+      open.stop();
+    }
+  });
 });

@@ -362,7 +362,8 @@ export const openApiDocument = {
       "other, who sees the virtual number as caller ID. 8x8 asks how to route each call through Maskline's " +
       'webhooks.\n\nEvery error answer is `{"error": {"code", "message"}}`: the code is stable and meant for ' +
       'programs, the message for developers. Request bodies are JSON (whatever the Content-Type), at most 64 KB. ' +
-      'Development mode: when MASKLINE_API_KEY or MASKLINE_WEBHOOK_SECRET is unset, no credential is checked.',
+      'Development mode (MASKLINE_DEVELOPMENT_MODE=true, which only `npm start` sets): a credential left unset is ' +
+      'not checked. Outside it the service does not start without its credentials.',
     license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
   },
   tags: [

@@ -55,6 +55,7 @@ export function createHttpApplication(config: Config, deps: { database: Database
   const app = createApp({
     apiKey: config.apiKey,
     webhookSecret: config.webhookSecret,
+    developmentMode: config.developmentMode,
     webhookAllowedSources: config.webhookAllowedSources,
     trustProxy: config.trustProxy,
     logger: deps.logger,
