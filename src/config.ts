@@ -35,8 +35,11 @@ export interface Config {
   numberSyncEvery: string;
   /** Addresses (IPs or CIDR ranges) webhooks may come from; empty allows any (8x8 publishes its own). */
   webhookAllowedSources: string[];
-  /** Whether X-Forwarded-For is trusted for the client address (only behind a proxy that sets it). */
-  trustProxy: boolean;
+  /**
+   * How many proxies in front of Maskline append to X-Forwarded-For: the client address is the entry this many
+   * from the right (what the farthest of them saw). 0: X-Forwarded-For is ignored.
+   */
+  trustedProxies: number;
   /** How often the pairing reconciliation schedule runs (a duration such as `5m`). */
   reconcileEvery: string;
   /** Keys of Temporal payload encryption, newest (the one that encrypts) first. */
@@ -151,9 +154,15 @@ const environmentSchema = z.object({
       'must be a comma-separated list of IP addresses or CIDR ranges',
     ),
   MASKLINE_TRUST_PROXY: z
-    .enum(['true', 'false'])
+    .string()
     .default('false')
-    .transform((flag) => flag === 'true'),
+    .refine(
+      (value) => value !== 'true',
+      'true trusted the whole X-Forwarded-For chain, whose first entries the client writes; set the number of ' +
+        'proxies in front of Maskline that append to it (1, 2, ...), or false',
+    )
+    .refine((value) => /^(false|\d)$/.test(value), 'must be false or the number of proxies in front (0 to 9)')
+    .transform((value) => (value === 'false' ? 0 : Number(value))),
   MASKLINE_ENCRYPTION_KEYS: encryptionKeys,
   MASKLINE_CODEC_TOKEN: optionalSecret,
   MASKLINE_CODEC_CORS_ORIGINS: originList.default(['http://127.0.0.1:8233', 'http://localhost:8233']),
@@ -272,7 +281,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, role: ProcessRo
     numberSyncEvery: e.MASKLINE_NUMBER_SYNC_INTERVAL,
     reconcileEvery: e.MASKLINE_RECONCILE_INTERVAL,
     webhookAllowedSources: e.MASKLINE_WEBHOOK_ALLOWED_SOURCES,
-    trustProxy: e.MASKLINE_TRUST_PROXY,
+    trustedProxies: e.MASKLINE_TRUST_PROXY,
     encryptionKeys: e.MASKLINE_ENCRYPTION_KEYS ?? [DEVELOPMENT_KEY],
     developmentEncryptionKey: e.MASKLINE_ENCRYPTION_KEYS === null,
     codecToken: e.MASKLINE_CODEC_TOKEN,

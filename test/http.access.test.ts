@@ -7,6 +7,7 @@ import type Router from '@koa/router';
 import { defaultPayloadConverter } from '@temporalio/common';
 import fc from 'fast-check';
 import type Koa from 'koa';
+import { loadConfig } from '../src/config';
 import { openApiDocument } from '../src/http/openapi';
 import { createLogger } from '../src/logging/logger';
 import { createHttpApplication } from '../src/server/services';
@@ -478,5 +479,87 @@ describe('the credentials as configured and as sent', () => {
       closed.stop();
       open.stop();
     }
+  });
+});
+
+describe('X-Forwarded-For behind a given number of proxies', () => {
+  const EIGHT_BY_EIGHT = '18.140.80.2';
+  let stack: Stack;
+  before(async () => {
+    stack = await startStack({ env: { MASKLINE_WEBHOOK_ALLOWED_SOURCES: EIGHT_BY_EIGHT, MASKLINE_TRUST_PROXY: '1' } });
+  });
+  after(() => stack.stop());
+
+  const callAction = (baseUrl: string, forwardedFor: string | undefined) =>
+    fetch(`${baseUrl}/webhooks/8x8/call-action`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        authorization: WEBHOOK_SECRET,
+        ...(forwardedFor === undefined ? {} : { 'x-forwarded-for': forwardedFor }),
+      },
+      body: JSON.stringify(callReceived('+6591234567', '+6560000001')),
+    }).then((response) => response.status);
+
+  it('MASKLINE_TRUST_PROXY=1: the address the proxy appended counts, not one the client wrote before it', async () => {
+    assert.equal(await callAction(stack.baseUrl, EIGHT_BY_EIGHT), 200, 'genuine: the proxy appended 8x8');
+    assert.equal(await callAction(stack.baseUrl, `${EIGHT_BY_EIGHT}, 203.0.113.9`), 403, 'forged by 203.0.113.9');
+    assert.equal(await callAction(stack.baseUrl, `203.0.113.9, ${EIGHT_BY_EIGHT}`), 200, 'junk the client wrote');
+    assert.equal(await callAction(stack.baseUrl, undefined), 403, 'no proxy on the way');
+  });
+
+  it('trusts exactly the configured number of hops, whatever the client writes in front', async () => {
+    const address = fc.oneof(
+      fc.constant(EIGHT_BY_EIGHT),
+      fc.ipV4(),
+      fc.ipV6(),
+      fc.constantFrom('', 'unknown', `${EIGHT_BY_EIGHT}:443`, `::ffff:${EIGHT_BY_EIGHT}`),
+    );
+    const servers = new Map<number, Awaited<ReturnType<typeof serveVariant>>>();
+    try {
+      for (const hops of [1, 2, 3]) servers.set(hops, await serveVariant(stack, { trustedProxies: hops }));
+      await fc.assert(
+        fc.asyncProperty(
+          fc.constantFrom(1, 2, 3),
+          fc.array(address, { maxLength: 3 }),
+          fc.constantFrom(EIGHT_BY_EIGHT, '203.0.113.9'),
+          fc.array(fc.ipV4(), { minLength: 2, maxLength: 2 }),
+          async (hops, written, client, proxies) => {
+            // The client writes anything; the first proxy appends the client's address, each proxy after it the
+            // address of the one before, and the last one connects.
+            const chain = [...written, ...[client, ...proxies].slice(0, hops)].join(', ');
+            const status = await callAction(servers.get(hops)?.baseUrl ?? '', chain);
+            assert.equal(status, client === EIGHT_BY_EIGHT ? 200 : 403, `${hops} hops, X-Forwarded-For: ${chain}`);
+          },
+        ),
+        { numRuns: 150 },
+      );
+      // Fewer entries than proxies: not every proxy wrote one, so any of them may be the client's; refused.
+      for (const [hops, chain] of [
+        [2, EIGHT_BY_EIGHT],
+        [3, `${EIGHT_BY_EIGHT}, ${EIGHT_BY_EIGHT}`],
+        [2, `, ${EIGHT_BY_EIGHT}`],
+      ] as const) {
+        assert.equal(await callAction(servers.get(hops)?.baseUrl ?? '', chain), 403, `${hops} hops: ${chain}`);
+      }
+    } finally {
+      for (const server of servers.values()) server.stop();
+    }
+  });
+
+  it('refuses MASKLINE_TRUST_PROXY=true, which trusted the whole chain, naming what to set instead', () => {
+    assert.throws(
+      () => loadConfig({ MASKLINE_DEVELOPMENT_MODE: 'true', MASKLINE_TRUST_PROXY: 'true' }),
+      /MASKLINE_TRUST_PROXY: .*number of proxies/,
+    );
+    for (const [value, hops] of [
+      ['false', 0],
+      ['0', 0],
+      ['1', 1],
+      ['2', 2],
+    ] as const) {
+      assert.equal(loadConfig({ MASKLINE_DEVELOPMENT_MODE: 'true', MASKLINE_TRUST_PROXY: value }).trustedProxies, hops);
+    }
+    assert.equal(loadConfig({ MASKLINE_DEVELOPMENT_MODE: 'true' }).trustedProxies, 0);
   });
 });

@@ -24,7 +24,8 @@ export interface AppDependencies {
   /** Only then does an unset API key or webhook secret leave its door open. */
   developmentMode: boolean;
   webhookAllowedSources?: readonly string[];
-  trustProxy?: boolean;
+  /** Proxies in front that append to X-Forwarded-For (0: it is ignored); see Config.trustedProxies. */
+  trustedProxies?: number;
   logger: Logger;
   readiness: Readiness;
   numbers: NumberPool;
@@ -52,8 +53,11 @@ export const MAX_BODY = '64kb';
  */
 export function createApp(deps: AppDependencies): Koa {
   const app = new Koa();
-  // Trust X-Forwarded-For only when told to: otherwise any client could claim an allowed webhook source.
-  app.proxy = deps.trustProxy ?? false;
+  // Trust X-Forwarded-For only when told to, and only the entries the proxies appended: a client writes the rest,
+  // and Koa's default (maxIpsCount 0) takes the first entry, so `X-Forwarded-For: <an 8x8 address>` passed the
+  // webhook allow-list behind any proxy that appends. With maxIpsCount N, ctx.ips is the last N entries.
+  app.proxy = (deps.trustedProxies ?? 0) > 0;
+  app.maxIpsCount = deps.trustedProxies ?? 0;
   app.silent = true;
 
   app.use(errorResponses(deps.logger));

@@ -70,6 +70,18 @@ export function requireWebhookSecret(secret: string | null, developmentMode: boo
 }
 
 /**
+ * The address the request came from: the socket's, or behind N trusted proxies (app.proxy, app.maxIpsCount N) the
+ * X-Forwarded-For entry N from the right, which the farthest proxy wrote. Null when the chain has fewer entries
+ * than there are proxies: the request missed one of them, so every entry may be the client's own writing. (Koa's
+ * ctx.ip would take the first entry then, or the socket's address for an empty one.)
+ */
+function clientAddress(ctx: Context): string | null {
+  if (!ctx.app.proxy) return ctx.socket.remoteAddress ?? null;
+  const ips = ctx.ips;
+  return ips.length >= ctx.app.maxIpsCount ? (ips[0] ?? null) : null;
+}
+
+/**
  * Webhooks only from the listed addresses (8x8 publishes the IPs its webhooks come from), checked before the
  * credential. An empty list allows any source.
  */
@@ -84,7 +96,7 @@ export function allowWebhookSources(sources: readonly string[]) {
   }
   return async (ctx: Context, next: Next) => {
     // IPv4 clients of a dual-stack server show up as ::ffff:a.b.c.d.
-    const ip = ctx.ip.replace(/^::ffff:/, '');
+    const ip = (clientAddress(ctx) ?? '').replace(/^::ffff:/, '');
     const family = isIP(ip) === 6 ? 'ipv6' : 'ipv4';
     if (!isIP(ip) || !allowed.check(ip, family)) {
       throw new HttpError(403, 'forbidden_source', 'webhooks are not accepted from this address');

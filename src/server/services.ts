@@ -57,7 +57,7 @@ export function createHttpApplication(config: Config, deps: { database: Database
     webhookSecret: config.webhookSecret,
     developmentMode: config.developmentMode,
     webhookAllowedSources: config.webhookAllowedSources,
-    trustProxy: config.trustProxy,
+    trustedProxies: config.trustedProxies,
     logger: deps.logger,
     readiness: { store: () => pingDatabase(deps.database), temporal: () => pingTemporal(deps.temporal) },
     numbers,
