@@ -16,6 +16,8 @@ COPY activities ./activities
 RUN npm run build
 
 FROM node:20-bookworm-slim
+# Production: the processes refuse MASKLINE_DEVELOPMENT_MODE=true under NODE_ENV=production, and stop at start
+# naming every credential that is missing, so the image never runs with a door left open.
 ENV NODE_ENV=production
 WORKDIR /app
 # Runtime dependencies only. The worker bundles the compiled workflows at start with the SDK's own bundler, which is

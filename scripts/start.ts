@@ -65,6 +65,9 @@ async function main(): Promise<void> {
 
   const env: NodeJS.ProcessEnv = {
     ...process.env,
+    // The one place that asks for development mode: a run on this machine needs no credentials. Set it to false
+    // to try a production configuration here; NODE_ENV=production makes the processes refuse it.
+    MASKLINE_DEVELOPMENT_MODE: process.env.MASKLINE_DEVELOPMENT_MODE ?? 'true',
     PORT: String(port),
     TEMPORAL_ADDRESS: external.temporal ?? temporal?.address,
     MONGODB_URI: external.mongodb ?? ferretdb?.uri('maskline'),
@@ -87,7 +90,7 @@ async function main(): Promise<void> {
     }),
   ]);
 
-  printSummary(port, temporal?.uiUrl, external);
+  printSummary(port, temporal?.uiUrl, external, env);
 }
 
 /** PostgreSQL (on a free port: only FerretDB talks to it) with its data in .data/postgres, and FerretDB on it. */
@@ -116,7 +119,12 @@ async function isReady(port: number): Promise<boolean> {
   return response.status === 200;
 }
 
-function printSummary(port: number, temporalUi: string | undefined, external: { temporal?: string; mongodb?: string }) {
+function printSummary(
+  port: number,
+  temporalUi: string | undefined,
+  external: { temporal?: string; mongodb?: string },
+  env: NodeJS.ProcessEnv,
+) {
   const api = `http://${HOST}:${port}`;
   const rel = (p: string) => path.relative(repoRoot, p);
   const lines = [
@@ -140,14 +148,19 @@ function printSummary(port: number, temporalUi: string | undefined, external: { 
         .join(', ') || '(external servers)'
     }`,
   ];
-  if (!process.env.MASKLINE_API_KEY || !process.env.MASKLINE_WEBHOOK_SECRET) {
+  const open = [
+    ...(env.MASKLINE_API_KEY ? [] : ['the API (MASKLINE_API_KEY)']),
+    ...(env.MASKLINE_WEBHOOK_SECRET ? [] : ['the webhooks (MASKLINE_WEBHOOK_SECRET)']),
+    ...(env.MASKLINE_CODEC_TOKEN ? [] : ['the codec endpoint (MASKLINE_CODEC_TOKEN)']),
+  ];
+  if (env.MASKLINE_DEVELOPMENT_MODE === 'true' && open.length > 0) {
     lines.push(
       '',
-      '  DEVELOPMENT MODE: MASKLINE_API_KEY and/or MASKLINE_WEBHOOK_SECRET are unset, so the API and the',
-      '  webhooks accept requests WITHOUT credentials. Set both before exposing this to any network.',
+      '  DEVELOPMENT MODE (MASKLINE_DEVELOPMENT_MODE=true, set by npm start): these have no credential set and',
+      `  accept requests WITHOUT one: ${open.join(', ')}. Never expose this to any network.`,
     );
   }
-  if (!process.env.MASKLINE_ENCRYPTION_KEYS) {
+  if (!env.MASKLINE_ENCRYPTION_KEYS) {
     lines.push(
       '',
       '  DEVELOPMENT KEY: MASKLINE_ENCRYPTION_KEYS is unset, so Temporal payloads are encrypted with a key that is',

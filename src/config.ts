@@ -13,11 +13,14 @@ export interface Config {
   temporalAddress: string;
   temporalNamespace: string;
   temporalTaskQueue: string;
-  /** Bearer token of the booking platform; null in development mode. */
+  /** Bearer token of the booking platform; null only in development mode (or in the worker, which serves no HTTP). */
   apiKey: string | null;
-  /** Value 8x8 sends verbatim in the Authorization header of webhooks; null in development mode. */
+  /** Value 8x8 sends verbatim in the Authorization header of webhooks; null as apiKey. */
   webhookSecret: string | null;
-  /** True when either secret is unset: the HTTP API and webhooks accept requests without credentials. */
+  /**
+   * MASKLINE_DEVELOPMENT_MODE=true, asked for by `npm start` only: a credential left unset is not asked for, the
+   * codec endpoint is open without a token, and the public development key encrypts when no keys are set.
+   */
   developmentMode: boolean;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** What an unknown caller hears before the call ends. */
@@ -32,8 +35,11 @@ export interface Config {
   numberSyncEvery: string;
   /** Addresses (IPs or CIDR ranges) webhooks may come from; empty allows any (8x8 publishes its own). */
   webhookAllowedSources: string[];
-  /** Whether X-Forwarded-For is trusted for the client address (only behind a proxy that sets it). */
-  trustProxy: boolean;
+  /**
+   * How many proxies in front of Maskline append to X-Forwarded-For: the client address is the entry this many
+   * from the right (what the farthest of them saw). 0: X-Forwarded-For is ignored.
+   */
+  trustedProxies: number;
   /** How often the pairing reconciliation schedule runs (a duration such as `5m`). */
   reconcileEvery: string;
   /** Keys of Temporal payload encryption, newest (the one that encrypts) first. */
@@ -108,6 +114,7 @@ const originList = z
   );
 
 const environmentSchema = z.object({
+  MASKLINE_DEVELOPMENT_MODE: z.enum(['true', 'false', '']).default('false'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   MONGODB_URI: z
     .string()
@@ -147,9 +154,15 @@ const environmentSchema = z.object({
       'must be a comma-separated list of IP addresses or CIDR ranges',
     ),
   MASKLINE_TRUST_PROXY: z
-    .enum(['true', 'false'])
+    .string()
     .default('false')
-    .transform((flag) => flag === 'true'),
+    .refine(
+      (value) => value !== 'true',
+      'true trusted the whole X-Forwarded-For chain, whose first entries the client writes; set the number of ' +
+        'proxies in front of Maskline that append to it (1, 2, ...), or false',
+    )
+    .refine((value) => /^(false|\d)$/.test(value), 'must be false or the number of proxies in front (0 to 9)')
+    .transform((value) => (value === 'false' ? 0 : Number(value))),
   MASKLINE_ENCRYPTION_KEYS: encryptionKeys,
   MASKLINE_CODEC_TOKEN: optionalSecret,
   MASKLINE_CODEC_CORS_ORIGINS: originList.default(['http://127.0.0.1:8233', 'http://localhost:8233']),
@@ -213,20 +226,44 @@ export function loadEightByEightAccount(env: NodeJS.ProcessEnv = process.env): E
   return { apiKey, subAccountId, baseUrl: baseUrl.replace(/\/+$/, '') };
 }
 
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+/** The process a configuration is for: the HTTP server, or the worker. */
+export type ProcessRole = 'http' | 'worker';
+
+/** What each process cannot run in production without. The worker serves no HTTP, so it needs neither secret. */
+const REQUIRED_IN_PRODUCTION: Record<ProcessRole, [variable: string, hint: string][]> = {
+  http: [
+    ['MASKLINE_API_KEY', "the booking platform's bearer token, at least 16 characters"],
+    ['MASKLINE_WEBHOOK_SECRET', 'the Authorization header 8x8 sends, at least 16 characters'],
+    ['MASKLINE_ENCRYPTION_KEYS', 'e.g. k1:$(openssl rand -base64 32)'],
+  ],
+  worker: [['MASKLINE_ENCRYPTION_KEYS', 'e.g. k1:$(openssl rand -base64 32)']],
+};
+
+/**
+ * The configuration of the HTTP server or the worker. Production or development, nothing in between: without
+ * MASKLINE_DEVELOPMENT_MODE=true every variable production needs must be set, and development mode is refused
+ * with NODE_ENV=production. Every problem found (bad values, missing variables) is named in one ConfigError.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, role: ProcessRole = 'http'): Config {
   const parsed = environmentSchema.safeParse(env);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+  const problems = parsed.success
+    ? []
+    : parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+  const developmentMode = env.MASKLINE_DEVELOPMENT_MODE === 'true';
+  if (developmentMode && env.NODE_ENV === 'production') {
+    problems.push('MASKLINE_DEVELOPMENT_MODE: true is refused with NODE_ENV=production');
+  }
+  if (!developmentMode) {
+    const missing = REQUIRED_IN_PRODUCTION[role].filter(([variable]) => (env[variable] ?? '').trim() === '');
+    problems.push(...missing.map(([variable, hint]) => `${variable}: required in production (${hint})`));
+    if (missing.length > 0) {
+      problems.push("or, on a developer's machine only, MASKLINE_DEVELOPMENT_MODE=true runs without them");
+    }
+  }
+  if (!parsed.success || problems.length > 0) {
     throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
   }
   const e = parsed.data;
-  const developmentMode = e.MASKLINE_API_KEY === null || e.MASKLINE_WEBHOOK_SECRET === null;
-  if (e.MASKLINE_ENCRYPTION_KEYS === null && !developmentMode) {
-    throw new ConfigError(
-      'invalid configuration: MASKLINE_ENCRYPTION_KEYS: required when MASKLINE_API_KEY and MASKLINE_WEBHOOK_SECRET ' +
-        'are set (production); e.g. k1:$(openssl rand -base64 32)',
-    );
-  }
   return {
     port: e.PORT,
     mongodbUri: e.MONGODB_URI,
@@ -244,7 +281,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     numberSyncEvery: e.MASKLINE_NUMBER_SYNC_INTERVAL,
     reconcileEvery: e.MASKLINE_RECONCILE_INTERVAL,
     webhookAllowedSources: e.MASKLINE_WEBHOOK_ALLOWED_SOURCES,
-    trustProxy: e.MASKLINE_TRUST_PROXY,
+    trustedProxies: e.MASKLINE_TRUST_PROXY,
     encryptionKeys: e.MASKLINE_ENCRYPTION_KEYS ?? [DEVELOPMENT_KEY],
     developmentEncryptionKey: e.MASKLINE_ENCRYPTION_KEYS === null,
     codecToken: e.MASKLINE_CODEC_TOKEN,

@@ -114,7 +114,7 @@ describe('encryption keys in the configuration', () => {
 
   it('is required in production, and is the labelled development key in development mode', () => {
     assert.throws(() => loadConfig(production), /MASKLINE_ENCRYPTION_KEYS: required/);
-    const development = loadConfig({});
+    const development = loadConfig({ MASKLINE_DEVELOPMENT_MODE: 'true' });
     assert.equal(development.developmentEncryptionKey, true);
     assert.deepEqual(development.encryptionKeys, [DEVELOPMENT_KEY]);
     assert.match(DEVELOPMENT_KEY.id, /development.*not-secret/);

@@ -65,7 +65,15 @@ describe('Maskline processes stopping', () => {
   async function startProcess(entry: string, env: Record<string, string>) {
     const child = spawn(process.execPath, ['--import', 'tsx', entry], {
       cwd: repoRoot,
-      env: { ...process.env, ...servers.env, PORT: String(await freePort()), LOG_LEVEL: 'info', ...env },
+      // Development mode, as `npm start` runs them: the worker's schedules are written with the development key.
+      env: {
+        ...process.env,
+        ...servers.env,
+        PORT: String(await freePort()),
+        LOG_LEVEL: 'info',
+        MASKLINE_DEVELOPMENT_MODE: 'true',
+        ...env,
+      },
       stdio: ['ignore', 'pipe', 'ignore'],
     });
     let output = '';

@@ -1,4 +1,5 @@
 import { bodyParser } from '@koa/bodyparser';
+import Router from '@koa/router';
 import Koa from 'koa';
 import type { BookingClient } from '../bookings/client';
 import type { BookingEraser } from '../bookings/erasure';
@@ -7,8 +8,9 @@ import type { CallRouter } from '../calls/callRouting';
 import type { Logger } from '../logging/logger';
 import type { NumberSync } from '../numbers/numberSync';
 import type { NumberPool } from '../store/numberPool';
-import { allowWebhookSources, requireApiKey } from './auth';
+import { allowWebhookSources, requireApiKey, requireWebhookSecret } from './auth';
 import { bodyParseError, errorResponses } from './errors';
+import { canonicalPathsOnly } from './paths';
 import { bookingRoutes } from './routes/bookings';
 import { codecRoutes, type CodecEndpointOptions } from './routes/codec';
 import { healthRoutes, type Readiness } from './routes/health';
@@ -19,8 +21,11 @@ import { callflowOnError, webhookRoutes } from './routes/webhooks';
 export interface AppDependencies {
   apiKey: string | null;
   webhookSecret: string | null;
+  /** Only then does an unset API key or webhook secret leave its door open. */
+  developmentMode: boolean;
   webhookAllowedSources?: readonly string[];
-  trustProxy?: boolean;
+  /** Proxies in front that append to X-Forwarded-For (0: it is ignored); see Config.trustedProxies. */
+  trustedProxies?: number;
   logger: Logger;
   readiness: Readiness;
   numbers: NumberPool;
@@ -36,50 +41,68 @@ export interface AppDependencies {
 
 export const MAX_BODY = '64kb';
 
-/** The HTTP surface: health, OpenAPI document, the booking platform's API and 8x8's webhooks. */
+/**
+ * The HTTP surface: health, OpenAPI document, the booking platform's API, 8x8's webhooks and the codec endpoint.
+ *
+ * Each surface's guards are middleware of a router without prefix that holds the surface's routers ("a door"): the
+ * router runs them for every request that reaches one of its routes and for no other, whatever the path looks like.
+ * A guard chosen by a string test on the path, or a prefixed router's own `use()`, can disagree with how the routes
+ * match: `GET /V1/bookings/<id>` passed a `/v1/` prefix test, and `POST /Webhooks/8x8/call-action` the webhook
+ * router's own secret check, both unguarded. Besides, a path has one spelling only: other spellings are answered
+ * 404 before any router (see isCanonicalPath), and every router matches case-sensitively.
+ */
 export function createApp(deps: AppDependencies): Koa {
   const app = new Koa();
-  // Trust X-Forwarded-For only when told to: otherwise any client could claim an allowed webhook source.
-  app.proxy = deps.trustProxy ?? false;
+  // Trust X-Forwarded-For only when told to, and only the entries the proxies appended: a client writes the rest,
+  // and Koa's default (maxIpsCount 0) takes the first entry, so `X-Forwarded-For: <an 8x8 address>` passed the
+  // webhook allow-list behind any proxy that appends. With maxIpsCount N, ctx.ips is the last N entries.
+  app.proxy = (deps.trustedProxies ?? 0) > 0;
+  app.maxIpsCount = deps.trustedProxies ?? 0;
   app.silent = true;
 
   app.use(errorResponses(deps.logger));
-  app.use(callflowOnError('/webhooks/8x8/call-action', () => deps.callRouter.notice()));
-  // Before the body parser: the codec endpoint parses its own, larger bodies and has its own credential.
-  const codec = codecRoutes(deps.codec);
-  app.use(codec.routes()).use(codec.allowedMethods());
-  app.use(
-    bodyParser({
-      enableTypes: ['json'],
-      jsonLimit: MAX_BODY,
-      // Every body we accept is JSON, whatever Content-Type the sender set (or forgot).
-      detectJSON: () => true,
-      onError: (error) => {
-        throw bodyParseError(error);
-      },
-    }),
-  );
+  app.use(canonicalPathsOnly);
 
-  const health = healthRoutes(deps.readiness);
-  const openApi = openApiRoutes();
-  const apiAuth = requireApiKey(deps.apiKey);
-  const numbers = numberRoutes(deps.numbers);
-  const bookings = bookingRoutes(deps.bookings, deps.bookingEraser);
-  const webhooks = webhookRoutes({
-    router: deps.callRouter,
-    events: deps.callEvents,
-    webhookSecret: deps.webhookSecret,
-    logger: deps.logger,
-    numberSync: deps.numberSync,
+  // Parsed behind the guards: a request without its credential costs no parsing.
+  const jsonBody = bodyParser({
+    enableTypes: ['json'],
+    jsonLimit: MAX_BODY,
+    // Every body we accept is JSON, whatever Content-Type the sender set (or forgot).
+    detectJSON: () => true,
+    onError: (error) => {
+      throw bodyParseError(error);
+    },
   });
 
-  app.use(health.routes());
-  app.use(openApi.routes());
-  const webhookSources = allowWebhookSources(deps.webhookAllowedSources ?? []);
-  app.use(async (ctx, next) => (ctx.path.startsWith('/webhooks/') ? webhookSources(ctx, next) : next()));
-  app.use(webhooks.routes()).use(webhooks.allowedMethods());
-  app.use(async (ctx, next) => (ctx.path.startsWith('/v1/') ? apiAuth(ctx, next) : next()));
-  app.use(numbers.routes()).use(numbers.allowedMethods());
-  app.use(bookings.routes()).use(bookings.allowedMethods());
+  const api = new Router({ sensitive: true });
+  api.use(requireApiKey(deps.apiKey, deps.developmentMode), jsonBody);
+  api.use(numberRoutes(deps.numbers).routes(), bookingRoutes(deps.bookings, deps.bookingEraser).routes());
+
+  const webhooks = new Router({ sensitive: true });
+  // A call action's every error answer, the guards' refusals included, still carries a callflow.
+  webhooks.use(
+    '/webhooks/8x8/call-action',
+    callflowOnError(() => deps.callRouter.notice()),
+  );
+  webhooks.use(
+    // The source before the secret: an address off the list learns nothing about the secret.
+    allowWebhookSources(deps.webhookAllowedSources ?? []),
+    requireWebhookSecret(deps.webhookSecret, deps.developmentMode),
+    jsonBody,
+  );
+  webhooks.use(
+    webhookRoutes({
+      router: deps.callRouter,
+      events: deps.callEvents,
+      logger: deps.logger,
+      numberSync: deps.numberSync,
+    }).routes(),
+  );
+
+  // No allowedMethods(): another method is 404 like an unknown path. The router answers 405 (and OPTIONS) from the
+  // layers any router matched by path, when no route matched, which is before any guard runs: it answered
+  // `PUT /v1/numbers` and `GET /v1/bookings/<id>%2Fcancel` without the API key.
+  const routers = [healthRoutes(deps.readiness), openApiRoutes(), codecRoutes(deps.codec), api, webhooks];
+  for (const router of routers) app.use(router.routes());
   return app;
 }

@@ -27,10 +27,6 @@ export function errorResponses(logger: Logger) {
       if (ctx.status === 404 && ctx.body === undefined) {
         throw new HttpError(404, 'not_found', `no route for ${ctx.method} ${ctx.path}`);
       }
-      if (ctx.status === 405 || ctx.status === 501) {
-        // The router's own answers for a known path with another method are plain text; keep our error shape.
-        ctx.body = errorBody('method_not_allowed', `${ctx.method} is not allowed on ${ctx.path}`);
-      }
     } catch (error) {
       if (error instanceof HttpError) {
         ctx.status = error.status;

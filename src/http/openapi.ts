@@ -391,7 +391,8 @@ export const openApiDocument = {
       "other, who sees the virtual number as caller ID. 8x8 asks how to route each call through Maskline's " +
       'webhooks.\n\nEvery error answer is `{"error": {"code", "message"}}`: the code is stable and meant for ' +
       'programs, the message for developers. Request bodies are JSON (whatever the Content-Type), at most 64 KB. ' +
-      'Development mode: when MASKLINE_API_KEY or MASKLINE_WEBHOOK_SECRET is unset, no credential is checked.',
+      'Development mode (MASKLINE_DEVELOPMENT_MODE=true, which only `npm start` sets): a credential left unset is ' +
+      'not checked. Outside it the service does not start without its credentials.',
     license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
   },
   tags: [
@@ -546,7 +547,8 @@ export const openApiDocument = {
         name: 'Authorization',
         description:
           "The `httpAuthHeader` registered with 8x8's webhooks, sent verbatim: `Authorization: <MASKLINE_WEBHOOK_SECRET>` " +
-          '(the raw secret, no scheme; a `Bearer ` prefix is tolerated). When MASKLINE_WEBHOOK_ALLOWED_SOURCES is set, ' +
+          '(the whole secret as registered, whatever it starts with, e.g. `Bearer <token>`; a `Bearer ` put in front of ' +
+          'it is tolerated). When MASKLINE_WEBHOOK_ALLOWED_SOURCES is set, ' +
           'webhooks are also accepted only from the listed addresses.',
       },
       codecToken: {
@@ -597,10 +599,10 @@ export const openApiDocument = {
             description:
               'Stable, for programs. Known codes: `invalid_request`, `invalid_json` (not JSON, or a `__proto__` or ' +
               '`constructor.prototype` key, refused as prototype poisoning), `unauthorized`, `not_found` (no ' +
-              'such route), `number_exists`, `number_not_found`, `booking_not_found`, `booking_conflict`, ' +
+              'such route: path, method, or spelling of the path), `number_exists`, `number_not_found`, `booking_not_found`, `booking_conflict`, ' +
               '`no_number_available`, `booking_closed`, `payload_too_large`, `unsupported_media_type`, ' +
               '`invalid_webhook`, `unknown_event_type`, `forbidden_source`, `allocation_failed`, `temporal_unavailable`, ' +
-              '`store_unavailable`, `method_not_allowed`, `not_ready`, `booking_live`, `undecodable_payload`, ' +
+              '`store_unavailable`, `not_ready`, `booking_live`, `undecodable_payload`, ' +
               '`internal_error`.',
           },
           message: { type: 'string', description: 'For developers; names the offending field where there is one.' },

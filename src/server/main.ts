@@ -8,11 +8,17 @@ import { createHttpApplication } from './services';
 
 /** The HTTP server process: the booking API and 8x8's webhooks, until SIGINT/SIGTERM. */
 async function main() {
-  const config = loadConfig();
+  const config = loadConfig(process.env, 'http');
   const logger = createLogger({ level: config.logLevel, name: 'maskline-http' });
   if (config.developmentMode) {
+    const open = [
+      ...(config.apiKey === null ? ['the API (MASKLINE_API_KEY unset)'] : []),
+      ...(config.webhookSecret === null ? ['the webhooks (MASKLINE_WEBHOOK_SECRET unset)'] : []),
+      ...(config.codecToken === null ? ['the codec endpoint (MASKLINE_CODEC_TOKEN unset)'] : []),
+    ];
     logger.warn(
-      'DEVELOPMENT MODE: MASKLINE_API_KEY or MASKLINE_WEBHOOK_SECRET is unset; requests without credentials are accepted',
+      { open },
+      'DEVELOPMENT MODE (MASKLINE_DEVELOPMENT_MODE=true): what has no credential set accepts requests without one',
     );
   }
   if (config.developmentEncryptionKey) {

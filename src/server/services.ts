@@ -55,8 +55,9 @@ export function createHttpApplication(config: Config, deps: { database: Database
   const app = createApp({
     apiKey: config.apiKey,
     webhookSecret: config.webhookSecret,
+    developmentMode: config.developmentMode,
     webhookAllowedSources: config.webhookAllowedSources,
-    trustProxy: config.trustProxy,
+    trustedProxies: config.trustedProxies,
     logger: deps.logger,
     readiness: { store: () => pingDatabase(deps.database), temporal: () => pingTemporal(deps.temporal) },
     numbers,

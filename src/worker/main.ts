@@ -8,7 +8,7 @@ import { createBookingWorker, installTemporalLogging } from '../temporal/worker'
 
 /** The Temporal worker process: runs booking workflows and their activities until SIGINT/SIGTERM. */
 async function main() {
-  const config = loadConfig();
+  const config = loadConfig(process.env, 'worker');
   const logger = createLogger({ level: config.logLevel, name: 'maskline-worker' });
   installTemporalLogging(logger);
   if (config.developmentEncryptionKey) {

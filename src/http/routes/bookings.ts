@@ -39,7 +39,7 @@ function present(booking: BookingView) {
 
 /** The booking platform's API: create a masked pairing, read it, complete or cancel it, erase it once ended. */
 export function bookingRoutes(bookings: BookingClient, eraser: BookingEraser): Router {
-  const router = new Router({ prefix: '/v1/bookings' });
+  const router = new Router({ prefix: '/v1/bookings', sensitive: true });
 
   router.post('/', async (ctx) => {
     const request = parseBookingRequest(ctx.request.body);

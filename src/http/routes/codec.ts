@@ -43,14 +43,17 @@ const toJson = (payload: Payload) => ({
 /**
  * The codec server of the Temporal UI and CLI (`--ui-codec-endpoint`, `--codec-endpoint`): `POST /codec/decode`
  * and `/codec/encode` take and answer `{"payloads": [...]}`, run through our payload codec.
+ *
+ * CORS, the codec token and the body parser are middleware of a router without prefix that holds the routes, so
+ * they run for every request that reaches a route. A prefixed router's own `use()` matches its prefix
+ * case-sensitively even where its routes match any case (@koa/router 15's default): `POST /Codec/decode` went
+ * past the token unasked.
  */
 export function codecRoutes(options: CodecEndpointOptions): Router {
-  const router = new Router({ prefix: '/codec' });
-  router.use(cors(options.corsOrigins));
-  // Preflights are answered by cors() before this point; these routes only make the router match them.
-  router.options(['/decode', '/encode'], () => {});
-  router.use(requireCodecToken(options.token, options.developmentMode));
-  router.use(
+  const door = new Router({ sensitive: true });
+  door.use(
+    cors(options.corsOrigins),
+    requireCodecToken(options.token, options.developmentMode),
     bodyParser({
       enableTypes: ['json'],
       // One Temporal payload may be up to 2 MB; the UI sends one event's payloads at a time.
@@ -62,7 +65,14 @@ export function codecRoutes(options: CodecEndpointOptions): Router {
       },
     }),
   );
+  door.use(operations(options).routes());
+  return door;
+}
 
+function operations(options: CodecEndpointOptions): Router {
+  const router = new Router({ prefix: '/codec', sensitive: true });
+  // Preflights are answered by cors() before the token is asked for; these routes only make the router match them.
+  router.options(['/decode', '/encode'], () => {});
   for (const operation of ['decode', 'encode'] as const) {
     router.post(`/${operation}`, async (ctx) => {
       const parsed = requestSchema.safeParse(ctx.request.body);

@@ -7,7 +7,7 @@ export interface Readiness {
 
 /** `/healthz`: the process is alive. `/readyz`: the store and Temporal answer; 503 names what does not. */
 export function healthRoutes(readiness: Readiness): Router {
-  const router = new Router();
+  const router = new Router({ sensitive: true });
   router.get('/healthz', (ctx) => {
     ctx.body = { status: 'ok' };
   });

@@ -6,7 +6,7 @@ import { parseNumberParam, parseNumberRequest } from '../requests';
 
 /** The pool of virtual numbers: add, list, drain, restore. */
 export function numberRoutes(pool: NumberPool): Router {
-  const router = new Router({ prefix: '/v1/numbers' });
+  const router = new Router({ prefix: '/v1/numbers', sensitive: true });
 
   router.post('/', async (ctx) => {
     const request = parseNumberRequest(ctx.request.body);

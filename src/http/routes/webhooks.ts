@@ -5,31 +5,23 @@ import type { CallRouter } from '../../calls/callRouting';
 import { parseCallAction, parseCallStatus, parseSessionSummary, parseWebhook, type Webhook } from '../../eightbyeight';
 import type { Logger } from '../../logging/logger';
 import { ForeignSubaccount, type NumberSync } from '../../numbers/numberSync';
-import { webhookSecretMatches } from '../auth';
 import { HttpError, errorBody } from '../errors';
 import type { CallActionAnswer, VirtualNumberUpdateEvent } from '../../eightbyeight';
 
 export interface WebhookDependencies {
   router: CallRouter;
   events: CallEventRecorder;
-  webhookSecret: string | null;
   logger: Logger;
   numberSync: Pick<NumberSync, 'applyVirtualNumberUpdate'>;
 }
 
 /**
  * 8x8's webhooks. One URL per type, plus `/webhooks/8x8` which takes any type and dispatches on `eventType`
- * (older 8x8 guides route every type to one URL). Bad input is a 4xx, never a 5xx.
+ * (older 8x8 guides route every type to one URL). Bad input is a 4xx, never a 5xx. The source allow-list and the
+ * secret are the guards of a router that holds this one (see createApp).
  */
 export function webhookRoutes(deps: WebhookDependencies): Router {
-  const router = new Router({ prefix: '/webhooks/8x8' });
-
-  router.use(async (ctx: Context, next: Next) => {
-    if (!webhookSecretMatches(ctx.get('authorization'), deps.webhookSecret)) {
-      throw new HttpError(401, 'unauthorized', 'missing or wrong webhook credential');
-    }
-    await next();
-  });
+  const router = new Router({ prefix: '/webhooks/8x8', sensitive: true });
 
   router.post('/call-action', async (ctx) => {
     const parsed = parseCallAction(ctx.request.body);
@@ -95,11 +87,10 @@ async function applyNumberUpdate(event: VirtualNumberUpdateEvent, deps: WebhookD
 
 /**
  * A call-action answer is always a callflow, even with an error status: should 8x8 act on a 4xx body, the
- * caller hears the notice rather than silence. Wraps body parsing too, so it sits before the body parser.
+ * caller hears the notice rather than silence. Wraps the guards and body parsing too, so it sits before them.
  */
-export function callflowOnError(path: string, notice: () => CallActionAnswer) {
+export function callflowOnError(notice: () => CallActionAnswer) {
   return async (ctx: Context, next: Next) => {
-    if (ctx.path !== path) return next();
     try {
       await next();
     } catch (error) {
