@@ -19,6 +19,7 @@ import {
   type BookingStatus,
   type CallRecord,
 } from '../src/domain/booking';
+import { recordCall } from '../src/domain/callHistory';
 import {
   BookingFailure,
   BookingStatusAttribute,
@@ -28,7 +29,6 @@ import {
   closeBookingUpdate,
   confirmBookingUpdate,
   type BookingView,
-  type CallEventSignal,
   type CloseAction,
   type RefusalReason,
 } from './messages';
@@ -217,26 +217,4 @@ export async function bookingWorkflow(request: BookingRequest): Promise<BookingV
 
   await condition(allHandlersFinished);
   return view();
-}
-
-/** Merges a call event into the booking's call history; repeats and late status events change nothing. */
-function recordCall(calls: Map<string, CallRecord>, event: CallEventSignal): void {
-  const known = calls.get(event.sessionId);
-  const call: CallRecord = known ?? {
-    sessionId: event.sessionId,
-    callerRole: event.callerRole,
-    startedAt: event.startedAt ?? event.at,
-    status: event.status,
-  };
-  if (event.kind === 'summary') {
-    call.status = event.status;
-    if (event.startedAt) call.startedAt = event.startedAt;
-    if (event.endedAt) call.endedAt = event.endedAt;
-    if (event.durationSeconds !== undefined) call.durationSeconds = event.durationSeconds;
-  } else if (call.endedAt === undefined) {
-    // Status events are best effort and may arrive after the summary; the summary's outcome is final.
-    call.status = event.status;
-  }
-  call.callerRole ??= event.callerRole;
-  calls.set(event.sessionId, call);
 }
