@@ -94,14 +94,20 @@ export class CallRecords {
 
   /**
    * Retention: deletes sessions that started, and events received, before `cutoff`. FerretDB has no TTL index,
-   * so a schedule calls this (see workflows/retention.ts).
+   * so a schedule calls this (see workflows/retention.ts). An event its booking has not been told of yet is kept
+   * however old: it was acknowledged to 8x8, so it goes only once it has been delivered.
    */
   async deleteOlderThan(cutoff: Date): Promise<DeletedCallRecords> {
     const [sessions, events] = await Promise.all([
       this.collections.callSessions.deleteMany({ startedAt: { $lt: cutoff } }),
-      this.collections.callEvents.deleteMany({ receivedAt: { $lt: cutoff } }),
+      this.collections.callEvents.deleteMany({ receivedAt: { $lt: cutoff }, delivered: true }),
     ]);
     return { callSessions: sessions.deletedCount, callEvents: events.deletedCount };
+  }
+
+  /** How many events retention keeps past `cutoff` because their bookings have not been told of them. */
+  async countUndeliveredOlderThan(cutoff: Date): Promise<number> {
+    return this.collections.callEvents.countDocuments({ receivedAt: { $lt: cutoff }, delivered: false });
   }
 }
 
