@@ -8,6 +8,7 @@ import {
   type Client,
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
+import { google } from '@temporalio/proto';
 import { isSameBooking, type BookingRequest, type BookingStatus } from '../domain/booking';
 import { bookingWorkflow } from '../../workflows/booking';
 import {
@@ -238,9 +239,28 @@ export class BookingClient {
   }
 }
 
+/**
+ * Temporal says the booking's workflow is not there (never was, deleted) or has completed. Decided from the SDK's
+ * typed error, or, on a raw service call, from a NOT_FOUND status whose details name the workflow: never from an
+ * error's text, which also says "not found" for a namespace that does not exist, and then the booking may well
+ * be live (a call event taken for "the booking has ended" would be dropped).
+ */
 function isNotFound(error: unknown): boolean {
   if (error instanceof WorkflowNotFoundError) return true;
-  return error instanceof Error && /not found|workflow execution already completed/i.test(error.message);
+  return isGrpcServiceError(error) && error.code === 5 && statusDetailTypes(error).includes(WORKFLOW_NOT_FOUND);
+}
+
+const WORKFLOW_NOT_FOUND = 'temporal.api.errordetails.v1.NotFoundFailure';
+
+/** The failure types a gRPC status names in its details (`grpc-status-details-bin`, a google.rpc.Status). */
+function statusDetailTypes(error: { metadata: { get(key: string): unknown[] } }): string[] {
+  const [encoded] = error.metadata.get('grpc-status-details-bin');
+  if (!(encoded instanceof Uint8Array)) return [];
+  try {
+    return google.rpc.Status.decode(encoded).details.map((detail) => (detail.type_url ?? '').replace(/^.*\//, ''));
+  } catch {
+    return [];
+  }
 }
 
 const UNAVAILABLE = new Set([4 /* DEADLINE_EXCEEDED */, 8 /* RESOURCE_EXHAUSTED */, 14 /* UNAVAILABLE */]);
