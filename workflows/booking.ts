@@ -12,14 +12,8 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { BookingActivities } from '../activities';
-import {
-  isEnded,
-  isSameBooking,
-  type BookingRequest,
-  type BookingStatus,
-  type CallRecord,
-} from '../src/domain/booking';
-import { recordCall } from '../src/domain/callHistory';
+import { isEnded, isSameBooking, type BookingRequest, type BookingStatus } from '../src/domain/booking';
+import { callRecords, recordCallEvent, type CallHistory } from '../src/domain/callHistory';
 import {
   BookingFailure,
   BookingStatusAttribute,
@@ -67,7 +61,7 @@ export async function bookingWorkflow(request: BookingRequest): Promise<BookingV
   let endedAt: Date | null = null;
   let numberReleased = false;
   let confirmations = 0;
-  const calls = new Map<string, CallRecord>();
+  const calls: CallHistory = new Map();
 
   const view = (): BookingView => ({
     bookingId: request.bookingId,
@@ -81,7 +75,7 @@ export async function bookingWorkflow(request: BookingRequest): Promise<BookingV
     endedAt: endedAt?.toISOString() ?? null,
     numberReleased,
     refusal,
-    calls: [...calls.values()],
+    calls: callRecords(calls),
   });
 
   const publishStatus = () =>
@@ -152,7 +146,7 @@ export async function bookingWorkflow(request: BookingRequest): Promise<BookingV
     },
   );
 
-  setHandler(callEventSignal, (event) => recordCall(calls, event));
+  setHandler(callEventSignal, (event) => recordCallEvent(calls, event));
 
   publishStatus();
   try {
