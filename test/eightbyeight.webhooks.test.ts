@@ -302,6 +302,15 @@ describe('a call leg changing state (CALL_STATUS)', () => {
     assert.equal(event.callDuration, 106);
   });
 
+  test('a leg whose caller withheld their number (8x8 sends e.g. anonymous) is read with no caller number', () => {
+    for (const source of ['anonymous', 'Anonymous', 'unknown', 'restricted', 'private']) {
+      const event = valueOf(parseCallStatus(withPayload(callConnected, { source })));
+      assert.equal(event.source, null, source);
+      assert.equal(event.destination, '+6597654321');
+      assert.equal(event.eventId, callConnected.payload.eventId);
+    }
+  });
+
   test('without an eventId, which duplicates are recognised by, it is rejected naming payload.eventId', () => {
     const { eventId: _omitted, ...payload } = callConnected.payload;
     assert.equal(errorOf(parseCallStatus({ ...callConnected, payload })).message, 'payload.eventId: required');

@@ -122,7 +122,7 @@ export class CallEventRecorder {
    */
   private async bookingOfCall(
     sessionId: string,
-    leg: { source?: string; destination?: string },
+    leg: { source?: string | null; destination?: string | null },
   ): Promise<BookingOfCall> {
     const session = await this.callRecords.findSession(sessionId);
     if (session?.bookingId) return { bookingId: session.bookingId, callerRole: session.callerRole };

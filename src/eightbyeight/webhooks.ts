@@ -33,8 +33,10 @@ export interface CallStatusEvent {
   sessionId: string;
   callStatus: string;
   callDirection?: string;
-  source: string;
-  destination: string;
+  /** E.164; null when it is not a number (a caller who withheld theirs: 8x8 then sends e.g. `anonymous`). */
+  source: string | null;
+  /** E.164; null when it is not a number. */
+  destination: string | null;
   timestamp?: string;
   callDuration?: number;
 }
@@ -119,7 +121,8 @@ const phoneNumber = z
     return e164;
   });
 
-// A caller may withhold their number: the call is still a well-formed call we must answer (with the notice).
+// A caller may withhold their number: the call is still a well-formed call we must answer (with the notice), and
+// its status events still something to keep.
 const callerNumber = z
   .preprocess((raw) => (typeof raw === 'number' ? String(raw) : raw), requiredText)
   .transform((raw) => toE164(raw));
@@ -188,8 +191,8 @@ const callStatusPayload = z
     sessionId: requiredText,
     callStatus: requiredText,
     callDirection: optionalText,
-    source: phoneNumber,
-    destination: phoneNumber,
+    source: callerNumber,
+    destination: callerNumber,
     timestamp: optionalText,
     callDuration: optionalCount,
   })
