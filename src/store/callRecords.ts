@@ -71,8 +71,9 @@ export class CallRecords {
     await this.collections.callEvents.updateOne({ _id: eventId }, { $set: { delivered: true } });
   }
 
-  async undeliveredEvents(limit: number): Promise<CallEventDocument[]> {
-    return this.collections.callEvents.find({ delivered: false }).sort({ receivedAt: 1 }).limit(limit).toArray();
+  /** Every event its booking has not been told of yet, in the order received; read as it is iterated. */
+  undeliveredEvents(batchSize: number): AsyncIterable<CallEventDocument> {
+    return this.collections.callEvents.find({ delivered: false }).sort({ receivedAt: 1, _id: 1 }).batchSize(batchSize);
   }
 
   async eventsOfBooking(bookingId: string): Promise<CallEventDocument[]> {
