@@ -7,9 +7,9 @@ import {
   parseSessionSummary,
   parseVirtualNumberUpdate,
   parseWebhook,
-  toE164,
   type WebhookParseResult,
 } from '../src/eightbyeight';
+import { toE164 } from '../src/domain/phoneNumberNormalisation';
 
 // Payloads as 8x8's webhook guides show them (shared/8x8/README.md); the OpenAPI files do not describe webhooks.
 
@@ -510,6 +510,8 @@ describe('reading 8x8 numbers as E.164', () => {
       [' 44 20 7946 0958 ', '+442079460958'],
       ['1234567', '+1234567'],
       ['123456789012345', '+123456789012345'],
+      ['+65(9)1234567', '+6591234567'],
+      ['4407911123456', '+447911123456'],
     ];
     for (const [raw, e164] of cases) assert.equal(toE164(raw), e164, raw);
   });
@@ -524,7 +526,7 @@ describe('reading 8x8 numbers as E.164', () => {
       '0065912345',
       '+0591234567',
       '++6591234567',
-      '+65(9)1234567',
+      '+65 9123 4567 ext. 8',
     ]) {
       assert.equal(toE164(raw), null, raw);
     }
