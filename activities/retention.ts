@@ -4,13 +4,25 @@ import type { CallRecords, DeletedCallRecords } from '../src/store/callRecords';
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** The retention schedule's side effect. Idempotent: a retry finds less, or nothing, left to delete. */
-export function createRetentionActivities(deps: { callRecords: Pick<CallRecords, 'deleteOlderThan'> }) {
+export function createRetentionActivities(deps: {
+  callRecords: Pick<CallRecords, 'deleteOlderThan' | 'countUndeliveredOlderThan'>;
+}) {
   return {
-    async deleteExpiredCallRecords(retentionDays: number): Promise<DeletedCallRecords & { cutoff: string }> {
+    async deleteExpiredCallRecords(
+      retentionDays: number,
+    ): Promise<DeletedCallRecords & { callEventsKeptUndelivered: number; cutoff: string }> {
       const cutoff = new Date(Date.now() - retentionDays * DAY_MS);
       const deleted = await deps.callRecords.deleteOlderThan(cutoff);
-      Context.current().log.info('expired call records deleted', { retentionDays, ...deleted });
-      return { ...deleted, cutoff: cutoff.toISOString() };
+      const callEventsKeptUndelivered = await deps.callRecords.countUndeliveredOlderThan(cutoff);
+      const log = Context.current().log;
+      log.info('expired call records deleted', { retentionDays, ...deleted, callEventsKeptUndelivered });
+      if (callEventsKeptUndelivered > 0) {
+        // Kept because 8x8 was told they were received; each is retried until its booking takes it or has ended.
+        log.warn('call events past the retention period kept: their bookings have not been told of them yet', {
+          callEventsKeptUndelivered,
+        });
+      }
+      return { ...deleted, callEventsKeptUndelivered, cutoff: cutoff.toISOString() };
     },
   };
 }

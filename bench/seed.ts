@@ -1,5 +1,6 @@
 import type { Party } from '../src/domain/booking';
-import { parsePhoneNumber, type E164 } from '../src/domain/phoneNumbers';
+import { parsePhoneNumber } from '../src/domain/phoneNumberNormalisation';
+import type { E164 } from '../src/domain/phoneNumbers';
 import type { ClaimDocument, Database, LeaseDocument, NumberDocument } from '../src/store/database';
 
 /**

@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ApplicationFailure, ServiceError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
-import { google } from '@temporalio/proto';
+import {
+  ApplicationFailure,
+  NamespaceNotFoundError,
+  ServiceError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  type Client,
+} from '@temporalio/client';
+import { google, temporal } from '@temporalio/proto';
+import fc from 'fast-check';
 import { BookingClient, BookingError } from '../src/bookings/client';
 import { TemporalReachability } from '../src/temporal/reachability';
 
@@ -71,6 +79,34 @@ function clientAnsweringUpdatesAfter(answerAfterMs: number | null): Client & { a
 
 const noListening = () => () => false;
 
+/** A gRPC NOT_FOUND as Temporal's frontend sends it, with the failure it names in the status details. */
+function grpcNotFound(details: string, failure: 'NotFoundFailure' | 'NamespaceNotFoundFailure'): Error {
+  const value =
+    failure === 'NotFoundFailure'
+      ? temporal.api.errordetails.v1.NotFoundFailure.encode({}).finish()
+      : temporal.api.errordetails.v1.NamespaceNotFoundFailure.encode({ namespace: 'maskline' }).finish();
+  const status = google.rpc.Status.encode({
+    code: 5,
+    message: details,
+    details: [{ type_url: `type.googleapis.com/temporal.api.errordetails.v1.${failure}`, value }],
+  }).finish();
+  const metadata = { get: (key: string) => (key === 'grpc-status-details-bin' ? [Buffer.from(status)] : []) };
+  return Object.assign(new Error(`5 NOT_FOUND: ${details}`), { code: 5, details, metadata });
+}
+
+/** A Temporal client whose every call on a booking's workflow, and every raw service call, fails with `error`. */
+function clientFailingWith(error: Error): Client {
+  const fail = () => Promise.reject(error);
+  const handle = { signal: fail, query: fail, describe: fail, executeUpdate: fail };
+  return {
+    withDeadline: <T>(_deadline: number, call: () => Promise<T>) => call(),
+    withAbortSignal: <T>(_signal: AbortSignal, call: () => Promise<T>) => call(),
+    options: { namespace: 'maskline' },
+    workflow: { getHandle: () => handle, list: async function* () {} },
+    workflowService: { deleteWorkflowExecution: fail },
+  } as unknown as Client;
+}
+
 async function closeError(error: Error, client: Client = clientFailingUpdatesWith(error)): Promise<unknown> {
   const bookings = new BookingClient(client, 'bookings');
   return bookings.cancel('b-1').then(
@@ -138,6 +174,73 @@ describe('Temporal failures as the booking client reports them', () => {
     assert.ok(!(error instanceof BookingError), String(error));
     // ... whose log line names the gRPC status that the SDK's message leaves out.
     assert.match(String(error), /Workflow Update failed \(gRPC 9: namespace is not active\)/);
+  });
+});
+
+describe('a booking that does not exist, told apart from every other failure', () => {
+  const signal = {
+    sessionId: 's-1',
+    callerRole: null,
+    kind: 'status' as const,
+    at: '2026-03-01T00:00:00Z',
+    status: 'X',
+  };
+  const codeOf = (promise: Promise<unknown>) =>
+    promise.then(
+      () => 'succeeded',
+      (error: unknown) => (error instanceof BookingError ? error.code : 'other error'),
+    );
+
+  it('Temporal saying the workflow is not there, or has completed, is booking_not_found', async () => {
+    for (const error of [
+      new WorkflowNotFoundError('workflow not found for ID: booking-b-1', 'booking-b-1', undefined),
+      new WorkflowNotFoundError('workflow execution already completed', 'booking-b-1', undefined),
+    ]) {
+      const bookings = new BookingClient(clientFailingWith(error), 'bookings');
+      assert.equal(await codeOf(bookings.recordCallEvent('b-1', signal)), 'booking_not_found');
+      assert.equal(await bookings.get('b-1'), null);
+    }
+  });
+
+  it('an error whose text says "not found", whatever else it is, is not a booking that does not exist', async () => {
+    const notFoundText = fc
+      .tuple(
+        fc.string({ maxLength: 20 }),
+        fc.constantFrom('not found', 'Not Found', 'NOT FOUND', 'is not found'),
+        fc.string({ maxLength: 20 }),
+      )
+      .map(([before, words, after]) => `${before}${words}${after}`);
+    const failure = fc.oneof(
+      notFoundText.map((text) => new Error(text)),
+      notFoundText.map((text) => new ServiceError(text, { cause: grpcError(14, text) })),
+      notFoundText.map((text) => new ServiceError(text, { cause: grpcError(13, text) })),
+      fc.constant(new NamespaceNotFoundError('maskline')),
+      fc.constant(
+        new ServiceError('Failed to signal Workflow', {
+          cause: grpcNotFound('Namespace maskline is not found.', 'NamespaceNotFoundFailure'),
+        }),
+      ),
+    );
+    await fc.assert(
+      fc.asyncProperty(failure, async (error) => {
+        const bookings = new BookingClient(clientFailingWith(error), 'bookings');
+        assert.notEqual(await codeOf(bookings.recordCallEvent('b-1', signal)), 'booking_not_found', String(error));
+        await assert.rejects(bookings.get('b-1'), String(error));
+      }),
+    );
+  });
+
+  it('on a raw service call, only a NOT_FOUND that names the workflow means it is gone', async () => {
+    const gone = new BookingClient(
+      clientFailingWith(grpcNotFound('workflow not found for ID: booking-b-1', 'NotFoundFailure')),
+      'bookings',
+    );
+    await gone.deleteRuns('b-1', ['run-1']);
+    const noNamespace = new BookingClient(
+      clientFailingWith(grpcNotFound('Namespace maskline is not found.', 'NamespaceNotFoundFailure')),
+      'bookings',
+    );
+    await assert.rejects(noNamespace.deleteRuns('b-1', ['run-1']));
   });
 });
 

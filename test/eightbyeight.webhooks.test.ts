@@ -7,9 +7,9 @@ import {
   parseSessionSummary,
   parseVirtualNumberUpdate,
   parseWebhook,
-  toE164,
   type WebhookParseResult,
 } from '../src/eightbyeight';
+import { toE164 } from '../src/domain/phoneNumberNormalisation';
 
 // Payloads as 8x8's webhook guides show them (shared/8x8/README.md); the OpenAPI files do not describe webhooks.
 
@@ -302,6 +302,15 @@ describe('a call leg changing state (CALL_STATUS)', () => {
     assert.equal(event.callDuration, 106);
   });
 
+  test('a leg whose caller withheld their number (8x8 sends e.g. anonymous) is read with no caller number', () => {
+    for (const source of ['anonymous', 'Anonymous', 'unknown', 'restricted', 'private']) {
+      const event = valueOf(parseCallStatus(withPayload(callConnected, { source })));
+      assert.equal(event.source, null, source);
+      assert.equal(event.destination, '+6597654321');
+      assert.equal(event.eventId, callConnected.payload.eventId);
+    }
+  });
+
   test('without an eventId, which duplicates are recognised by, it is rejected naming payload.eventId', () => {
     const { eventId: _omitted, ...payload } = callConnected.payload;
     assert.equal(errorOf(parseCallStatus({ ...callConnected, payload })).message, 'payload.eventId: required');
@@ -501,6 +510,8 @@ describe('reading 8x8 numbers as E.164', () => {
       [' 44 20 7946 0958 ', '+442079460958'],
       ['1234567', '+1234567'],
       ['123456789012345', '+123456789012345'],
+      ['+65(9)1234567', '+6591234567'],
+      ['4407911123456', '+447911123456'],
     ];
     for (const [raw, e164] of cases) assert.equal(toE164(raw), e164, raw);
   });
@@ -515,7 +526,7 @@ describe('reading 8x8 numbers as E.164', () => {
       '0065912345',
       '+0591234567',
       '++6591234567',
-      '+65(9)1234567',
+      '+65 9123 4567 ext. 8',
     ]) {
       assert.equal(toE164(raw), null, raw);
     }

@@ -156,6 +156,54 @@ describe('retention of pairing and call records', () => {
       await handle.delete();
     }
   });
+
+  it('keeps a call event its booking has not been told of, however old, and deletes it once it has been', async () => {
+    const { callEvents } = stack.database.collections;
+    const bookingId = uniqueId('undelivered');
+    const old = new Date(Date.now() - 200 * DAY_MS);
+    const event = (id: string, delivered: boolean) => ({
+      _id: `${bookingId}-${id}`,
+      kind: 'status' as const,
+      sessionId: `${bookingId}-${id}`,
+      bookingId,
+      receivedAt: old,
+      delivered,
+      detail: {},
+    });
+    await callEvents.insertMany([event('pending', false), event('delivered', true)]);
+
+    const scheduleId = uniqueId('retention');
+    await ensureCallRecordRetention(stack.temporal, {
+      taskQueue: stack.config.temporalTaskQueue,
+      retentionDays: 90,
+      logger,
+      scheduleId,
+    });
+    const handle = stack.temporal.schedule.getHandle(scheduleId);
+    try {
+      const runRetention = async () => {
+        const runs = (await handle.describe()).info.recentActions.length;
+        await handle.trigger();
+        await eventually(
+          async () => (await handle.describe()).info.recentActions.length,
+          (count) => count > runs,
+        );
+        const started = (await handle.describe()).info.recentActions.at(-1)!.action.workflow;
+        await stack.temporal.workflow.getHandle(started.workflowId, started.firstExecutionRunId).result();
+      };
+      await runRetention();
+      assert.deepEqual(
+        (await callEvents.find({ bookingId }).toArray()).map((doc) => doc._id),
+        [`${bookingId}-pending`],
+      );
+
+      await callEvents.updateOne({ _id: `${bookingId}-pending` }, { $set: { delivered: true } });
+      await runRetention();
+      assert.equal(await callEvents.countDocuments({ bookingId }), 0);
+    } finally {
+      await handle.delete();
+    }
+  });
 });
 
 describe('erasing a finished booking: DELETE /v1/bookings/{bookingId}/data', () => {

@@ -1,12 +1,7 @@
 import { ApplicationFailure, condition, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { Holder } from '../src/domain/allocation';
-import {
-  isEnded,
-  isSameBooking,
-  type BookingRequest,
-  type BookingStatus,
-  type CallRecord,
-} from '../src/domain/booking';
+import { isEnded, isSameBooking, type BookingRequest, type BookingStatus } from '../src/domain/booking';
+import { callRecords, recordCallEvent, type CallEntry, type CallHistory } from '../src/domain/callHistory';
 import {
   BookingFailure,
   BookingStatusAttribute,
@@ -32,7 +27,7 @@ export interface CarriedBooking {
   closeRequest: CloseAction | null;
   graceEndsAt: string | null;
   confirmations: number;
-  calls: CallRecord[];
+  calls: CallEntry[];
   createdAt: string;
   expiresAt: string;
 }
@@ -54,7 +49,7 @@ export class BookingState {
   endedAt: Date | null = null;
   numberReleased = false;
   private confirmations: number;
-  private readonly calls: Map<string, CallRecord>;
+  private readonly calls: CallHistory;
 
   constructor(
     readonly request: BookingRequest,
@@ -101,7 +96,7 @@ export class BookingState {
       endedAt: this.endedAt?.toISOString() ?? null,
       numberReleased: this.numberReleased,
       refusal: this.refusal,
-      calls: [...this.calls.values()],
+      calls: callRecords(this.calls),
     };
   }
 
@@ -214,26 +209,9 @@ export class BookingState {
     }
   }
 
-  /** Merges a call event into the booking's call history; repeats and late status events change nothing. */
+  /** A call event, merged into the booking's calls whatever order it comes in (src/domain/callHistory.ts). */
   private recordCall(event: CallEventSignal): void {
-    const known = this.calls.get(event.sessionId);
-    const call: CallRecord = known ?? {
-      sessionId: event.sessionId,
-      callerRole: event.callerRole,
-      startedAt: event.startedAt ?? event.at,
-      status: event.status,
-    };
-    if (event.kind === 'summary') {
-      call.status = event.status;
-      if (event.startedAt) call.startedAt = event.startedAt;
-      if (event.endedAt) call.endedAt = event.endedAt;
-      if (event.durationSeconds !== undefined) call.durationSeconds = event.durationSeconds;
-    } else if (call.endedAt === undefined) {
-      // Status events are best effort and may arrive after the summary; the summary's outcome is final.
-      call.status = event.status;
-    }
-    call.callerRole ??= event.callerRole;
-    this.calls.set(event.sessionId, call);
+    recordCallEvent(this.calls, event);
     // The oldest go first: a Map keeps insertion order.
     for (const sessionId of this.calls.keys()) {
       if (this.calls.size <= MAX_CALLS_KEPT) break;

@@ -56,6 +56,10 @@ export interface CallEventSignal {
   startedAt?: string;
   endedAt?: string;
   durationSeconds?: number;
+  /** The stored event's key (`status:<8x8 eventId>`, `summary:<sessionId>`): a repeat carries the same one. */
+  eventId?: string;
+  /** When Maskline received the event (ISO 8601): orders the events 8x8 stamped with the same time. */
+  receivedAt?: string;
 }
 
 /** Failure types the workflow reports; the HTTP API maps each to an answer. */

@@ -23,7 +23,7 @@ import {
   type CloseAction,
 } from '../../workflows/messages';
 import type { TemporalReachability } from '../temporal/reachability';
-import { isTransientRefusal } from '../temporal/serviceErrors';
+import { detailTypes, isTransientRefusal } from '../temporal/serviceErrors';
 
 /** Allocation normally takes well under a second; past this the platform is told to retry (it is idempotent). */
 const CREATE_DEADLINE_MS = 10_000;
@@ -239,10 +239,18 @@ export class BookingClient {
   }
 }
 
+/**
+ * Temporal says the booking's workflow is not there (never was, deleted) or has completed. Decided from the SDK's
+ * typed error, or, on a raw service call, from a NOT_FOUND status whose details name the workflow: never from an
+ * error's text, which also says "not found" for a namespace that does not exist, and then the booking may well
+ * be live (a call event taken for "the booking has ended" would be dropped).
+ */
 function isNotFound(error: unknown): boolean {
   if (error instanceof WorkflowNotFoundError) return true;
-  return error instanceof Error && /not found|workflow execution already completed/i.test(error.message);
+  return isGrpcServiceError(error) && error.code === 5 && detailTypes(error).includes(WORKFLOW_NOT_FOUND);
 }
+
+const WORKFLOW_NOT_FOUND = 'temporal.api.errordetails.v1.NotFoundFailure';
 
 /**
  * The outcome Temporal gives an update that reached a worker whose workflow task completed without accepting or

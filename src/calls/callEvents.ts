@@ -13,11 +13,32 @@ interface BookingOfCall {
   callerRole: string | null;
 }
 
+/** How many stored events a redelivery reads at a time, and how many bookings it tells side by side. */
+const REDELIVERY_BATCH = 200;
+const REDELIVERY_BOOKINGS_AT_ONCE = 8;
+
 /**
  * Records 8x8's call-status and session-summary events and tells the booking's workflow about them.
- * The event is stored first, so nothing is lost when Temporal is down; duplicates change nothing.
+ *
+ * Nothing 8x8 was answered 2xx for is lost: the event is stored first, and stays "pending" through every failure
+ * but one, Temporal saying that the booking's workflow is not there (it has ended); a redelivery tries the pending
+ * ones again. Within this process one booking's events go in the order received: one delivery at a time per
+ * booking, and a new event for a booking that still has pending ones waits behind them. Across processes (several
+ * HTTP servers) order is not ours to keep: the booking's merge of call events does not depend on it
+ * (src/domain/callHistory.ts).
  */
 export class CallEventRecorder {
+  /** One delivery at a time per booking: the tail of each booking's queue. */
+  private readonly lanes = new Map<string, Promise<unknown>>();
+  /**
+   * Bookings with events stored but not delivered, as far as this process knows, each with the stamp of the last
+   * event that came in behind them (a redelivery that started after it may let the booking go).
+   */
+  private readonly backlog = new Map<string, number>();
+  private stamps = 0;
+  private redelivery: Promise<number> | null = null;
+  private redeliverAgain = false;
+
   constructor(
     private readonly callRecords: CallRecords,
     private readonly leases: Pick<LeaseStore, 'findRoute'>,
@@ -27,24 +48,20 @@ export class CallEventRecorder {
 
   async recordStatus(event: CallStatusEvent): Promise<RecordOutcome> {
     const booking = await this.bookingOfCall(event.sessionId, { source: event.source, destination: event.destination });
-    const at = event.timestamp ?? new Date().toISOString();
     const signal: CallEventSignal = {
       sessionId: event.sessionId,
       callerRole: booking.callerRole,
       kind: 'status',
-      at,
+      at: event.timestamp ?? new Date().toISOString(),
       status: event.callStatus,
     };
-    return this.store(
-      {
-        _id: `status:${event.eventId}`,
-        kind: 'status',
-        sessionId: event.sessionId,
-        bookingId: booking.bookingId,
-        detail: { signal, callId: event.callId, callDirection: event.callDirection ?? null },
-      },
-      signal,
-    );
+    return this.store({
+      _id: `status:${event.eventId}`,
+      kind: 'status',
+      sessionId: event.sessionId,
+      bookingId: booking.bookingId,
+      detail: { signal, callId: event.callId, callDirection: event.callDirection ?? null },
+    });
   }
 
   async recordSummary(event: SessionSummaryEvent): Promise<RecordOutcome> {
@@ -61,59 +78,157 @@ export class CallEventRecorder {
       ...(event.endTime ? { endedAt: event.endTime } : {}),
       ...(duration !== undefined ? { durationSeconds: duration } : {}),
     };
-    return this.store(
-      {
-        // One summary per session: a repeated delivery lands on the same key.
-        _id: `summary:${event.sessionId}`,
-        kind: 'summary',
-        sessionId: event.sessionId,
-        bookingId: booking.bookingId,
-        detail: {
-          signal,
-          lastAction: event.lastAction ?? null,
-          callCount: event.callCount ?? null,
-          errorCode: event.errorDetails?.errorCode ?? null,
-        },
+    return this.store({
+      // One summary per session: a repeated delivery lands on the same key.
+      _id: `summary:${event.sessionId}`,
+      kind: 'summary',
+      sessionId: event.sessionId,
+      bookingId: booking.bookingId,
+      detail: {
+        signal,
+        lastAction: event.lastAction ?? null,
+        callCount: event.callCount ?? null,
+        errorCode: event.errorDetails?.errorCode ?? null,
       },
-      signal,
-    );
+    });
   }
 
-  /** Delivers events stored while Temporal could not be reached; returns how many were delivered. */
-  async deliverPending(limit = 100): Promise<number> {
-    let delivered = 0;
-    for (const event of await this.callRecords.undeliveredEvents(limit)) {
-      const outcome = await this.deliver(event, event.detail.signal as CallEventSignal);
-      if (outcome === 'delivered' || outcome === 'booking_ended' || outcome === 'unmatched') delivered += 1;
-      if (outcome === 'pending') break;
+  /**
+   * Delivers the events stored and not yet delivered (Temporal was unreachable, or refused them), each booking's
+   * in the order received; returns how many were settled. One redelivery at a time: a call while one is under way
+   * joins it, and has it go round once more for what was stored meanwhile. An event that cannot be delivered holds
+   * back the later events of its own booking only.
+   */
+  deliverPending(): Promise<number> {
+    if (this.redelivery) {
+      this.redeliverAgain = true;
+      return this.redelivery;
     }
-    return delivered;
+    const run = async () => {
+      let settled = 0;
+      do {
+        this.redeliverAgain = false;
+        settled += await this.redeliverOnce();
+      } while (this.redeliverAgain);
+      return settled;
+    };
+    this.redelivery = run().finally(() => {
+      this.redelivery = null;
+    });
+    return this.redelivery;
   }
 
-  private async store(event: Omit<CallEventDocument, 'delivered' | 'receivedAt'>, signal: CallEventSignal) {
+  private async redeliverOnce(): Promise<number> {
+    const startedAt = this.stamps;
+    const heldBack = new Map<string, unknown>();
+    let settled = 0;
+    const deliverBatch = async (batch: CallEventDocument[]) => {
+      const byBooking = new Map<string, CallEventDocument[]>();
+      for (const event of batch) {
+        const bookingId = event.bookingId ?? '';
+        // From now on, a new event for this booking waits behind these.
+        if (bookingId && !this.backlog.has(bookingId)) this.backlog.set(bookingId, startedAt);
+        byBooking.set(bookingId, [...(byBooking.get(bookingId) ?? []), event]);
+      }
+      await forEachAtMost(REDELIVERY_BOOKINGS_AT_ONCE, [...byBooking], async ([bookingId, events]) => {
+        for (const event of events) {
+          if (heldBack.has(bookingId)) return;
+          const { outcome, failure } = await this.deliverInLane(event);
+          if (outcome === 'pending') heldBack.set(bookingId, failure);
+          else settled += 1;
+        }
+      });
+    };
+
+    let batch: CallEventDocument[] = [];
+    for await (const event of this.callRecords.undeliveredEvents(REDELIVERY_BATCH)) {
+      batch.push(event);
+      if (batch.length >= REDELIVERY_BATCH) {
+        await deliverBatch(batch);
+        batch = [];
+      }
+    }
+    await deliverBatch(batch);
+
+    // Every pending event has been read: a booking none of whose events is left, and behind which nothing came in
+    // since this round began, is clear.
+    for (const [bookingId, stamp] of this.backlog) {
+      if (!heldBack.has(bookingId) && stamp <= startedAt) this.backlog.delete(bookingId);
+    }
+    if (heldBack.size > 0) {
+      const [bookingId, failure] = heldBack.entries().next().value!;
+      this.logger.warn(
+        { err: failure, bookingsHeldBack: heldBack.size, settled, bookingId },
+        'call events still pending; they are tried again at the next redelivery',
+      );
+    }
+    return settled;
+  }
+
+  private async store(event: Omit<CallEventDocument, 'delivered' | 'receivedAt'>): Promise<RecordOutcome> {
     const { stored, event: document } = await this.callRecords.storeEvent(event);
     if (stored === 'duplicate' && document.delivered) return 'duplicate';
-    return this.deliver(document, signal);
-  }
-
-  private async deliver(event: CallEventDocument, signal: CallEventSignal): Promise<RecordOutcome> {
-    if (!event.bookingId) {
-      await this.callRecords.markDelivered(event._id);
-      return 'unmatched';
-    }
-    try {
-      await this.bookings.recordCallEvent(event.bookingId, signal);
-      await this.callRecords.markDelivered(event._id);
-      return 'delivered';
-    } catch (error) {
-      if (error instanceof BookingError && error.code === 'booking_not_found') {
-        // The booking has ended: the event stays stored with it, and the webhook still succeeds.
-        await this.callRecords.markDelivered(event._id);
-        return 'booking_ended';
-      }
-      this.logger.warn({ err: error, eventId: event._id }, 'call event stored; delivery to the booking postponed');
+    const bookingId = document.bookingId;
+    if (bookingId && this.backlog.has(bookingId)) {
+      this.backlog.set(bookingId, ++this.stamps);
       return 'pending';
     }
+    const { outcome, failure } = await this.deliverInLane(document, { unlessBacklogged: true });
+    if (outcome === 'pending' && failure !== undefined) {
+      this.logger.warn({ err: failure, eventId: document._id }, 'call event stored; delivery to the booking postponed');
+    }
+    return outcome;
+  }
+
+  /** Delivers one event after the booking's earlier deliveries in this process have finished. */
+  private deliverInLane(
+    event: CallEventDocument,
+    options: { unlessBacklogged?: boolean } = {},
+  ): Promise<{ outcome: Exclude<RecordOutcome, 'duplicate'>; failure?: unknown }> {
+    const bookingId = event.bookingId;
+    if (!bookingId) return this.deliver(event);
+    const previous = this.lanes.get(bookingId) ?? Promise.resolve();
+    const delivery = previous.then(async () => {
+      // An earlier delivery in the lane may have failed meanwhile: then this one waits behind it too.
+      if (options.unlessBacklogged && this.backlog.has(bookingId)) {
+        this.backlog.set(bookingId, ++this.stamps);
+        return { outcome: 'pending' as const };
+      }
+      const result = await this.deliver(event);
+      if (result.outcome === 'pending') this.backlog.set(bookingId, ++this.stamps);
+      return result;
+    });
+    const tail = delivery.catch(() => undefined);
+    this.lanes.set(bookingId, tail);
+    void tail.then(() => {
+      if (this.lanes.get(bookingId) === tail) this.lanes.delete(bookingId);
+    });
+    return delivery;
+  }
+
+  private async deliver(
+    event: CallEventDocument,
+  ): Promise<{ outcome: Exclude<RecordOutcome, 'duplicate'>; failure?: unknown }> {
+    if (!event.bookingId) {
+      await this.callRecords.markDelivered(event._id);
+      return { outcome: 'unmatched' };
+    }
+    const signal: CallEventSignal = {
+      ...(event.detail.signal as CallEventSignal),
+      eventId: event._id,
+      receivedAt: event.receivedAt.toISOString(),
+    };
+    try {
+      await this.bookings.recordCallEvent(event.bookingId, signal);
+    } catch (error) {
+      if (!(error instanceof BookingError && error.code === 'booking_not_found'))
+        return { outcome: 'pending', failure: error };
+      // The booking has ended: the event stays stored with it, and the webhook still succeeds.
+      await this.callRecords.markDelivered(event._id);
+      return { outcome: 'booking_ended' };
+    }
+    await this.callRecords.markDelivered(event._id);
+    return { outcome: 'delivered' };
   }
 
   /**
@@ -122,7 +237,7 @@ export class CallEventRecorder {
    */
   private async bookingOfCall(
     sessionId: string,
-    leg: { source?: string; destination?: string },
+    leg: { source?: string | null; destination?: string | null },
   ): Promise<BookingOfCall> {
     const session = await this.callRecords.findSession(sessionId);
     if (session?.bookingId) return { bookingId: session.bookingId, callerRole: session.callerRole };
@@ -133,4 +248,13 @@ export class CallEventRecorder {
     if (outbound) return { bookingId: outbound.bookingId, callerRole: outbound.otherRole };
     return { bookingId: null, callerRole: null };
   }
+}
+
+/** Runs `task` over `items`, at most `limit` at once. */
+async function forEachAtMost<T>(limit: number, items: T[], task: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await task(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }

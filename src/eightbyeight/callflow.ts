@@ -1,4 +1,4 @@
-import { toE164 } from './phoneNumber';
+import { isE164, toE164 } from '../domain/phoneNumberNormalisation';
 
 // Our answer to a CALL_ACTION webhook: the actions 8x8 runs, in order, on the call that just arrived.
 // Shapes follow the action schemas of 8x8's Voice API (voice_v1_api.json, `callflows` request body). An answer
@@ -94,8 +94,10 @@ function answer(callflow: CallflowAction[], clientActionId: string | undefined):
   return clientActionId === undefined ? { callflow } : { clientActionId, callflow };
 }
 
+// The numbers of a callflow come from the store, already normalised: they are sent as they are, which keeps
+// libphonenumber off the answer's path; anything else is normalised first.
 function e164OrThrow(number: string, field: string): string {
-  const e164 = toE164(number);
+  const e164 = isE164(number) ? number : toE164(number);
   if (e164 === null) throw new RangeError(`${field} is not an international phone number: ${JSON.stringify(number)}`);
   return e164;
 }

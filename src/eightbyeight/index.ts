@@ -26,7 +26,6 @@ export {
   type SayAction,
   type HangupAction,
 } from './callflow';
-export { toE164 } from './phoneNumber';
 export {
   EightByEightApiClient,
   EightByEightApiError,

@@ -1,7 +1,5 @@
 import { z } from 'zod';
-import { toE164 } from './phoneNumber';
-
-export { toE164 };
+import { toE164 } from '../domain/phoneNumberNormalisation';
 
 // The webhooks 8x8 POSTs to us: `{ namespace: 'VOICE', eventType, description, payload }`.
 // Liberal in what we accept (8x8's docs and platform versions disagree on spelling and types), strict in what we
@@ -33,8 +31,10 @@ export interface CallStatusEvent {
   sessionId: string;
   callStatus: string;
   callDirection?: string;
-  source: string;
-  destination: string;
+  /** E.164; null when it is not a number (a caller who withheld theirs: 8x8 then sends e.g. `anonymous`). */
+  source: string | null;
+  /** E.164; null when it is not a number. */
+  destination: string | null;
   timestamp?: string;
   callDuration?: number;
 }
@@ -119,7 +119,8 @@ const phoneNumber = z
     return e164;
   });
 
-// A caller may withhold their number: the call is still a well-formed call we must answer (with the notice).
+// A caller may withhold their number: the call is still a well-formed call we must answer (with the notice), and
+// its status events still something to keep.
 const callerNumber = z
   .preprocess((raw) => (typeof raw === 'number' ? String(raw) : raw), requiredText)
   .transform((raw) => toE164(raw));
@@ -188,8 +189,8 @@ const callStatusPayload = z
     sessionId: requiredText,
     callStatus: requiredText,
     callDirection: optionalText,
-    source: phoneNumber,
-    destination: phoneNumber,
+    source: callerNumber,
+    destination: callerNumber,
     timestamp: optionalText,
     callDuration: optionalCount,
   })

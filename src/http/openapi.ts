@@ -1016,9 +1016,21 @@ export const openApiDocument = {
               sessionId: { type: 'string', minLength: 1 },
               callStatus: { type: 'string', minLength: 1, examples: ['CALL_CONNECTED'] },
               callDirection: { type: 'string' },
-              source: ref('EightByEightPhoneNumber'),
-              destination: ref('EightByEightPhoneNumber'),
-              timestamp: { type: 'string' },
+              source: {
+                type: ['string', 'number'],
+                minLength: 1,
+                description:
+                  "The leg's calling number; anything else (a withheld number, `anonymous`) is kept as unknown, and the event is still recorded.",
+              },
+              destination: {
+                type: ['string', 'number'],
+                minLength: 1,
+                description: "The leg's called number; anything else is kept as unknown, as for `source`.",
+              },
+              timestamp: {
+                type: 'string',
+                description: "8x8's time of the change: a booking shows the status with the newest one.",
+              },
               callDuration: ref('EightByEightCount'),
             },
           },

@@ -42,7 +42,10 @@ async function main() {
   server.keepAliveTimeout = 65_000;
   logger.info({ port: (server.address() as AddressInfo).port }, 'http server listening');
 
-  // Events stored while Temporal was unreachable reach their bookings once it is back.
+  // Events stored while Temporal was unreachable reach their bookings once it is back. The first round runs at
+  // once: it also tells this process which bookings have events left pending (by it before a restart, or by
+  // another server), so that new events for those bookings wait behind them.
+  redeliverCallEvents();
   const redelivery = setInterval(redeliverCallEvents, 5_000);
 
   const shutdown = async (signal: string) => {

@@ -71,8 +71,9 @@ export class CallRecords {
     await this.collections.callEvents.updateOne({ _id: eventId }, { $set: { delivered: true } });
   }
 
-  async undeliveredEvents(limit: number): Promise<CallEventDocument[]> {
-    return this.collections.callEvents.find({ delivered: false }).sort({ receivedAt: 1 }).limit(limit).toArray();
+  /** Every event its booking has not been told of yet, in the order received; read as it is iterated. */
+  undeliveredEvents(batchSize: number): AsyncIterable<CallEventDocument> {
+    return this.collections.callEvents.find({ delivered: false }).sort({ receivedAt: 1, _id: 1 }).batchSize(batchSize);
   }
 
   async eventsOfBooking(bookingId: string): Promise<CallEventDocument[]> {
@@ -94,14 +95,20 @@ export class CallRecords {
 
   /**
    * Retention: deletes sessions that started, and events received, before `cutoff`. FerretDB has no TTL index,
-   * so a schedule calls this (see workflows/retention.ts).
+   * so a schedule calls this (see workflows/retention.ts). An event its booking has not been told of yet is kept
+   * however old: it was acknowledged to 8x8, so it goes only once it has been delivered.
    */
   async deleteOlderThan(cutoff: Date): Promise<DeletedCallRecords> {
     const [sessions, events] = await Promise.all([
       this.collections.callSessions.deleteMany({ startedAt: { $lt: cutoff } }),
-      this.collections.callEvents.deleteMany({ receivedAt: { $lt: cutoff } }),
+      this.collections.callEvents.deleteMany({ receivedAt: { $lt: cutoff }, delivered: true }),
     ]);
     return { callSessions: sessions.deletedCount, callEvents: events.deletedCount };
+  }
+
+  /** How many events retention keeps past `cutoff` because their bookings have not been told of them. */
+  async countUndeliveredOlderThan(cutoff: Date): Promise<number> {
+    return this.collections.callEvents.countDocuments({ receivedAt: { $lt: cutoff }, delivered: false });
   }
 }
 
