@@ -2,7 +2,7 @@ import { Client, Connection } from '@temporalio/client';
 import { reconcilePairings } from '../src/bookings/reconciliation';
 import { connectDatabase, ensureIndexes, type ClaimDocument, type LeaseDocument } from '../src/store/database';
 import { LeaseStore } from '../src/store/leases';
-import { bookingWorkflowId } from '../workflows/messages';
+import { bookingWorkflowId } from '../src/bookings/contract';
 import { check, type Check } from './report';
 import type { BenchStack } from './stack';
 

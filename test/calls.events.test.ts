@@ -11,7 +11,7 @@ import { CallRecords } from '../src/store/callRecords';
 import { LeaseStore } from '../src/store/leases';
 import { EncryptionCodec, createDataConverter } from '../src/temporal/payloadEncryption';
 import { TemporalReachability } from '../src/temporal/reachability';
-import { bookingWorkflowId, type CallEventSignal } from '../workflows/messages';
+import { bookingWorkflowId, type CallEventSignal } from '../src/bookings/contract';
 import { callStatus, sessionSummary } from './support/eightbyeightPayloads';
 import { CapturedLogs, api, eventually, startStack, uniqueId, webhook, type Stack } from './support/stack';
 

@@ -17,7 +17,7 @@ import {
   type EncryptionKey,
 } from '../src/temporal/payloadEncryption';
 import { createBookingWorker } from '../src/temporal/worker';
-import { bookingStateQuery, bookingWorkflowId, closeBookingUpdate } from '../workflows/messages';
+import { bookingStateQuery, bookingWorkflowId, closeBookingUpdate } from '../src/bookings/contract';
 import { CODEC_TOKEN, CapturedLogs, api, startStack, uniqueId, type Stack } from './support/stack';
 
 const key = (id: string, fill: number): EncryptionKey => ({ id, key: Buffer.alloc(32, fill) });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createLogger } from '../src/logging/logger';
 import { ensureCallRecordRetention } from '../src/temporal/schedules';
-import { bookingWorkflowId } from '../workflows/messages';
+import { bookingWorkflowId } from '../src/bookings/contract';
 import { callReceived, callStatus, sessionSummary } from './support/eightbyeightPayloads';
 import { findPhoneNumber } from './support/privacy';
 import { CapturedLogs, api, eventually, startStack, uniqueId, webhook, type Stack } from './support/stack';

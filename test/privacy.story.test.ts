@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { Client } from '@temporalio/client';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
-import { bookingWorkflowId } from '../workflows/messages';
+import { bookingWorkflowId } from '../src/bookings/contract';
 import { callReceived, callStatus, sessionSummary } from './support/eightbyeightPayloads';
 import { findPhoneNumber } from './support/privacy';
 import { CODEC_TOKEN, api, eventually, startStack, uniqueId, webhook, type Stack } from './support/stack';

@@ -15,7 +15,7 @@ import {
   closeBookingUpdate,
   confirmBookingUpdate,
   type CallEventSignal,
-} from '../workflows/messages';
+} from '../src/bookings/contract';
 import { eventually, uniqueId } from './support/stack';
 
 /**

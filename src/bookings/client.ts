@@ -21,7 +21,7 @@ import {
   type BookingView,
   type CallEventSignal,
   type CloseAction,
-} from '../../workflows/messages';
+} from './contract';
 import type { TemporalReachability } from '../temporal/reachability';
 import { detailTypes, isTransientRefusal } from '../temporal/serviceErrors';
 

@@ -1,7 +1,7 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Holder } from '../domain/allocation';
 import type { LeaseStore } from '../store/leases';
-import { bookingWorkflowId } from '../../workflows/messages';
+import { bookingWorkflowId } from './contract';
 
 /**
  * The safety net under "a number taken is always given back": a booking run that was terminated by an operator,

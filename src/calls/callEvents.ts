@@ -4,7 +4,7 @@ import type { Logger } from '../logging/logger';
 import type { CallRecords } from '../store/callRecords';
 import type { CallEventDocument } from '../store/database';
 import type { LeaseStore } from '../store/leases';
-import type { CallEventSignal } from '../../workflows/messages';
+import type { CallEventSignal } from '../bookings/contract';
 
 export type RecordOutcome = 'delivered' | 'duplicate' | 'unmatched' | 'booking_ended' | 'pending';
 

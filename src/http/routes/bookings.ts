@@ -3,7 +3,7 @@ import { BookingError, type BookingClient, type BookingErrorCode } from '../../b
 import type { BookingEraser } from '../../bookings/erasure';
 import { HttpError } from '../errors';
 import { parseBookingRequest } from '../requests';
-import type { BookingView } from '../../../workflows/messages';
+import type { BookingView } from '../../bookings/contract';
 
 const STATUS_OF: Record<BookingErrorCode, number> = {
   booking_conflict: 409,

@@ -4,7 +4,7 @@
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import type { BookingRequest, BookingStatus, CallRecord, Party } from '../src/domain/booking';
+import type { BookingRequest, BookingStatus, CallRecord, Party } from '../domain/booking';
 
 export const TASK_QUEUE_DEFAULT = 'maskline-bookings';
 
