@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
-import { createBookingActivities } from '../activities';
+import { createBookingActivities } from '../activities/booking';
 import { parseBookingRequest } from '../src/http/requests';
 import { LeaseStore } from '../src/store/leases';
 import { createDataConverter } from '../src/temporal/payloadEncryption';

@@ -10,7 +10,7 @@ import {
   proxyActivities,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { BookingActivities } from '../activities';
+import type { BookingActivities } from '../activities/booking';
 import type { BookingRequest } from '../src/domain/booking';
 import { BookingState, type CarriedBooking } from './bookingState';
 import { BookingFailure, type BookingView, type RefusalReason } from '../src/bookings/contract';

@@ -1,5 +1,5 @@
 import { proxyActivities } from '@temporalio/workflow';
-import type { BookingActivities } from '../activities';
+import type { BookingActivities } from '../activities/booking';
 
 const { storeRoundTrip } = proxyActivities<BookingActivities>({ startToCloseTimeout: '10 seconds' });
 

@@ -1,5 +1,5 @@
 import { NativeConnection, Runtime, Worker, type LogLevel, type LogMetadata } from '@temporalio/worker';
-import { createBookingActivities } from '../../activities';
+import { createBookingActivities } from '../../activities/booking';
 import { createNumberSyncActivities } from '../../activities/numberSync';
 import { createRetentionActivities } from '../../activities/retention';
 import { EightByEightApiClient, type EightByEightAccount } from '../eightbyeight/apiClient';
