@@ -6,7 +6,7 @@ import { reconcilePairings } from '../src/bookings/reconciliation';
 import { createLogger } from '../src/logging/logger';
 import { LeaseStore } from '../src/store/leases';
 import { ensurePairingReconciliation } from '../src/temporal/schedules';
-import { reconcilePairingsWorkflow } from '../workflows/maintenance';
+import { reconcilePairingsWorkflow } from '../workflows/reconciliation';
 import { api, startStack, uniqueId, type Stack } from './support/stack';
 
 describe('pairing reconciliation', () => {

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { temporal } from '@temporalio/proto';
 import { callRecordRetentionWorkflow } from '../../workflows/retention';
 import { numberSyncWorkflow } from '../../workflows/numberSync';
-import { reconcilePairingsWorkflow } from '../../workflows/maintenance';
+import { reconcilePairingsWorkflow } from '../../workflows/reconciliation';
 import { storeRoundTripWorkflow } from '../../workflows/diagnostics';
 import { callReceived, callStatus, sessionSummary } from './eightbyeightPayloads';
 import { startOwnServers } from './ownServers';
