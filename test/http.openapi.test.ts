@@ -7,7 +7,7 @@ import { Client, Connection } from '@temporalio/client';
 import { MongoClient } from 'mongodb';
 import type { Config } from '../src/config';
 import { createLogger } from '../src/logging/logger';
-import { createHttpApplication } from '../src/server/services';
+import { createHttpApplication } from '../src/server/httpApplication';
 import { createDataConverter } from '../src/temporal/payloadEncryption';
 import type { Database } from '../src/store/database';
 import { callReceived, callStatus, sessionSummary } from './support/eightbyeightPayloads';

@@ -8,7 +8,7 @@ import { METADATA_ENCODING_KEY, defaultPayloadConverter, type Payload } from '@t
 import { NativeConnection } from '@temporalio/worker';
 import { ConfigError, loadConfig } from '../src/config';
 import { createLogger } from '../src/logging/logger';
-import { createHttpApplication } from '../src/server/services';
+import { createHttpApplication } from '../src/server/httpApplication';
 import {
   DEVELOPMENT_KEY,
   EncryptionCodec,

@@ -7,7 +7,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import { loadConfig, type Config } from '../../src/config';
 import { createLogger } from '../../src/logging/logger';
-import { createHttpApplication } from '../../src/server/services';
+import { createHttpApplication } from '../../src/server/httpApplication';
 import { connectDatabase, ensureIndexes, type Database } from '../../src/store/database';
 import { createDataConverter } from '../../src/temporal/payloadEncryption';
 import { createBookingWorker, installTemporalLogging } from '../../src/temporal/worker';
