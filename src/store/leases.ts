@@ -11,7 +11,7 @@ import {
 import type { BookingRequest, Party } from '../domain/booking';
 import type { E164 } from '../domain/phoneNumbers';
 import type { Collections, ClaimDocument, LeaseDocument } from './database';
-import { AllocatableNumbers } from './allocatableNumbers';
+import { PoolView } from './poolView';
 import { isDuplicateKey } from './numberPool';
 
 export function claimId(party: E164, virtualNumber: E164): string {
@@ -92,13 +92,13 @@ function recorded(doc: LeaseDocument): RecordedLease {
  * what another booking holds.
  */
 export class LeaseStore implements AllocationStore {
-  private readonly allocatable: AllocatableNumbers;
+  private readonly poolView: PoolView;
 
   constructor(
     private readonly collections: Pick<Collections, 'numbers' | 'claims' | 'leases'>,
-    options: { allocatable?: AllocatableNumbers } = {},
+    options: { poolView?: PoolView } = {},
   ) {
-    this.allocatable = options.allocatable ?? new AllocatableNumbers(collections);
+    this.poolView = options.poolView ?? new PoolView(collections);
   }
 
   async findLease(bookingId: string): Promise<RecordedLease | null> {
@@ -125,17 +125,17 @@ export class LeaseStore implements AllocationStore {
     exclude: E164[];
     limit: number;
   }): Promise<CandidateNumber[]> {
-    const candidates = await this.allocatable.leastLoaded(query);
+    const candidates = await this.poolView.leastLoaded(query);
     if (candidates.length > 0) return candidates;
     // A refusal must rest on the store, not on a view that may miss a number added a moment ago.
-    await this.allocatable.refresh();
-    return this.allocatable.leastLoaded(query);
+    await this.poolView.refresh();
+    return this.poolView.leastLoaded(query);
   }
 
   async isAllocatable(virtualNumber: E164): Promise<boolean> {
     const doc = await this.collections.numbers.findOne({ _id: virtualNumber }, { projection: { status: 1 } });
     if (doc?.status === 'active') return true;
-    this.allocatable.remove(virtualNumber);
+    this.poolView.remove(virtualNumber);
     return false;
   }
 
@@ -226,7 +226,7 @@ export class LeaseStore implements AllocationStore {
         { upsert: true },
       );
       if (written.upsertedCount > 0) {
-        this.allocatable.adjust(lease.virtualNumber, +1);
+        this.poolView.adjust(lease.virtualNumber, +1);
         return recorded(doc);
       }
     } catch (error) {
@@ -267,7 +267,7 @@ export class LeaseStore implements AllocationStore {
         { _id: holder.bookingId, ...runOf(holder), status: { $ne: 'released' } },
         { $set: { status: 'released', releasedAt: new Date() } },
       );
-      if (marked.modifiedCount > 0) this.allocatable.adjust(lease.virtualNumber, -1);
+      if (marked.modifiedCount > 0) this.poolView.adjust(lease.virtualNumber, -1);
     }
     const named = ours ? (lease.parties ?? []) : [];
     await Promise.all(
@@ -296,7 +296,7 @@ export class LeaseStore implements AllocationStore {
     await this.deleteClaimsOfRun(holder);
     if (ours) {
       const deleted = await this.collections.leases.deleteOne({ _id: holder.bookingId, ...runOf(holder) });
-      if (deleted.deletedCount > 0 && lease.status !== 'released') this.allocatable.adjust(lease.virtualNumber, -1);
+      if (deleted.deletedCount > 0 && lease.status !== 'released') this.poolView.adjust(lease.virtualNumber, -1);
     }
   }
 
