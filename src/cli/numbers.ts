@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import type { NumberSyncPlan, StatusChange } from '../domain/numberHealth';
+import type { NumberSyncPlan, StatusChange } from '../domain/numberSync';
 import { parsePhoneNumber } from '../domain/phoneNumberNormalisation';
 import { describeSyncResult, NumberSync, type NumberSyncResult } from '../numbers/numberSync';
 import { connectDatabase } from '../store/database';

@@ -1,4 +1,4 @@
-import type { NumberReport, NumberSyncPlan, ReportedNumber } from '../domain/numberHealth';
+import type { NumberReport, NumberSyncPlan, ReportedNumber } from '../domain/numberSync';
 import { countryOfNumber } from '../domain/phoneNumbers';
 import type { EightByEightApiClient, NumberListing } from '../eightbyeight/apiClient';
 import type { VirtualNumberUpdateEvent } from '../eightbyeight/webhooks';
@@ -18,8 +18,8 @@ export class ForeignSubaccount extends Error {
 }
 
 /**
- * Number health from both of 8x8's sources: the numbers API (`numbers sync`, the hourly schedule) and the
- * VIRTUAL_NUMBER_UPDATE webhook. Both go through the same rules (domain/numberHealth) and the same store method.
+ * The number sync from both of 8x8's sources: the numbers API (`numbers sync`, the hourly schedule) and the
+ * VIRTUAL_NUMBER_UPDATE webhook. Both go through the same rules (domain/numberSync) and the same store method.
  */
 export class NumberSync {
   constructor(
