@@ -12,7 +12,7 @@ import { parsePhoneNumberFromString as parseMin } from 'libphonenumber-js/min';
 import examples from 'libphonenumber-js/mobile/examples';
 import { toE164 } from '../src/domain/phoneNumberNormalisation';
 import { connectCall, parseCallAction } from '../src/eightbyeight';
-import { callReceived } from '../src/eightbyeight/webhookBodies';
+import { callReceived } from '../src/eightbyeight/simulatedWebhooks';
 
 // The regex before this change (src/eightbyeight/phoneNumber.ts at 00554de), for comparison.
 const SEPARATORS = /[\s-]/g;

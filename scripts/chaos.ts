@@ -45,7 +45,7 @@ import {
   type BookingAttempt,
   type Send,
 } from '../test/support/bookingRace';
-import { callReceived, callStatus, sessionSummary } from '../src/eightbyeight/webhookBodies';
+import { callReceived, callStatus, sessionSummary } from '../src/eightbyeight/simulatedWebhooks';
 import { validateCallActionAnswer } from '../test/support/eightbyeightSchemas';
 import { ProcessStack } from '../test/support/processStack';
 

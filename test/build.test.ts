@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { compileProject } from '../scripts/local/compile';
 import { freePort, waitUntil } from '../scripts/local/ports';
 import type { ManagedProcess } from '../scripts/local/processes';
-import { callReceived } from '../src/eightbyeight/webhookBodies';
+import { callReceived } from '../src/eightbyeight/simulatedWebhooks';
 import { keepForLogScan } from './support/logCapture';
 import { startOwnServers } from './support/ownServers';
 import { API_KEY, ENCRYPTION_KEYS, WEBHOOK_SECRET } from './support/stack';

@@ -8,7 +8,7 @@ import {
   outboundCallStatus,
   sessionSummary,
   SIMULATED_SUBACCOUNT,
-} from '../eightbyeight/webhookBodies';
+} from '../eightbyeight/simulatedWebhooks';
 import { apiUrlOption, CliError, masklineApi, type MasklineApi } from './masklineApi';
 import { print } from './output';
 

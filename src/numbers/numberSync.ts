@@ -1,7 +1,7 @@
 import type { NumberReport, NumberSyncPlan, ReportedNumber } from '../domain/numberSync';
 import { countryOfNumber } from '../domain/phoneNumbers';
 import type { EightByEightApiClient, NumberListing } from '../eightbyeight/apiClient';
-import type { VirtualNumberUpdateEvent } from '../eightbyeight/webhooks';
+import type { VirtualNumberUpdateEvent } from '../eightbyeight/webhookParsing';
 import type { NumberPool, NumberSyncResult } from '../store/numberPool';
 
 export type { NumberSyncResult };

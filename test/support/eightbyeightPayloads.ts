@@ -5,4 +5,4 @@ export {
   outboundCallStatus,
   sessionSummary,
   virtualNumberUpdate,
-} from '../../src/eightbyeight/webhookBodies';
+} from '../../src/eightbyeight/simulatedWebhooks';
