@@ -1,6 +1,5 @@
 import type { Party } from '../src/domain/booking';
-import { parsePhoneNumber } from '../src/domain/phoneNumberNormalisation';
-import type { E164 } from '../src/domain/phoneNumbers';
+import { parsePhoneNumber, type E164 } from '../src/domain/phoneNumbers';
 import type { ClaimDocument, Database, LeaseDocument, NumberDocument } from '../src/store/database';
 
 /**

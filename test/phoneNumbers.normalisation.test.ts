@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { getCountries, getExampleNumber, type PhoneNumber } from 'libphonenumber-js/max';
 import examples from 'libphonenumber-js/mobile/examples';
-import { parsePhoneNumber, toE164 } from '../src/domain/phoneNumberNormalisation';
+import { parsePhoneNumber, toE164 } from '../src/domain/phoneNumbers';
 import { callReceived } from './support/eightbyeightPayloads';
 import { api, startStack, uniqueId, webhook, type Stack } from './support/stack';
 

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import type { NumberSyncPlan, StatusChange } from '../domain/numberSync';
-import { parsePhoneNumber } from '../domain/phoneNumberNormalisation';
+import { parsePhoneNumber } from '../domain/phoneNumbers';
 import { describeSyncResult, NumberSync, type NumberSyncResult } from '../numbers/numberSync';
 import { connectDatabase } from '../store/database';
 import { NumberPool, type PoolNumber } from '../store/numberPool';

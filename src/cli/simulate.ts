@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { loadEightByEightAccount } from '../config';
-import { parsePhoneNumber } from '../domain/phoneNumberNormalisation';
+import { parsePhoneNumber } from '../domain/phoneNumbers';
 import {
   callReceived,
   callStatus,

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { BOOKING_DEFAULTS, BOOKING_LIMITS, type BookingRequest, type Party } from '../domain/booking';
-import { parsePhoneNumber } from '../domain/phoneNumberNormalisation';
+import { parsePhoneNumber } from '../domain/phoneNumbers';
 import { HttpError } from './errors';
 
 /** Validation of the booking platform's requests: a typed value, or a 400 that names the field. */
