@@ -56,7 +56,7 @@ export function isE164(text: string): boolean {
   return INTERNATIONAL.test(text);
 }
 
-export interface ParsedPhoneNumber {
+export interface ValidPhoneNumber {
   e164: E164;
   /** ISO 3166-1 alpha-2 country of the number, when its numbering plan tells. */
   countryCode: string | null;
@@ -66,7 +66,7 @@ export interface ParsedPhoneNumber {
  * A phone number a booking platform or an operator gives: read as {@link toE164} reads it, and then it must be a
  * valid number of its country's numbering plan, not just a run of digits.
  */
-export function parsePhoneNumber(raw: string): ParsedPhoneNumber | null {
+export function parseValidPhoneNumber(raw: string): ValidPhoneNumber | null {
   const e164 = toE164(raw);
   if (e164 === null) return null;
   const parsed = parseInFull(e164);
