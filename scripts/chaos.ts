@@ -26,7 +26,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { MongoClient, type Db } from 'mongodb';
 import { repoRoot } from './local/paths';
-import { sleep } from './local/ports';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { unmaskedPhoneNumbers } from './logScan';
 import {
   allocated,

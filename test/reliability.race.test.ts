@@ -15,7 +15,7 @@ import {
   type Send,
 } from './support/bookingRace';
 import { ProcessStack } from './support/processStack';
-import { sleep } from '../scripts/local/ports';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 // Bookings raced through the HTTP API of the service as it runs in production: an HTTP server and two worker
 // processes allocating at once. (`npm run chaos` runs the same with 2,000 bookings.)

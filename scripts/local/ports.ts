@@ -1,4 +1,5 @@
 import net from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** A port the kernel says is free right now (bind to port 0). Another process may take it before we use it. */
 export function freePort(host = '127.0.0.1'): Promise<number> {
@@ -39,8 +40,6 @@ export function canConnect(host: string, port: number, timeoutMs = 1000): Promis
     socket.once('error', () => done(false));
   });
 }
-
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
  * Calls `check` every `intervalMs` until it returns true, `abort` settles (e.g. the server process died), or
