@@ -16,7 +16,7 @@ import {
   createDataConverter,
   type EncryptionKey,
 } from '../src/temporal/payloadEncryption';
-import { createBookingWorker } from '../src/temporal/worker';
+import { createBookingWorker } from '../src/worker/bookingWorker';
 import { bookingStateQuery, bookingWorkflowId, closeBookingUpdate } from '../src/bookings/contract';
 import { CODEC_TOKEN, CapturedLogs, api, startStack, uniqueId, type Stack } from './support/stack';
 

@@ -10,7 +10,7 @@ import { createLogger } from '../../src/logging/logger';
 import { createHttpApplication } from '../../src/server/httpApplication';
 import { connectDatabase, ensureIndexes, type Database } from '../../src/store/database';
 import { createDataConverter } from '../../src/temporal/payloadEncryption';
-import { createBookingWorker, installTemporalLogging } from '../../src/temporal/worker';
+import { createBookingWorker, installTemporalLogging } from '../../src/worker/bookingWorker';
 import { keepForLogScan } from './logCapture';
 
 export const API_KEY = 'test-api-key-0123456789';

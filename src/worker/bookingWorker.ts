@@ -9,7 +9,7 @@ import type { Database } from '../store/database';
 import { LeaseStore } from '../store/leases';
 import { NumberPool } from '../store/numberPool';
 import { NumberSync } from '../numbers/numberSync';
-import { createDataConverter, type EncryptionKey } from './payloadEncryption';
+import { createDataConverter, type EncryptionKey } from '../temporal/payloadEncryption';
 
 export interface BookingWorkerOptions {
   connection: NativeConnection;
