@@ -10,7 +10,8 @@ import { createLogger } from '../../src/logging/logger';
 import { createHttpApplication } from '../../src/server/httpApplication';
 import { connectDatabase, ensureIndexes, type Database } from '../../src/store/database';
 import { createDataConverter } from '../../src/temporal/payloadEncryption';
-import { createBookingWorker, installTemporalLogging } from '../../src/worker/bookingWorker';
+import { installTemporalLogging } from '../../src/temporal/logging';
+import { createBookingWorker } from '../../src/worker/bookingWorker';
 import { keepForLogScan } from './logCapture';
 
 export const API_KEY = 'test-api-key-0123456789';
