@@ -44,10 +44,10 @@ import {
   waitUntilEnded,
   type BookingAttempt,
   type Send,
-} from '../test/support/bookingRace';
+} from '../harness/bookingRace';
 import { callReceived, callStatus, sessionSummary } from '../src/eightbyeight/simulatedWebhooks';
-import { validateCallActionAnswer } from '../test/support/eightbyeightSchemas';
-import { ProcessStack } from '../test/support/processStack';
+import { validateCallActionAnswer } from '../harness/eightbyeightSchemas';
+import { ProcessStack } from '../harness/processStack';
 
 const setting = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const BOOKINGS = setting('CHAOS_BOOKINGS', 2000);

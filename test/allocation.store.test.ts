@@ -13,7 +13,7 @@ import { BOOKING_DEFAULTS, type BookingRequest } from '../src/domain/booking';
 import { connectDatabase, ensureIndexes, type Database } from '../src/store/database';
 import { LeaseStore } from '../src/store/leases';
 import { NumberPool } from '../src/store/numberPool';
-import { testDatabaseUri, uniqueId } from './support/stack';
+import { testDatabaseUri, uniqueId } from '../harness/stack';
 
 function booking(
   bookingId: string,

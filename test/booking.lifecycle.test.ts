@@ -7,8 +7,8 @@ import { parseBookingRequest } from '../src/http/requests';
 import { LeaseStore } from '../src/store/leases';
 import { createDataConverter } from '../src/temporal/payloadEncryption';
 import { bookingWorkflow } from '../workflows/booking';
-import { callReceived } from './support/eightbyeightPayloads';
-import { api, eventually, startStack, uniqueId, webhook, type Stack } from './support/stack';
+import { callReceived } from '../harness/eightbyeightPayloads';
+import { api, eventually, startStack, uniqueId, webhook, type Stack } from '../harness/stack';
 
 const RIDER = '+6591230001';
 const DRIVER = '+6598760001';

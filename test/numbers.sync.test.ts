@@ -4,7 +4,7 @@ import { planNumberSync, type PoolNumberStatus, type ReportedNumber } from '../s
 import { reportOfListing, reportOfUpdate } from '../src/numbers/numberSync';
 import { connectDatabase, ensureIndexes, type Database } from '../src/store/database';
 import { NumberPool } from '../src/store/numberPool';
-import { testDatabaseUri, uniqueId } from './support/stack';
+import { testDatabaseUri, uniqueId } from '../harness/stack';
 
 function reported(number: string, operationalStatus: string | null, isHealthy: boolean | null = null): ReportedNumber {
   return { number, operationalStatus, isHealthy, countryCode: 'SG', referenceId: null };

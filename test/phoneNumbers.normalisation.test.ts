@@ -4,8 +4,8 @@ import fc from 'fast-check';
 import { getCountries, getExampleNumber, type PhoneNumber } from 'libphonenumber-js/max';
 import examples from 'libphonenumber-js/mobile/examples';
 import { parseValidPhoneNumber, toE164 } from '../src/domain/phoneNumbers';
-import { callReceived } from './support/eightbyeightPayloads';
-import { api, startStack, uniqueId, webhook, type Stack } from './support/stack';
+import { callReceived } from '../harness/eightbyeightPayloads';
+import { api, startStack, uniqueId, webhook, type Stack } from '../harness/stack';
 
 // Party numbers come from booking platforms and people; caller numbers from 8x8. Whichever way each writes a
 // number, the two must be the same string, or the caller hears the notice instead of reaching the other party.

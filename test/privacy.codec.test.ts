@@ -18,7 +18,7 @@ import {
 } from '../src/temporal/payloadEncryption';
 import { createBookingWorker } from '../src/worker/bookingWorker';
 import { bookingStateQuery, bookingWorkflowId, closeBookingUpdate } from '../src/bookings/contract';
-import { CODEC_TOKEN, CapturedLogs, api, startStack, uniqueId, type Stack } from './support/stack';
+import { CODEC_TOKEN, CapturedLogs, api, startStack, uniqueId, type Stack } from '../harness/stack';
 
 const key = (id: string, fill: number): EncryptionKey => ({ id, key: Buffer.alloc(32, fill) });
 const OLD = key('2025-01', 1);

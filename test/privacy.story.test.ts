@@ -4,9 +4,9 @@ import { Client } from '@temporalio/client';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { bookingWorkflowId } from '../src/bookings/contract';
-import { callReceived, callStatus, sessionSummary } from './support/eightbyeightPayloads';
-import { findPhoneNumber } from './support/privacy';
-import { CODEC_TOKEN, api, eventually, startStack, uniqueId, webhook, type Stack } from './support/stack';
+import { callReceived, callStatus, sessionSummary } from '../harness/eightbyeightPayloads';
+import { findPhoneNumber } from '../harness/privacy';
+import { CODEC_TOKEN, api, eventually, startStack, uniqueId, webhook, type Stack } from '../harness/stack';
 
 const RIDER = '+6591234567';
 const DRIVER = '+6598765432';

@@ -7,7 +7,7 @@ import { createLogger } from '../src/logging/logger';
 import { LeaseStore } from '../src/store/leases';
 import { ensurePairingReconciliation } from '../src/temporal/schedules';
 import { reconcilePairingsWorkflow } from '../workflows/reconciliation';
-import { api, startStack, uniqueId, type Stack } from './support/stack';
+import { api, startStack, uniqueId, type Stack } from '../harness/stack';
 
 describe('pairing reconciliation', () => {
   let stack: Stack;

@@ -12,8 +12,8 @@ import {
   virtualNumbers,
   waitUntilEnded,
   type CreationProgress,
-} from './support/bookingRace';
-import { ProcessStack } from './support/processStack';
+} from '../harness/bookingRace';
+import { ProcessStack } from '../harness/processStack';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 // Worker processes die by SIGKILL — as in a crash of their machine — during allocation, while bookings hold their

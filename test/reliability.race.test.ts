@@ -13,8 +13,8 @@ import {
   virtualNumbers,
   waitUntilEnded,
   type Send,
-} from './support/bookingRace';
-import { ProcessStack } from './support/processStack';
+} from '../harness/bookingRace';
+import { ProcessStack } from '../harness/processStack';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 // Bookings raced through the HTTP API of the service as it runs in production: an HTTP server and two worker

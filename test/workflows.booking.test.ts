@@ -16,7 +16,7 @@ import {
   confirmBookingUpdate,
   type CallEventSignal,
 } from '../src/bookings/contract';
-import { eventually, uniqueId } from './support/stack';
+import { eventually, uniqueId } from '../harness/stack';
 
 /**
  * The booking workflow as a workflow: Temporal's time-skipping test server, and activities that stand in for the

@@ -5,4 +5,4 @@ export {
   outboundCallStatus,
   sessionSummary,
   virtualNumberUpdate,
-} from '../../src/eightbyeight/simulatedWebhooks';
+} from '../src/eightbyeight/simulatedWebhooks';
