@@ -12,7 +12,7 @@ import { callRecordRetentionWorkflow } from '../workflows/retention';
 import { numberSyncWorkflow } from '../workflows/numberSync';
 import { reconcilePairingsWorkflow } from '../workflows/reconciliation';
 import { storeRoundTripWorkflow } from '../workflows/diagnostics';
-import { callReceived, callStatus, sessionSummary } from './eightbyeightPayloads';
+import { callReceived, callStatus, sessionSummary } from '../src/eightbyeight/simulatedWebhooks';
 import { startOwnServers } from './ownServers';
 import { api, eventually, startStack, uniqueId, webhook } from './stack';
 

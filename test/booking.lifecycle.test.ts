@@ -7,7 +7,7 @@ import { parseBookingRequest } from '../src/http/requests';
 import { LeaseStore } from '../src/store/leases';
 import { createDataConverter } from '../src/temporal/payloadEncryption';
 import { bookingWorkflow } from '../workflows/booking';
-import { callReceived } from '../harness/eightbyeightPayloads';
+import { callReceived } from '../src/eightbyeight/simulatedWebhooks';
 import { api, eventually, startStack, uniqueId, webhook, type Stack } from '../harness/stack';
 
 const RIDER = '+6591230001';

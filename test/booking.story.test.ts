@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { callReceived, callStatus, sessionSummary } from '../harness/eightbyeightPayloads';
+import { callReceived, callStatus, sessionSummary } from '../src/eightbyeight/simulatedWebhooks';
 import { validateCallActionAnswer } from '../harness/eightbyeightSchemas';
 import { api, eventually, startStack, uniqueId, webhook as post, type Stack } from '../harness/stack';
 

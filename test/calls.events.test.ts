@@ -12,7 +12,7 @@ import { LeaseStore } from '../src/store/leases';
 import { EncryptionCodec, createDataConverter } from '../src/temporal/payloadEncryption';
 import { TemporalReachability } from '../src/temporal/reachability';
 import { bookingWorkflowId, type CallEventSignal } from '../src/bookings/contract';
-import { callStatus, sessionSummary } from '../harness/eightbyeightPayloads';
+import { callStatus, sessionSummary } from '../src/eightbyeight/simulatedWebhooks';
 import { CapturedLogs, api, eventually, startStack, uniqueId, webhook, type Stack } from '../harness/stack';
 
 // 8x8 sends call events at least once, in no particular order, and we may hold them while Temporal cannot take

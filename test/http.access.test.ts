@@ -12,7 +12,7 @@ import { openApiDocument } from '../src/http/openapi';
 import { createLogger } from '../src/logging/logger';
 import { createHttpApplication } from '../src/server/httpApplication';
 import { EncryptionCodec } from '../src/temporal/payloadEncryption';
-import { callReceived } from '../harness/eightbyeightPayloads';
+import { callReceived } from '../src/eightbyeight/simulatedWebhooks';
 import { API_KEY, CapturedLogs, WEBHOOK_SECRET, api, startStack, uniqueId, type Stack } from '../harness/stack';
 
 const API_ROUTES: [string, string][] = [

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { isValidPhoneNumber } from 'libphonenumber-js/max';
-import { callReceived, callStatus, sessionSummary } from '../harness/eightbyeightPayloads';
+import { callReceived, callStatus, sessionSummary } from '../src/eightbyeight/simulatedWebhooks';
 import { validateCallActionAnswer } from '../harness/eightbyeightSchemas';
 import { API_KEY, WEBHOOK_SECRET, startStack, uniqueId, type Answer, type Stack } from '../harness/stack';
 

@@ -10,7 +10,7 @@ import { createLogger } from '../src/logging/logger';
 import { createHttpApplication } from '../src/server/httpApplication';
 import { createDataConverter } from '../src/temporal/payloadEncryption';
 import type { Database } from '../src/store/database';
-import { callReceived, callStatus, sessionSummary } from '../harness/eightbyeightPayloads';
+import { callReceived, callStatus, sessionSummary } from '../src/eightbyeight/simulatedWebhooks';
 import {
   documentedAnswers,
   matchPath,

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { getCountries, getExampleNumber, type PhoneNumber } from 'libphonenumber-js/max';
 import examples from 'libphonenumber-js/mobile/examples';
 import { parseValidPhoneNumber, toE164 } from '../src/domain/phoneNumbers';
-import { callReceived } from '../harness/eightbyeightPayloads';
+import { callReceived } from '../src/eightbyeight/simulatedWebhooks';
 import { api, startStack, uniqueId, webhook, type Stack } from '../harness/stack';
 
 // Party numbers come from booking platforms and people; caller numbers from 8x8. Whichever way each writes a

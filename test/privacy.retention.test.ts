@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { createLogger } from '../src/logging/logger';
 import { ensureCallRecordRetention } from '../src/temporal/schedules';
 import { bookingWorkflowId } from '../src/bookings/contract';
-import { callReceived, callStatus, sessionSummary } from '../harness/eightbyeightPayloads';
+import { callReceived, callStatus, sessionSummary } from '../src/eightbyeight/simulatedWebhooks';
 import { findPhoneNumber } from '../harness/privacy';
 import { CapturedLogs, api, eventually, startStack, uniqueId, webhook, type Stack } from '../harness/stack';
 

@@ -4,7 +4,7 @@ import { Client } from '@temporalio/client';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { bookingWorkflowId } from '../src/bookings/contract';
-import { callReceived, callStatus, sessionSummary } from '../harness/eightbyeightPayloads';
+import { callReceived, callStatus, sessionSummary } from '../src/eightbyeight/simulatedWebhooks';
 import { findPhoneNumber } from '../harness/privacy';
 import { CODEC_TOKEN, api, eventually, startStack, uniqueId, webhook, type Stack } from '../harness/stack';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { MongoClient } from 'mongodb';
-import { callReceived, callStatus, sessionSummary } from '../harness/eightbyeightPayloads';
+import { callReceived, callStatus, sessionSummary } from '../src/eightbyeight/simulatedWebhooks';
 import { validateCallActionAnswer } from '../harness/eightbyeightSchemas';
 import { ProcessStack } from '../harness/processStack';
 import { eventually, uniqueId } from '../harness/stack';
