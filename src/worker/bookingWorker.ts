@@ -1,6 +1,8 @@
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createBookingActivities } from '../../activities/booking';
+import { createDiagnosticActivities } from '../../activities/diagnostics';
 import { createNumberSyncActivities } from '../../activities/numberSync';
+import { createReconciliationActivities } from '../../activities/reconciliation';
 import { createRetentionActivities } from '../../activities/retention';
 import { EightByEightApiClient, type EightByEightAccount } from '../eightbyeight/apiClient';
 import { CallRecords } from '../store/callRecords';
@@ -26,19 +28,19 @@ export interface BookingWorkerOptions {
   workflowBundlePath?: string;
 }
 
+/** The worker of every Maskline workflow: each activity factory, over one store, registered together. */
 export async function createBookingWorker(options: BookingWorkerOptions): Promise<Worker> {
-  const activities = createBookingActivities({
-    leases: new LeaseStore(options.database.collections),
-    database: options.database,
-  });
+  const leases = new LeaseStore(options.database.collections);
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     activities: {
-      ...activities,
+      ...createBookingActivities({ leases }),
+      ...createReconciliationActivities({ leases }),
       ...createNumberSyncActivities({ numberSync: numberSyncOf(options) }),
       ...createRetentionActivities({ callRecords: new CallRecords(options.database.collections) }),
+      ...createDiagnosticActivities({ database: options.database }),
     },
     dataConverter: createDataConverter(options.encryptionKeys),
     ...(options.workflowBundlePath
