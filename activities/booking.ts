@@ -1,7 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { allocateVirtualNumber as allocate, type Holder } from '../src/domain/allocation';
 import type { BookingRequest } from '../src/domain/booking';
-import type { LeaseStore } from '../src/store/leases';
+import type { MongoAllocationStore } from '../src/store/allocationStore';
 
 export type AllocationResult =
   { outcome: 'allocated'; virtualNumber: string } | { outcome: 'refused'; reason: 'no_number_available' };
@@ -31,7 +31,7 @@ function checkpoint(): void {
  * The booking workflow's side effects: thin adapters over the allocation rules and the store. Each one is
  * idempotent, because Temporal retries them.
  */
-export function createBookingActivities(deps: { leases: LeaseStore }) {
+export function createBookingActivities(deps: { leases: MongoAllocationStore }) {
   return {
     async allocateVirtualNumber(request: BookingRequest, holder?: Holder): Promise<AllocationResult> {
       // Stop claiming two seconds before this attempt times out, so it never overlaps its retry.

@@ -1,10 +1,10 @@
 import { Context } from '@temporalio/activity';
 import { reconcilePairings, type ReconciliationOptions } from '../src/bookings/reconciliation';
-import type { LeaseStore } from '../src/store/leases';
+import type { MongoAllocationStore } from '../src/store/allocationStore';
 
 /** The pairing reconciliation schedule's side effect (src/bookings/reconciliation.ts); each pass is idempotent. */
 export function createReconciliationActivities(deps: {
-  leases: LeaseStore;
+  leases: MongoAllocationStore;
   reconciliation?: Partial<ReconciliationOptions>;
 }) {
   return {

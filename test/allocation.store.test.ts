@@ -11,7 +11,7 @@ import {
 } from '../src/domain/allocation';
 import { BOOKING_DEFAULTS, type BookingRequest } from '../src/domain/booking';
 import { connectDatabase, ensureIndexes, type Database } from '../src/store/database';
-import { LeaseStore } from '../src/store/leases';
+import { MongoAllocationStore } from '../src/store/allocationStore';
 import { NumberPool } from '../src/store/numberPool';
 import { testDatabaseUri, uniqueId } from '../harness/stack';
 
@@ -72,19 +72,19 @@ describe('allocation rules (domain)', () => {
 
 describe('allocation on the store', () => {
   let database: Database;
-  let leases: LeaseStore;
+  let leases: MongoAllocationStore;
   let pool: NumberPool;
 
   before(async () => {
     database = await connectDatabase(testDatabaseUri(uniqueId('alloc').replace(/-/g, '_')));
     await ensureIndexes(database);
-    leases = new LeaseStore(database.collections);
+    leases = new MongoAllocationStore(database.collections);
     pool = new NumberPool(database.collections);
   });
   beforeEach(async () => {
     await Promise.all(Object.values(database.collections).map((collection) => collection.deleteMany({})));
     // A fresh store each time: its in-memory view of the pool must not carry numbers of an earlier test.
-    leases = new LeaseStore(database.collections);
+    leases = new MongoAllocationStore(database.collections);
   });
   after(async () => {
     await database.db.dropDatabase();
@@ -351,7 +351,7 @@ describe('allocation and release when runs and attempts overlap', () => {
 
   it('a bookingId started again with other parties never inherits the earlier run\u2019s pairing', async () => {
     await addNumbers(['+6560000001']);
-    const store = new LeaseStore(database.collections);
+    const store = new MongoAllocationStore(database.collections);
     const first = await allocateFor(request('again'), runOf('again', 1), store);
     assert.equal(first.outcome, 'allocated');
     // The first run was terminated, so nothing released its pairing; the platform books the id again.
@@ -372,7 +372,7 @@ describe('allocation and release when runs and attempts overlap', () => {
 
   it('an attempt of an earlier run that comes late takes nothing from the later run', async () => {
     await addNumbers(['+6560000001']);
-    const store = new LeaseStore(database.collections);
+    const store = new MongoAllocationStore(database.collections);
     const later = await allocateFor(request('late-run'), runOf('late-run', 2), store);
     assert.equal(later.outcome, 'allocated');
     await assert.rejects(allocateFor(request('late-run'), runOf('late-run', 1), store), /later run/);
@@ -382,13 +382,13 @@ describe('allocation and release when runs and attempts overlap', () => {
 
   it('a release retried beside a later booking of the same person never deletes that booking\u2019s claim', async () => {
     await addNumbers(['+6560000001']);
-    const store = new LeaseStore(database.collections);
+    const store = new MongoAllocationStore(database.collections);
     const held = await allocateFor(request('first'), runOf('first'), store);
     assert.equal(held.outcome, 'allocated');
     // One release attempt stalls on the rider's claim; its retry gives everything back meanwhile.
     const claimId = `${rider.number}|+6560000001`;
     const stalled = pausedOnce(database.collections.claims, 'deleteOne', (filter) => filter?._id === claimId);
-    const slowStore = new LeaseStore({ ...database.collections, claims: stalled.proxy });
+    const slowStore = new MongoAllocationStore({ ...database.collections, claims: stalled.proxy });
     const slowRelease = slowStore.release(runOf('first'));
     await stalled.reached;
     await store.release(runOf('first'));
@@ -408,13 +408,17 @@ describe('allocation and release when runs and attempts overlap', () => {
     await addNumbers(['+6560000001', '+6560000002']);
     // The first attempt stalls between its two claims.
     const stalled = pausedOnce(database.collections.claims, 'insertOne', (doc) => doc?.party === driver.number);
-    const lateStore = new LeaseStore({ ...database.collections, claims: stalled.proxy });
+    const lateStore = new MongoAllocationStore({ ...database.collections, claims: stalled.proxy });
     const late = allocateFor(request('timed-out'), runOf('timed-out'), lateStore);
     await stalled.reached;
     const lateNumber = (await database.collections.claims.findOne({ party: rider.number }))!.virtualNumber;
     // Its retry finds half a pairing, gives it back and takes the other number (the first was disabled meanwhile).
     await pool.setStatus(lateNumber, 'disabled');
-    const retry = await allocateFor(request('timed-out'), runOf('timed-out'), new LeaseStore(database.collections));
+    const retry = await allocateFor(
+      request('timed-out'),
+      runOf('timed-out'),
+      new MongoAllocationStore(database.collections),
+    );
     assert.ok(retry.outcome === 'allocated' && retry.lease.virtualNumber !== lateNumber);
     stalled.resume();
     const lateOutcome = await late;
@@ -434,21 +438,21 @@ describe('allocation and release when runs and attempts overlap', () => {
   it('an attempt that comes back after its booking released writes no pairing', async () => {
     await addNumbers(['+6560000001']);
     const stalled = pausedOnce(database.collections.leases, 'updateOne', (filter) => filter?._id === 'given-up');
-    const lateStore = new LeaseStore({ ...database.collections, leases: stalled.proxy });
+    const lateStore = new MongoAllocationStore({ ...database.collections, leases: stalled.proxy });
     const late = allocateFor(request('given-up'), runOf('given-up'), lateStore);
     await stalled.reached;
     // Meanwhile the booking gave up on this attempt (timed out, cancelled) and released.
-    await new LeaseStore(database.collections).release(runOf('given-up'));
+    await new MongoAllocationStore(database.collections).release(runOf('given-up'));
     stalled.resume();
     await late.catch(() => undefined);
     assert.equal(await database.collections.claims.countDocuments({}), 0);
-    assert.equal(await new LeaseStore(database.collections).findRoute(rider.number, '+6560000001'), null);
+    assert.equal(await new MongoAllocationStore(database.collections).findRoute(rider.number, '+6560000001'), null);
     assert.equal((await pool.get('+6560000001'))?.liveBookings, 0);
   });
 
   it('a booking whose allocation stopped after both claims holds its number for good: the same person is refused at once', async () => {
     await addNumbers(['+6560000001']);
-    const store = new LeaseStore(database.collections);
+    const store = new MongoAllocationStore(database.collections);
     // The crash: both claims written, nothing after them.
     await store.claim({ holder: runOf('crashed'), party: rider, otherParty: driver, virtualNumber: '+6560000001' });
     await store.claim({ holder: runOf('crashed'), party: driver, otherParty: rider, virtualNumber: '+6560000001' });

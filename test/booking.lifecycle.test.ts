@@ -4,7 +4,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createBookingActivities } from '../activities/booking';
 import { parseBookingRequest } from '../src/http/requests';
-import { LeaseStore } from '../src/store/leases';
+import { MongoAllocationStore } from '../src/store/allocationStore';
 import { createDataConverter } from '../src/temporal/payloadEncryption';
 import { bookingWorkflow } from '../workflows/booking';
 import { callReceived } from '../src/eightbyeight/simulatedWebhooks';
@@ -183,8 +183,8 @@ describe('a booking cancelled by an operator while its number is being allocated
     // A worker whose allocation stops after claiming, before it writes the pairing, until the test lets it go on.
     const claimed = deferred();
     const goOn = deferred();
-    class PausedAfterClaiming extends LeaseStore {
-      override async recordLease(...args: Parameters<LeaseStore['recordLease']>) {
+    class PausedAfterClaiming extends MongoAllocationStore {
+      override async recordLease(...args: Parameters<MongoAllocationStore['recordLease']>) {
         claimed.resolve();
         await goOn.promise;
         return super.recordLease(...args);

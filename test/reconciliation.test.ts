@@ -4,19 +4,19 @@ import type { Holder } from '../src/domain/allocation';
 import { BOOKING_DEFAULTS, type Party } from '../src/domain/booking';
 import { reconcilePairings } from '../src/bookings/reconciliation';
 import { createLogger } from '../src/logging/logger';
-import { LeaseStore } from '../src/store/leases';
+import { MongoAllocationStore } from '../src/store/allocationStore';
 import { ensurePairingReconciliation } from '../src/temporal/schedules';
 import { reconcilePairingsWorkflow } from '../workflows/reconciliation';
 import { api, startStack, uniqueId, type Stack } from '../harness/stack';
 
 describe('pairing reconciliation', () => {
   let stack: Stack;
-  let leases: LeaseStore;
+  let leases: MongoAllocationStore;
   const silent = { info() {} };
 
   before(async () => {
     stack = await startStack();
-    leases = new LeaseStore(stack.database.collections);
+    leases = new MongoAllocationStore(stack.database.collections);
     for (let i = 1; i <= 6; i++) await api(stack, 'POST', '/v1/numbers', { number: `+656000400${i}` });
   });
   after(() => stack.stop());

@@ -1,5 +1,5 @@
 import type { CallRecords, DeletedCallRecords } from '../store/callRecords';
-import type { LeaseStore } from '../store/leases';
+import type { MongoAllocationStore } from '../store/allocationStore';
 import { BookingError, type BookingClient } from './client';
 
 export interface ErasedBooking {
@@ -16,7 +16,7 @@ export class BookingEraser {
   constructor(
     private readonly bookings: Pick<BookingClient, 'runs' | 'deleteRuns'>,
     private readonly callRecords: Pick<CallRecords, 'deleteOfBooking'>,
-    private readonly leases: Pick<LeaseStore, 'findLease' | 'claimsOfBooking'>,
+    private readonly leases: Pick<MongoAllocationStore, 'findLease' | 'claimsOfBooking'>,
   ) {}
 
   async erase(bookingId: string): Promise<ErasedBooking> {

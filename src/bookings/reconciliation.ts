@@ -1,6 +1,6 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Holder } from '../domain/allocation';
-import type { LeaseStore } from '../store/leases';
+import type { MongoAllocationStore } from '../store/allocationStore';
 import { bookingWorkflowId } from './contract';
 
 /**
@@ -51,7 +51,7 @@ interface Logger {
 }
 
 export async function reconcilePairings(
-  deps: { leases: LeaseStore; temporal: Client; log: Logger },
+  deps: { leases: MongoAllocationStore; temporal: Client; log: Logger },
   options: Partial<ReconciliationOptions> & Pick<ReconciliationOptions, 'taskQueue'>,
 ): Promise<ReconciliationReport> {
   const settings = { ...RECONCILIATION_DEFAULTS, ...options };

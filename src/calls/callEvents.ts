@@ -3,7 +3,7 @@ import type { CallStatusEvent, SessionSummaryEvent } from '../eightbyeight';
 import type { Logger } from '../logging/logger';
 import type { CallRecords } from '../store/callRecords';
 import type { CallEventDocument } from '../store/database';
-import type { LeaseStore } from '../store/leases';
+import type { MongoAllocationStore } from '../store/allocationStore';
 import type { CallEventSignal } from '../bookings/contract';
 
 export type RecordOutcome = 'delivered' | 'duplicate' | 'unmatched' | 'booking_ended' | 'pending';
@@ -41,7 +41,7 @@ export class CallEventRecorder {
 
   constructor(
     private readonly callRecords: CallRecords,
-    private readonly leases: Pick<LeaseStore, 'findRoute'>,
+    private readonly leases: Pick<MongoAllocationStore, 'findRoute'>,
     private readonly bookings: Pick<BookingClient, 'recordCallEvent'>,
     private readonly logger: Logger,
   ) {}

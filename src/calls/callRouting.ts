@@ -2,7 +2,7 @@ import { decideRoute, type Pairing, type RoutingDecision } from '../domain/callR
 import { connectCall, noticeAndHangup, type CallActionAnswer, type CallActionEvent } from '../eightbyeight';
 import type { Logger } from '../logging/logger';
 import type { CallRecords } from '../store/callRecords';
-import type { LeaseStore } from '../store/leases';
+import type { MongoAllocationStore } from '../store/allocationStore';
 
 export interface CallRoutingSettings {
   unknownCallerNotice: string;
@@ -19,7 +19,7 @@ class StoreTimeout extends Error {}
  */
 export class CallRouter {
   constructor(
-    private readonly leases: Pick<LeaseStore, 'findRoute'>,
+    private readonly leases: Pick<MongoAllocationStore, 'findRoute'>,
     private readonly callRecords: Pick<CallRecords, 'recordSession'>,
     private readonly settings: CallRoutingSettings,
     private readonly logger: Logger,

@@ -7,7 +7,7 @@ import { createApp } from '../http/app';
 import type { Logger } from '../logging/logger';
 import { pingDatabase, type Database } from '../store/database';
 import { CallRecords, SessionBatcher } from '../store/callRecords';
-import { LeaseStore } from '../store/leases';
+import { MongoAllocationStore } from '../store/allocationStore';
 import { NumberSync } from '../numbers/numberSync';
 import { NumberPool } from '../store/numberPool';
 import { pingTemporal } from '../temporal/connection';
@@ -17,7 +17,7 @@ import type { Client } from '@temporalio/client';
 
 /** Wires the HTTP application from its parts; shared by the server process and the tests. */
 export function createHttpApplication(config: Config, deps: { database: Database; temporal: Client; logger: Logger }) {
-  const leases = new LeaseStore(deps.database.collections);
+  const leases = new MongoAllocationStore(deps.database.collections);
   const callRecords = new CallRecords(deps.database.collections);
   const temporalReachability = new TemporalReachability(() => pingTemporal(deps.temporal, 2_000), {
     onChange: (reachable) => {

@@ -7,7 +7,7 @@ import { createRetentionActivities } from '../../activities/retention';
 import { EightByEightApiClient, type EightByEightAccount } from '../eightbyeight/apiClient';
 import { CallRecords } from '../store/callRecords';
 import type { Database } from '../store/database';
-import { LeaseStore } from '../store/leases';
+import { MongoAllocationStore } from '../store/allocationStore';
 import { NumberPool } from '../store/numberPool';
 import { NumberSync } from '../numbers/numberSync';
 import { createDataConverter, type EncryptionKey } from '../temporal/payloadEncryption';
@@ -30,7 +30,7 @@ export interface BookingWorkerOptions {
 
 /** The worker of every Maskline workflow: each activity factory, over one store, registered together. */
 export async function createBookingWorker(options: BookingWorkerOptions): Promise<Worker> {
-  const leases = new LeaseStore(options.database.collections);
+  const leases = new MongoAllocationStore(options.database.collections);
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace,

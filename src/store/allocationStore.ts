@@ -91,7 +91,7 @@ function recorded(doc: LeaseDocument): RecordedLease {
  * conditional on the run that holds it, so a late attempt, a retried release or the reconciler can never undo
  * what another booking holds.
  */
-export class LeaseStore implements AllocationStore {
+export class MongoAllocationStore implements AllocationStore {
   private readonly poolView: PoolView;
 
   constructor(
