@@ -31,12 +31,12 @@ function checkpoint(): void {
  * The booking workflow's side effects: thin adapters over the allocation rules and the store. Each one is
  * idempotent, because Temporal retries them.
  */
-export function createBookingActivities(deps: { leases: MongoAllocationStore }) {
+export function createBookingActivities(deps: { allocations: MongoAllocationStore }) {
   return {
     async allocateVirtualNumber(request: BookingRequest, holder?: Holder): Promise<AllocationResult> {
       // Stop claiming two seconds before this attempt times out, so it never overlaps its retry.
       const { startToCloseTimeoutMs } = Context.current().info;
-      const result = await allocate(request, holder ?? holderOf(request.bookingId), deps.leases, Math.random, {
+      const result = await allocate(request, holder ?? holderOf(request.bookingId), deps.allocations, Math.random, {
         claimDeadline: Date.now() + startToCloseTimeoutMs - 2_000,
         checkpoint,
       });
@@ -47,11 +47,11 @@ export function createBookingActivities(deps: { leases: MongoAllocationStore }) 
     },
 
     async markCompleting(holder: Holder | string): Promise<void> {
-      await deps.leases.markCompleting(holderOf(holder));
+      await deps.allocations.markCompleting(holderOf(holder));
     },
 
     async releaseVirtualNumber(holder: Holder | string): Promise<void> {
-      await deps.leases.release(holderOf(holder));
+      await deps.allocations.release(holderOf(holder));
     },
   };
 }

@@ -1,10 +1,12 @@
 import { Context } from '@temporalio/activity';
 import { reconcilePairings, type ReconciliationOptions } from '../src/bookings/reconciliation';
 import type { MongoAllocationStore } from '../src/store/allocationStore';
+import type { Holdings } from '../src/store/holdings';
 
 /** The pairing reconciliation schedule's side effect (src/bookings/reconciliation.ts); each pass is idempotent. */
 export function createReconciliationActivities(deps: {
-  leases: MongoAllocationStore;
+  holdings: Holdings;
+  allocations: MongoAllocationStore;
   reconciliation?: Partial<ReconciliationOptions>;
 }) {
   return {
@@ -15,7 +17,7 @@ export function createReconciliationActivities(deps: {
     async reconcilePairings() {
       const context = Context.current();
       return reconcilePairings(
-        { leases: deps.leases, temporal: context.client, log: context.log },
+        { holdings: deps.holdings, allocations: deps.allocations, temporal: context.client, log: context.log },
         {
           taskQueue: context.info.taskQueue,
           heartbeat: (progress) => context.heartbeat(progress),

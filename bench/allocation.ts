@@ -45,7 +45,7 @@ interface Measurement {
 }
 
 /**
- * Benchmark 2: what the allocation step itself costs (src/domain/allocation.ts over the MongoDB MongoAllocationStore, no
+ * Benchmark 2: what the allocation step itself costs (src/domain/allocation.ts over MongoAllocationStore, no
  * Temporal, one at a time) as the pool grows, with the same live load on every pool. Each allocation is a new
  * booking of two people who hold nothing yet. Nothing is released: the live count grows by the allocations
  * made (at most 300 on 50,000, under 1%), which keeps the run short.

@@ -2,6 +2,7 @@ import { Client, Connection } from '@temporalio/client';
 import { reconcilePairings } from '../src/bookings/reconciliation';
 import { connectDatabase, ensureIndexes, type ClaimDocument, type LeaseDocument } from '../src/store/database';
 import { MongoAllocationStore } from '../src/store/allocationStore';
+import { Holdings } from '../src/store/holdings';
 import { bookingWorkflowId } from '../src/bookings/contract';
 import { check, type Check } from './report';
 import type { BenchStack } from './stack';
@@ -122,7 +123,7 @@ export async function reconciliationBenchmark(
     const leaseStore = new MongoAllocationStore(database.collections);
     const passStarted = Date.now();
     const report = await reconcilePairings(
-      { leases: leaseStore, temporal, log: { info() {} } },
+      { holdings: new Holdings(database.collections), allocations: leaseStore, temporal, log: { info() {} } },
       { taskQueue, heartbeat: () => {} },
     );
     const passSeconds = (Date.now() - passStarted) / 1000;

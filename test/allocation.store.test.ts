@@ -12,6 +12,7 @@ import {
 import { BOOKING_DEFAULTS, type BookingRequest } from '../src/domain/booking';
 import { connectDatabase, ensureIndexes, type Database } from '../src/store/database';
 import { MongoAllocationStore } from '../src/store/allocationStore';
+import { CallRoutes } from '../src/store/callRoutes';
 import { NumberPool } from '../src/store/numberPool';
 import { testDatabaseUri, uniqueId } from '../harness/stack';
 
@@ -73,12 +74,14 @@ describe('allocation rules (domain)', () => {
 describe('allocation on the store', () => {
   let database: Database;
   let leases: MongoAllocationStore;
+  let routes: CallRoutes;
   let pool: NumberPool;
 
   before(async () => {
     database = await connectDatabase(testDatabaseUri(uniqueId('alloc').replace(/-/g, '_')));
     await ensureIndexes(database);
     leases = new MongoAllocationStore(database.collections);
+    routes = new CallRoutes(database.collections);
     pool = new NumberPool(database.collections);
   });
   beforeEach(async () => {
@@ -177,7 +180,7 @@ describe('allocation on the store', () => {
     assert.equal(held.outcome, 'allocated');
     await pool.setStatus('+6560000001', 'disabled');
     assert.equal((await allocateVirtualNumber(booking('b2', '+6591000003', '+6591000004'), leases)).outcome, 'refused');
-    const route = await leases.findRoute('+6591000001', '+6560000001');
+    const route = await routes.findRoute('+6591000001', '+6560000001');
     assert.equal(route?.otherParty, '+6591000002');
   });
 
@@ -258,7 +261,7 @@ describe('allocation on the store', () => {
     const marker = await database.collections.leases.findOne({ _id: 'b1' });
     assert.equal(marker?.status, 'released');
     assert.equal(marker?.parties, undefined);
-    assert.equal(await leases.findRoute('+6591000001', '+6560000001'), null);
+    assert.equal(await routes.findRoute('+6591000001', '+6560000001'), null);
   });
 
   it('holds under concurrent allocations for the same people', async () => {
@@ -323,11 +326,13 @@ function pausedOnce<T extends object>(collection: T, method: string, matches: Ma
 describe('allocation and release when runs and attempts overlap', () => {
   let database: Database;
   let pool: NumberPool;
+  let routes: CallRoutes;
 
   before(async () => {
     database = await connectDatabase(testDatabaseUri(uniqueId('overlap').replace(/-/g, '_')));
     await ensureIndexes(database);
     pool = new NumberPool(database.collections);
+    routes = new CallRoutes(database.collections);
   });
   beforeEach(async () => {
     await Promise.all(Object.values(database.collections).map((collection) => collection.deleteMany({})));
@@ -360,9 +365,9 @@ describe('allocation and release when runs and attempts overlap', () => {
     const second = await allocateFor(request('again', [customer, courier]), runOf('again', 2), store);
     assert.ok(second.outcome === 'allocated');
     assert.deepEqual(second.lease.parties, [customer, courier]);
-    assert.equal((await store.findRoute(customer.number, second.lease.virtualNumber))?.otherParty, courier.number);
+    assert.equal((await routes.findRoute(customer.number, second.lease.virtualNumber))?.otherParty, courier.number);
     assert.equal(
-      await store.findRoute(rider.number, '+6560000001'),
+      await routes.findRoute(rider.number, '+6560000001'),
       null,
       'the earlier run\u2019s caller routes nowhere',
     );
@@ -401,7 +406,7 @@ describe('allocation and release when runs and attempts overlap', () => {
     assert.equal(next.outcome, 'allocated');
     stalled.resume();
     await slowRelease;
-    assert.equal((await store.findRoute(rider.number, '+6560000001'))?.bookingId, 'next');
+    assert.equal((await routes.findRoute(rider.number, '+6560000001'))?.bookingId, 'next');
   });
 
   it('an attempt that timed out and comes back after its retry settled returns the store\u2019s number and leaves no claim behind', async () => {
@@ -446,7 +451,7 @@ describe('allocation and release when runs and attempts overlap', () => {
     stalled.resume();
     await late.catch(() => undefined);
     assert.equal(await database.collections.claims.countDocuments({}), 0);
-    assert.equal(await new MongoAllocationStore(database.collections).findRoute(rider.number, '+6560000001'), null);
+    assert.equal(await routes.findRoute(rider.number, '+6560000001'), null);
     assert.equal((await pool.get('+6560000001'))?.liveBookings, 0);
   });
 

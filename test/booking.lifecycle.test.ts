@@ -197,7 +197,7 @@ describe('a booking cancelled by an operator while its number is being allocated
       namespace: stack.config.temporalNamespace,
       taskQueue,
       workflowsPath: require.resolve('../workflows'),
-      activities: createBookingActivities({ leases: new PausedAfterClaiming(stack.database.collections) }),
+      activities: createBookingActivities({ allocations: new PausedAfterClaiming(stack.database.collections) }),
       dataConverter: createDataConverter(stack.config.encryptionKeys),
     });
     const running = worker.run();

@@ -16,7 +16,7 @@ export class BookingEraser {
   constructor(
     private readonly bookings: Pick<BookingClient, 'runs' | 'deleteRuns'>,
     private readonly callRecords: Pick<CallRecords, 'deleteOfBooking'>,
-    private readonly leases: Pick<MongoAllocationStore, 'findLease' | 'claimsOfBooking'>,
+    private readonly allocations: Pick<MongoAllocationStore, 'findLease' | 'claimsOfBooking'>,
   ) {}
 
   async erase(bookingId: string): Promise<ErasedBooking> {
@@ -25,8 +25,8 @@ export class BookingEraser {
       throw new BookingError('booking_live', `booking ${bookingId} is live; complete or cancel it first`);
     }
     const [lease, claims] = await Promise.all([
-      this.leases.findLease(bookingId),
-      this.leases.claimsOfBooking(bookingId),
+      this.allocations.findLease(bookingId),
+      this.allocations.claimsOfBooking(bookingId),
     ]);
     if ((lease && !lease.released) || claims.length > 0) {
       // Its workflow is gone but its number not yet given back: the pairing reconciliation will release it.

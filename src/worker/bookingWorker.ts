@@ -7,6 +7,7 @@ import { createRetentionActivities } from '../../activities/retention';
 import { EightByEightApiClient, type EightByEightAccount } from '../eightbyeight/apiClient';
 import { CallRecords } from '../store/callRecords';
 import type { Database } from '../store/database';
+import { Holdings } from '../store/holdings';
 import { MongoAllocationStore } from '../store/allocationStore';
 import { NumberPool } from '../store/numberPool';
 import { NumberSync } from '../numbers/numberSync';
@@ -30,14 +31,14 @@ export interface BookingWorkerOptions {
 
 /** The worker of every Maskline workflow: each activity factory, over one store, registered together. */
 export async function createBookingWorker(options: BookingWorkerOptions): Promise<Worker> {
-  const leases = new MongoAllocationStore(options.database.collections);
+  const allocations = new MongoAllocationStore(options.database.collections);
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     activities: {
-      ...createBookingActivities({ leases }),
-      ...createReconciliationActivities({ leases }),
+      ...createBookingActivities({ allocations }),
+      ...createReconciliationActivities({ allocations, holdings: new Holdings(options.database.collections) }),
       ...createNumberSyncActivities({ numberSync: numberSyncOf(options) }),
       ...createRetentionActivities({ callRecords: new CallRecords(options.database.collections) }),
       ...createDiagnosticActivities({ database: options.database }),
