@@ -1,7 +1,7 @@
 import { BookingClient } from '../bookings/client';
 import { BookingEraser } from '../bookings/erasure';
 import { CallEventRecorder } from '../calls/callEvents';
-import { CallRouter } from '../calls/callRouting';
+import { CallRouter } from '../calls/callRouter';
 import type { Config } from '../config';
 import { createApp } from '../http/app';
 import type { Logger } from '../logging/logger';
