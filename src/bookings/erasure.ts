@@ -1,6 +1,7 @@
 import type { CallRecords, DeletedCallRecords } from '../store/callRecords';
 import type { MongoAllocationStore } from '../store/allocationStore';
-import { BookingError, type BookingClient } from './client';
+import type { BookingClient } from './client';
+import { BookingError } from './errors';
 
 export interface ErasedBooking {
   bookingId: string;

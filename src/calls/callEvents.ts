@@ -1,4 +1,5 @@
-import { BookingError, type BookingClient } from '../bookings/client';
+import type { BookingClient } from '../bookings/client';
+import { BookingError } from '../bookings/errors';
 import type { CallStatusEvent, SessionSummaryEvent } from '../eightbyeight';
 import type { Logger } from '../logging/logger';
 import type { CallRecords } from '../store/callRecords';
