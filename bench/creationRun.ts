@@ -158,9 +158,13 @@ export async function runPlatformLoad(
     postgres: stack.servers.postgres,
     temporal: stack.servers.temporal,
   });
-  let before: Record<string, StoreCommandCounts> = {};
-  const readAll = () =>
-    Object.fromEntries(service.processes.map((p) => [shortName(p.name), readStoreCommands(p.commandsFile)]));
+  let before: Promise<Record<string, StoreCommandCounts>> = Promise.resolve({});
+  const readAll = async () =>
+    Object.fromEntries(
+      await Promise.all(
+        service.processes.map(async (p) => [shortName(p.name), await readStoreCommands(p.commandsFile)] as const),
+      ),
+    );
   const meter = {
     start() {
       cpu.start();
@@ -189,9 +193,10 @@ export async function runPlatformLoad(
   );
   // The counters are written every 100 ms: wait for the write that follows the run's end.
   await new Promise((resolve) => setTimeout(resolve, 250));
-  const after = readAll();
+  const after = await readAll();
+  const earlier = await before;
   const storeCommands = Object.fromEntries(
-    Object.keys(after).map((key) => [key, storeCommandsBetween(before[key] ?? {}, after[key]!)]),
+    Object.keys(after).map((key) => [key, storeCommandsBetween(earlier[key] ?? {}, after[key]!)]),
   );
   const { cpuSeconds, ...load } = result;
   const records = JSON.parse(fs.readFileSync(recordsFile, 'utf8')) as BookingRecord[];

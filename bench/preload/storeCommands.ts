@@ -6,7 +6,8 @@
  * measured window from outside, without a switch in src/. (The monitoring costs a few µs per command.)
  */
 import fs from 'node:fs';
-import { MongoClient } from 'mongodb';
+import { isMainThread } from 'node:worker_threads';
+import type { MongoClient as Client } from 'mongodb';
 
 export interface StoreCommandCount {
   count: number;
@@ -18,12 +19,16 @@ export interface StoreCommandCount {
 export type StoreCommandCounts = Record<string, StoreCommandCount>;
 
 const file = process.env.BENCH_STORE_COMMANDS;
-if (file) {
+// Worker threads (the Temporal worker's workflow threads) inherit `--require`: only the main thread counts and writes.
+if (file && isMainThread) {
+  // Loaded here, not imported above, so that the workflow threads, which load this file too, do not load the driver.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { MongoClient } = require('mongodb') as { MongoClient: typeof Client };
   const counts: StoreCommandCounts = {};
   const pending = new Map<number, string>();
-  const monitored = new WeakSet<MongoClient>();
+  const monitored = new WeakSet<Client>();
   const connect = MongoClient.prototype.connect;
-  MongoClient.prototype.connect = function (this: MongoClient) {
+  MongoClient.prototype.connect = function (this: Client) {
     if (!monitored.has(this)) {
       monitored.add(this);
       // Read when the topology is made, on the first connect: the connections it opens report their commands.
@@ -61,13 +66,18 @@ if (file) {
   process.on('exit', write);
 }
 
-/** What a process has sent so far, as its preload last wrote it (empty before its first write). */
-export function readStoreCommands(countsFile: string): StoreCommandCounts {
-  try {
-    return JSON.parse(fs.readFileSync(countsFile, 'utf8')) as StoreCommandCounts;
-  } catch {
-    return {};
+/** What a process has sent so far, as its preload last wrote it (a few tries: it may not have written yet). */
+export async function readStoreCommands(countsFile: string): Promise<StoreCommandCounts> {
+  let lastError: unknown;
+  for (let tries = 0; tries < 10; tries++) {
+    try {
+      return JSON.parse(fs.readFileSync(countsFile, 'utf8')) as StoreCommandCounts;
+    } catch (error) {
+      lastError = error;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
   }
+  throw new Error(`the store commands of ${countsFile} could not be read: ${String(lastError)}`);
 }
 
 /** The commands sent between two readings. */
