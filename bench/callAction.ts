@@ -24,9 +24,11 @@ export interface CallActionSettings {
   bodies: number;
   /** Share of calls whose (caller, VN) is a live booking. */
   matching: number;
-  /** A second run of ours at a steady rate well below saturation: latency without the queueing. */
-  steadyRatePerSecond: number;
-  steadySeconds: number;
+  /**
+   * Runs of ours at steady open-loop rates below saturation (one request every 1/rate s, whatever the answers):
+   * latency without the queueing of a closed loop. The target is held at 1,000 calls/s.
+   */
+  steady: { ratePerSecond: number; seconds: number }[];
 }
 
 export const CALL_ACTION_DEFAULTS: CallActionSettings = {
@@ -39,9 +41,14 @@ export const CALL_ACTION_DEFAULTS: CallActionSettings = {
   maxRequests: 2_000_000,
   bodies: 5_000,
   matching: 0.9,
-  steadyRatePerSecond: 100,
-  steadySeconds: 10,
+  steady: [
+    { ratePerSecond: 100, seconds: 10 },
+    { ratePerSecond: 1_000, seconds: 20 },
+  ],
 };
+
+/** The steady rate the call action's latency target is held at (issue 12). */
+const STEADY_TARGET_RATE = 1_000;
 
 interface Endpoint {
   name: 'ours' | 'minimal' | 'minimal+record' | 'bare';
@@ -124,7 +131,7 @@ export async function callActionBenchmark(
     profile?: unknown;
   };
   const runs: Record<string, Run> = {};
-  let steady: (LoadResult & { ratePerSecond: number }) | undefined;
+  const steady: (LoadResult & { ratePerSecond: number })[] = [];
   for (const endpoint of endpoints) {
     const port = await freePort();
     const env = {
@@ -178,27 +185,28 @@ export async function callActionBenchmark(
         loadAverageBefore,
         ...(writesCallSessions ? { callSessionsWrittenAfterLoad: await writesAfterLoad(database) } : {}),
       };
-      if (endpoint.name === 'ours' && settings.steadySeconds > 0) {
-        const rate = settings.steadyRatePerSecond;
-        steady = {
-          ratePerSecond: rate,
-          ...(await runLoadGenerator(stack, 'call-action-ours-steady', {
+      if (endpoint.name === 'ours') {
+        for (const { ratePerSecond: rate, seconds } of settings.steady) {
+          const run = await runLoadGenerator(stack, `call-action-ours-steady-${rate}`, {
             url: `http://127.0.0.1:${port}`,
             path: endpoint.path,
             headers: { authorization: WEBHOOK_SECRET },
             connections: settings.connections,
             ratePerSecond: rate,
-            durationSeconds: settings.steadySeconds,
+            durationSeconds: seconds,
             warmupSeconds: 0,
-            maxRequests: rate * settings.steadySeconds * 2,
+            maxRequests: rate * seconds * 2,
             bodiesFile,
             answers: 'callflow',
-          })),
-        };
-        say(
-          `  ours at a steady ${rate} req/s: p50 ${fmt(steady.latencyMs.p50, 2)} ms, p99 ${fmt(steady.latencyMs.p99, 2)} ms, ` +
-            `non-200 ${steady.non200}, errors ${steady.errors}`,
-        );
+          });
+          steady.push({ ratePerSecond: rate, ...run });
+          say(
+            `  ours at a steady ${rate} calls/s: p50 ${fmt(run.latencyMs.p50, 2)} ms, p99 ${fmt(run.latencyMs.p99, 2)} ms, ` +
+              `max ${fmt(run.latencyMs.max, 1)} ms; ${run.pacing?.sentLate ?? 0} of ${run.pacing?.scheduled ?? 0} sent ` +
+              `${run.pacing?.sentLateAfterMs ?? 0} ms or more late (p99 from the due time ${fmt(run.pacing?.latencyFromDueMs.p99 ?? NaN, 2)} ms); ` +
+              `non-200 ${run.non200}, errors ${run.errors}`,
+          );
+        }
       }
     } finally {
       memory.stop();
@@ -233,22 +241,31 @@ export async function callActionBenchmark(
     check(name, 'minimal req/s (one lookup)', int(minimal.requestsPerSecond), '', null),
     check(name, 'minimal+record req/s (diagnostic)', int(runs['minimal+record']!.requestsPerSecond), '', null),
     check(name, 'bare req/s (fixed answer)', int(bare.requestsPerSecond), '', null),
-    check(name, 'ours / minimal', fmt(ratioMinimal, 2), '>= 0.70', ratioMinimal >= 0.7),
+    check(name, 'ours / minimal', fmt(ratioMinimal, 2), '>= 0.85', ratioMinimal >= 0.85),
     check(name, 'ours / bare', fmt(ratioBare, 2), '', null),
     check(name, 'ours p50 latency', `${fmt(ours.latencyMs.p50, 2)} ms`, '', null),
-    check(name, 'ours p99 latency', `${fmt(ours.latencyMs.p99, 2)} ms`, '<= 20 ms', ours.latencyMs.p99 <= 20),
+    // At saturation the p99 is queueing in a closed loop of 64; the latency target is held open-loop, below.
+    check(name, `ours p99 latency, ${settings.connections} connections`, `${fmt(ours.latencyMs.p99, 2)} ms`, '', null),
     check(name, 'minimal p99 latency', `${fmt(minimal.latencyMs.p99, 2)} ms`, '', null),
-    ...(steady
-      ? [
-          check(
-            name,
-            `ours p50 / p99 at a steady ${steady.ratePerSecond} req/s`,
-            `${fmt(steady.latencyMs.p50, 2)} / ${fmt(steady.latencyMs.p99, 2)} ms`,
-            '',
-            null,
-          ),
-        ]
-      : []),
+    ...steady.map((run) => {
+      const atTarget = run.ratePerSecond === STEADY_TARGET_RATE;
+      return check(
+        name,
+        `ours p50 / p99 / max at a steady ${int(run.ratePerSecond)} calls/s`,
+        `${fmt(run.latencyMs.p50, 2)} / ${fmt(run.latencyMs.p99, 2)} / ${fmt(run.latencyMs.max, 1)} ms`,
+        atTarget ? 'p99 <= 20 ms' : '',
+        atTarget ? run.latencyMs.p99 <= 20 : null,
+      );
+    }),
+    ...steady.map((run) =>
+      check(
+        name,
+        `steady ${int(run.ratePerSecond)} calls/s: sent late (missed the rate), non-200 + no answer`,
+        `${run.pacing?.sentLate ?? 0} of ${int(run.pacing?.scheduled ?? 0)}, ${run.non200} + ${run.errors}`,
+        '',
+        null,
+      ),
+    ),
     check(
       name,
       'ours non-200 (+ no answer)',
@@ -263,7 +280,7 @@ export async function callActionBenchmark(
     seedSeconds: round(seedSeconds),
     claimLookupUnloadedMs: { mean: round(lookup.mean, 3), p99: round(lookup.p99, 3) },
     runs,
-    oursAtSteadyRate: steady,
+    oursAtSteadyRates: steady,
     ratios: { oursOverMinimal: round(ratioMinimal, 3), oursOverBare: round(ratioBare, 3) },
     checks,
   };

@@ -9,7 +9,14 @@
  */
 import fs from 'node:fs';
 import autocannon from 'autocannon';
-import { SESSION_ID, type LoadResult, type LoadSpec } from './loadSpec';
+import {
+  SESSION_ID,
+  type BookingLanes,
+  type BookingRecord,
+  type LanesResult,
+  type LoadResult,
+  type LoadSpec,
+} from './loadSpec';
 import { summarize } from './measure';
 
 type Instance = autocannon.Instance & {
@@ -113,12 +120,15 @@ async function runPaced(spec: LoadSpec, rate: number): Promise<LoadResult> {
   const perSecond: number[] = [];
   let errors = 0;
   let timeouts = 0;
+  const lagMs: number[] = [];
+  const fromDueMs: number[] = [];
   const startedAt = performance.now();
   const inFlight: Promise<void>[] = [];
   for (let i = 0; i < total; i++) {
     const due = startedAt + (i * 1000) / rate;
     const wait = due - performance.now();
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    lagMs.push(Math.max(0, performance.now() - due));
     const body = spec.bookingPrefix
       ? bookingBody(`${spec.bookingPrefix}-p`, i)
       : bodies[i % bodies.length]!.replace(SESSION_ID, `p-${process.pid}-${i}`);
@@ -133,6 +143,7 @@ async function runPaced(spec: LoadSpec, rate: number): Promise<LoadResult> {
         .then(async (response) => {
           const text = await response.text();
           latencies.push(performance.now() - sent);
+          fromDueMs.push(performance.now() - due);
           statusCounts[response.status] = (statusCounts[response.status] ?? 0) + 1;
           const kind = text.includes('"makeCall"') ? 'connected' : text.includes('"say"') ? 'notice' : 'other';
           answerKinds[kind] = (answerKinds[kind] ?? 0) + 1;
@@ -159,11 +170,173 @@ async function runPaced(spec: LoadSpec, rate: number): Promise<LoadResult> {
     errors,
     timeouts,
     answerKinds,
+    pacing: {
+      scheduled: total,
+      sentLate: lagMs.filter((lag) => lag >= SENT_LATE_MS).length,
+      sentLateAfterMs: SENT_LATE_MS,
+      lagMs: summarize(lagMs),
+      latencyFromDueMs: summarize(fromDueMs),
+    },
   };
 }
 
+/** A paced request sent this much after its due time missed the rate: the generator could not keep the pace. */
+const SENT_LATE_MS = 5;
+
+/**
+ * Booking platform clients: each of `connections` lanes creates one booking at a time, from the list or fresh, and
+ * retries a booking whose answer is in `retryStatuses` (or none) with the same bookingId, `retryDelayMs` apart, up
+ * to `tries` in all. A list is created whole (or until `durationSeconds`, its time bound); fresh bookings are
+ * handed out for `durationSeconds`, then the bookings under way get `drainSeconds` to finish.
+ */
+async function runLanes(spec: LoadSpec, lanes: BookingLanes, seconds: number, prefix: string) {
+  const list = lanes.bookingsFile
+    ? (JSON.parse(fs.readFileSync(lanes.bookingsFile, 'utf8')) as { bookingId: string }[]).map((b) => JSON.stringify(b))
+    : null;
+  const records: BookingRecord[] = [];
+  const requestMs: number[] = [];
+  const refusalMs: number[] = [];
+  const statusCounts: Record<string, number> = {};
+  const startedAt = performance.now();
+  const now = () => performance.now() - startedAt;
+  const windowMs = seconds * 1000;
+  let next = 0;
+  let underWay = 0;
+  const take = (): string | null => {
+    if (now() >= windowMs) return null;
+    if (list) return next < list.length ? list[next++]! : null;
+    return bookingBody(prefix, next++);
+  };
+  const send = async (body: string) => {
+    const at = now();
+    try {
+      const response = await fetch(`${spec.url}${spec.path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...spec.headers },
+        body,
+        signal: AbortSignal.timeout(lanes.requestTimeoutMs),
+      });
+      const text = await response.text();
+      const answer = parseAnswer(text);
+      return {
+        status: response.status,
+        code: answer.error?.code,
+        virtualNumber: answer.virtualNumber,
+        ms: now() - at,
+        at,
+      };
+    } catch {
+      return { status: 0, code: 'no_answer', virtualNumber: undefined, ms: now() - at, at };
+    }
+  };
+  const lane = async () => {
+    for (let body = take(); body !== null; body = take()) {
+      underWay += 1;
+      const request = JSON.parse(body) as { bookingId: string; parties: { role: string; number: string }[] };
+      const tries: BookingRecord['tries'] = [];
+      const first = now();
+      let last: Awaited<ReturnType<typeof send>>;
+      for (;;) {
+        last = await send(body);
+        tries.push({
+          status: last.status,
+          ...(last.code ? { code: last.code } : {}),
+          ms: round3(last.ms),
+          at: round3(last.at),
+        });
+        requestMs.push(last.ms);
+        statusCounts[last.status] = (statusCounts[last.status] ?? 0) + 1;
+        if (last.status === 503 || last.status === 429) refusalMs.push(last.ms);
+        if (!lanes.retryStatuses.includes(last.status) || tries.length >= lanes.tries) break;
+        await new Promise((resolve) => setTimeout(resolve, lanes.retryDelayMs));
+      }
+      const finishedAt = now();
+      records.push({
+        bookingId: request.bookingId,
+        parties: request.parties,
+        tries,
+        status: last.status,
+        ...(last.code ? { code: last.code } : {}),
+        ...(last.virtualNumber ? { virtualNumber: last.virtualNumber } : {}),
+        totalMs: round3(finishedAt - first),
+        finishedAt: round3(finishedAt),
+      });
+      underWay -= 1;
+    }
+  };
+  const running = Promise.all(Array.from({ length: spec.connections }, lane));
+  // No booking is handed out past the window; the ones under way get a bounded time to finish, and are left after.
+  await Promise.race([running, sleepMs(windowMs + lanes.drainSeconds * 1000)]);
+  const durationSeconds = now() / 1000;
+  const withNumber = (r: BookingRecord) => (r.status === 201 || r.status === 200) && r.virtualNumber !== undefined;
+  const created = records.filter(withNumber);
+  const windowSeconds = list ? durationSeconds : seconds;
+  const createdInWindow = list ? created.length : created.filter((r) => r.finishedAt <= windowMs).length;
+  const perSecond: number[] = [];
+  for (const record of created) {
+    const second = Math.floor(record.finishedAt / 1000);
+    perSecond[second] = (perSecond[second] ?? 0) + 1;
+  }
+  const finalCounts: Record<string, number> = {};
+  for (const record of records) {
+    const key = `${record.status}${record.code && record.status !== 201 && record.status !== 200 ? ` ${record.code}` : ''}`;
+    finalCounts[key] = (finalCounts[key] ?? 0) + 1;
+  }
+  fs.writeFileSync(lanes.recordsFile, JSON.stringify(records));
+  const result: LanesResult = {
+    bookings: records.length,
+    created: created.length,
+    createdInWindow,
+    windowSeconds,
+    durationSeconds,
+    requests: requestMs.length,
+    retries: requestMs.length - records.length,
+    statusCounts,
+    finalCounts,
+    perRequestMs: summarize(requestMs),
+    perBookingMs: summarize(records.map((r) => r.totalMs)),
+    refusalMs: summarize(refusalMs),
+    perSecond: Array.from(perSecond, (n) => n ?? 0),
+    stoppedAtTimeBound: list !== null && next < list.length,
+    unfinished: underWay,
+  };
+  return result;
+}
+
+function parseAnswer(text: string): { virtualNumber?: string; error?: { code?: string } } {
+  try {
+    const body = JSON.parse(text) as { virtualNumber?: unknown; error?: { code?: string } };
+    return {
+      ...(typeof body.virtualNumber === 'string' ? { virtualNumber: body.virtualNumber } : {}),
+      ...(body.error ? { error: body.error } : {}),
+    };
+  } catch {
+    return {};
+  }
+}
+
+const round3 = (value: number) => Math.round(value * 1000) / 1000;
+const sleepMs = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 async function main() {
   const spec = JSON.parse(process.argv[2] ?? '{}') as LoadSpec;
+  if (spec.lanes) {
+    const lanes = spec.lanes;
+    if (spec.warmupSeconds > 0) {
+      const warm = await runLanes(
+        spec,
+        { ...lanes, bookingsFile: undefined, recordsFile: `${lanes.recordsFile}.warm-up` },
+        spec.warmupSeconds,
+        `${spec.bookingPrefix ?? 'b'}-w`,
+      );
+      process.stderr.write(`warm-up: ${warm.bookings} bookings, ${warm.created} created\n`);
+    }
+    process.stdout.write('MEASURING\n');
+    const result = await runLanes(spec, lanes, spec.durationSeconds, `${spec.bookingPrefix ?? 'b'}-m`);
+    process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
+    // Fetches still under way (past a drain) must not keep the process alive.
+    process.exit(0);
+  }
   if (spec.ratePerSecond) {
     process.stdout.write('MEASURING\n');
     const result = await runPaced(spec, spec.ratePerSecond);

@@ -56,12 +56,21 @@ export async function startProcess(
     env: NodeJS.ProcessEnv;
     ready: (line: string) => boolean;
     readyTimeoutMs?: number;
+    /** Node options before the script, e.g. `--require` of a preload. */
+    nodeOptions?: string[];
   },
 ): Promise<ManagedProcess> {
   const profiling = stack.profileDir
     ? ['--cpu-prof', `--cpu-prof-dir=${path.join(stack.profileDir, options.name)}`]
     : [];
-  const proc = spawnScript(stack, options.name, options.script, options.env, [], profiling);
+  const proc = spawnScript(
+    stack,
+    options.name,
+    options.script,
+    options.env,
+    [],
+    [...profiling, ...(options.nodeOptions ?? [])],
+  );
   try {
     await proc.waitForLine(options.ready, options.readyTimeoutMs ?? 60_000, 'readiness line');
   } catch (error) {
@@ -75,17 +84,18 @@ export async function startProcess(
  * Runs the load generator (bench/loadgen.ts) in a process of its own; killed if it overruns its time. With a
  * meter, counts the CPU time of the processes under test over the measured run (after the warm-up).
  */
-export async function runLoadGenerator(
+export async function runLoadGenerator<Result = LoadResult>(
   stack: BenchStack,
   name: string,
   spec: LoadSpec,
   meter?: { start(): void; stop(): Record<string, number> },
-): Promise<LoadResult & { cpuSeconds: Record<string, number> }> {
+): Promise<Result & { cpuSeconds: Record<string, number> }> {
   const proc = spawnScript(stack, `loadgen-${name}`, path.join(__dirname, 'loadgen.ts'), process.env, [
     JSON.stringify(spec),
   ]);
   // Both registered at once: no output line can arrive before this turn of the event loop ends.
-  const boundMs = (spec.warmupSeconds + spec.durationSeconds + 60) * 1000;
+  const drainSeconds = spec.lanes ? spec.lanes.drainSeconds * (spec.warmupSeconds > 0 ? 2 : 1) : 0;
+  const boundMs = (spec.warmupSeconds + spec.durationSeconds + drainSeconds + 60) * 1000;
   const measuring = proc.waitForLine((l) => l === 'MEASURING', boundMs, 'the start of its measured run');
   const result = proc.waitForLine((l) => l.startsWith('RESULT '), boundMs, 'its result');
   // Handled here too, so that the one not awaited (when the other failed first) is no unhandled rejection.
@@ -96,7 +106,7 @@ export async function runLoadGenerator(
     meter?.start();
     const line = await result;
     const cpuSeconds = meter?.stop() ?? {};
-    return { ...(JSON.parse(line.slice('RESULT '.length)) as LoadResult), cpuSeconds };
+    return { ...(JSON.parse(line.slice('RESULT '.length)) as Result), cpuSeconds };
   } finally {
     await proc.stop(5_000);
   }
