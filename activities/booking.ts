@@ -23,7 +23,8 @@ function holderOf(holderOrBookingId: Holder | string): Holder {
  */
 function checkpoint(): void {
   const context = Context.current();
-  context.heartbeat();
+  // A local activity cannot heartbeat: it lives and dies with its workflow task, on its worker.
+  if (!context.info.isLocal) context.heartbeat();
   if (context.cancellationSignal.aborted) throw context.cancellationSignal.reason ?? new Error('attempt cancelled');
 }
 
