@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { ADMISSION_DEFAULTS, type AdmissionLimits } from './bookings/admission';
 import { DEFAULT_BASE_URL, type EightByEightAccount } from './eightbyeight/apiClient';
 import { DEVELOPMENT_KEY, KEY_BYTES, type EncryptionKey } from './temporal/payloadEncryption';
 
@@ -52,6 +53,8 @@ export interface Config {
   codecCorsOrigins: string[];
   /** Call sessions and call events older than this many days are deleted. */
   callRecordRetentionDays: number;
+  /** How many booking creations one HTTP server runs at once, and how many wait (and how long) past that. */
+  creationAdmission: AdmissionLimits;
 }
 
 const optionalSecret = z
@@ -167,6 +170,9 @@ const environmentSchema = z.object({
   MASKLINE_CODEC_TOKEN: optionalSecret,
   MASKLINE_CODEC_CORS_ORIGINS: originList.default(['http://127.0.0.1:8233', 'http://localhost:8233']),
   MASKLINE_CALL_RECORD_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
+  MASKLINE_CREATIONS_IN_FLIGHT: z.coerce.number().int().min(1).max(10_000).default(ADMISSION_DEFAULTS.inFlight),
+  MASKLINE_CREATIONS_QUEUED: z.coerce.number().int().min(0).max(100_000).default(ADMISSION_DEFAULTS.queued),
+  MASKLINE_CREATION_QUEUE_WAIT_MS: z.coerce.number().int().min(0).max(5_000).default(ADMISSION_DEFAULTS.queueWaitMs),
 });
 
 export class ConfigError extends Error {
@@ -287,5 +293,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, role: ProcessRo
     codecToken: e.MASKLINE_CODEC_TOKEN,
     codecCorsOrigins: e.MASKLINE_CODEC_CORS_ORIGINS,
     callRecordRetentionDays: e.MASKLINE_CALL_RECORD_RETENTION_DAYS,
+    creationAdmission: {
+      inFlight: e.MASKLINE_CREATIONS_IN_FLIGHT,
+      queued: e.MASKLINE_CREATIONS_QUEUED,
+      queueWaitMs: e.MASKLINE_CREATION_QUEUE_WAIT_MS,
+    },
   };
 }

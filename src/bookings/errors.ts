@@ -25,7 +25,22 @@ export const BOOKING_ERRORS = {
     description: 'allocation gave up (after two minutes of retries); the bookingId may be tried again',
   },
   temporal_unavailable: { status: 503, retry: true, description: 'the booking service cannot reach Temporal' },
-} as const satisfies Record<string, { status: number; retry: boolean; description: string }>;
+  overloaded: {
+    status: 503,
+    retry: true,
+    retryAfterSeconds: 1,
+    description: 'the server has as many creations under way and waiting as it takes; nothing was started',
+  },
+} as const satisfies Record<string, BookingErrorInfo>;
+
+export interface BookingErrorInfo {
+  status: number;
+  /** Whether the same request may succeed later: answered 503 with Retry-After. */
+  retry: boolean;
+  /** How long the platform should wait before it tries again, when not the usual 5 s. */
+  retryAfterSeconds?: number;
+  description: string;
+}
 
 export type BookingErrorCode = keyof typeof BOOKING_ERRORS;
 

@@ -1,3 +1,4 @@
+import type { Admission } from '../bookings/admission';
 import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
 import Koa from 'koa';
@@ -31,6 +32,7 @@ export interface AppDependencies {
   numbers: NumberPool;
   bookings: BookingClient;
   bookingEraser: BookingEraser;
+  creationAdmission: Admission;
   callRouter: CallRouter;
   callEvents: CallEventRecorder;
   /** Applies 8x8's VIRTUAL_NUMBER_UPDATE webhooks to the pool. */
@@ -76,7 +78,10 @@ export function createApp(deps: AppDependencies): Koa {
 
   const api = new Router({ sensitive: true });
   api.use(requireApiKey(deps.apiKey, deps.developmentMode), jsonBody);
-  api.use(numberRoutes(deps.numbers).routes(), bookingRoutes(deps.bookings, deps.bookingEraser).routes());
+  api.use(
+    numberRoutes(deps.numbers).routes(),
+    bookingRoutes(deps.bookings, deps.bookingEraser, deps.creationAdmission).routes(),
+  );
 
   const webhooks = new Router({ sensitive: true });
   // A call action's every error answer, the guards' refusals included, still carries a callflow.

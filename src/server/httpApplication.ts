@@ -1,3 +1,4 @@
+import { Admission } from '../bookings/admission';
 import { BookingClient } from '../bookings/client';
 import { BookingEraser } from '../bookings/erasure';
 import { CallEventRecorder } from '../calls/callEvents';
@@ -63,6 +64,7 @@ export function createHttpApplication(config: Config, deps: { database: Database
     readiness: { store: () => pingDatabase(deps.database), temporal: () => pingTemporal(deps.temporal) },
     numbers,
     bookings,
+    creationAdmission: new Admission(config.creationAdmission),
     bookingEraser: new BookingEraser(bookings, callRecords, new MongoAllocationStore(deps.database.collections)),
     callRouter,
     callEvents,

@@ -1,6 +1,8 @@
+import type { ServerResponse } from 'node:http';
 import Router from '@koa/router';
 import type { BookingClient } from '../../bookings/client';
-import { BOOKING_ERRORS, BookingError } from '../../bookings/errors';
+import type { Admission } from '../../bookings/admission';
+import { BOOKING_ERRORS, BookingError, type BookingErrorInfo } from '../../bookings/errors';
 import type { BookingEraser } from '../../bookings/erasure';
 import { HttpError } from '../errors';
 import { parseBookingRequest } from '../requests';
@@ -8,9 +10,18 @@ import type { BookingView } from '../../bookings/contract';
 
 function asHttpError(error: unknown): unknown {
   if (!(error instanceof BookingError)) return error;
-  const { status, retry } = BOOKING_ERRORS[error.code];
-  const headers: Record<string, string> = retry ? { 'Retry-After': '5' } : {};
+  const { status, retry, retryAfterSeconds = 5 }: BookingErrorInfo = BOOKING_ERRORS[error.code];
+  const headers: Record<string, string> = retry ? { 'Retry-After': String(retryAfterSeconds) } : {};
   return new HttpError(status, error.code, error.message, headers);
+}
+
+/** Aborted when the connection closes before the answer was sent. */
+function callerGone(response: ServerResponse): AbortSignal {
+  const gone = new AbortController();
+  response.once('close', () => {
+    if (!response.writableFinished) gone.abort(new Error('the caller closed the connection'));
+  });
+  return gone.signal;
 }
 
 /** What the platform sees of a booking. */
@@ -30,13 +41,16 @@ function present(booking: BookingView) {
 }
 
 /** The booking platform's API: create a masked pairing, read it, complete or cancel it, erase it once ended. */
-export function bookingRoutes(bookings: BookingClient, eraser: BookingEraser): Router {
+export function bookingRoutes(bookings: BookingClient, eraser: BookingEraser, admission: Admission): Router {
   const router = new Router({ prefix: '/v1/bookings', sensitive: true });
 
   router.post('/', async (ctx) => {
     const request = parseBookingRequest(ctx.request.body);
     try {
-      const { created, booking } = await bookings.create(request);
+      // Past the server's capacity a creation is refused at once; a retry of one under way here joins it; one
+      // whose caller hung up while it waited is never started.
+      const { value } = await admission.run(request.bookingId, () => bookings.create(request), callerGone(ctx.res));
+      const { created, booking } = value;
       ctx.status = created ? 201 : 200;
       ctx.body = present(booking);
     } catch (error) {

@@ -1,0 +1,162 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { API_KEY, api, startStack, uniqueId, type Stack } from '../harness/stack';
+import { Admission, Overloaded } from '../src/bookings/admission';
+
+/** Work that finishes when told, and counts how many ran at once. */
+function gatedWork() {
+  let running = 0;
+  let most = 0;
+  let started = 0;
+  const gates: (() => void)[] = [];
+  const work = () =>
+    new Promise<string>((resolve) => {
+      started += 1;
+      running += 1;
+      most = Math.max(most, running);
+      gates.push(() => {
+        running -= 1;
+        resolve('done');
+      });
+    });
+  return {
+    work,
+    finishOne: () => gates.shift()?.(),
+    get most() {
+      return most;
+    },
+    get started() {
+      return started;
+    },
+  };
+}
+
+const tick = () => new Promise((resolve) => setImmediate(resolve));
+
+describe('admission of booking creations', () => {
+  it('runs at most its limit at once; the next waits, and starts when one finishes', async () => {
+    const admission = new Admission({ inFlight: 2, queued: 5, queueWaitMs: 10_000 });
+    const gated = gatedWork();
+    const calls = ['a', 'b', 'c'].map((key) => admission.run(key, gated.work));
+    await tick();
+    assert.equal(gated.started, 2);
+    assert.deepEqual(admission.load, { running: 2, waiting: 1 });
+    gated.finishOne();
+    await tick();
+    await tick();
+    assert.equal(gated.started, 3);
+    gated.finishOne();
+    gated.finishOne();
+    assert.deepEqual(
+      (await Promise.all(calls)).map((outcome) => outcome.joined),
+      [false, false, false],
+    );
+    assert.equal(gated.most, 2);
+  });
+
+  it('refuses at once past its queue, and after its wait a creation still waiting', async () => {
+    const admission = new Admission({ inFlight: 1, queued: 1, queueWaitMs: 50 });
+    const gated = gatedWork();
+    const first = admission.run('a', gated.work);
+    const waiting = admission.run('b', gated.work);
+    await assert.rejects(admission.run('c', gated.work), Overloaded);
+    await assert.rejects(waiting, (error: unknown) => error instanceof Overloaded && error.retryAfterSeconds === 1);
+    assert.equal(gated.started, 1, 'neither refused creation ran');
+    gated.finishOne();
+    await first;
+    assert.deepEqual(admission.load, { running: 0, waiting: 0 });
+  });
+
+  it('lets a repeat of a booking under way join it rather than run it twice', async () => {
+    const admission = new Admission({ inFlight: 1, queued: 0, queueWaitMs: 50 });
+    const gated = gatedWork();
+    const first = admission.run('ride-1', gated.work);
+    const repeat = admission.run('ride-1', gated.work);
+    await tick();
+    gated.finishOne();
+    assert.deepEqual(await first, { value: 'done', joined: false });
+    assert.deepEqual(await repeat, { value: 'done', joined: true });
+    assert.equal(gated.started, 1);
+  });
+
+  it('drops a waiting creation whose caller has gone, before it starts', async () => {
+    const admission = new Admission({ inFlight: 1, queued: 5, queueWaitMs: 10_000 });
+    const gated = gatedWork();
+    const first = admission.run('a', gated.work);
+    const caller = new AbortController();
+    const gone = admission.run('b', gated.work, caller.signal);
+    caller.abort(new Error('client closed the connection'));
+    await assert.rejects(gone, /client closed/);
+    gated.finishOne();
+    await first;
+    assert.equal(gated.started, 1);
+    assert.deepEqual(admission.load, { running: 0, waiting: 0 });
+  });
+
+  it('frees the slot of a creation that failed', async () => {
+    const admission = new Admission({ inFlight: 1, queued: 5, queueWaitMs: 10_000 });
+    await assert.rejects(
+      admission.run('a', () => Promise.reject(new Error('Temporal said no'))),
+      /said no/,
+    );
+    assert.deepEqual(await admission.run('b', () => Promise.resolve(1)), { value: 1, joined: false });
+  });
+});
+
+describe('a burst of booking creations past what the server takes', () => {
+  const BURST = 24;
+  const NUMBERS = Array.from({ length: BURST }, (_, i) => `+656000${String(5000 + i)}`);
+  let stack: Stack;
+  before(async () => {
+    stack = await startStack({
+      env: { MASKLINE_CREATIONS_IN_FLIGHT: '2', MASKLINE_CREATIONS_QUEUED: '2', MASKLINE_CREATION_QUEUE_WAIT_MS: '0' },
+    });
+    for (const number of NUMBERS) assert.equal((await api(stack, 'POST', '/v1/numbers', { number })).status, 201);
+  });
+  after(() => stack.stop());
+
+  const request = (i: number) => ({
+    bookingId: uniqueId(`burst-${i}`),
+    parties: [
+      { role: 'customer', number: `+659200${String(i).padStart(4, '0')}` },
+      { role: 'courier', number: `+659300${String(i).padStart(4, '0')}` },
+    ],
+  });
+  const post = (body: unknown) =>
+    fetch(`${stack.baseUrl}/v1/bookings`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${API_KEY}` },
+      body: JSON.stringify(body),
+    });
+
+  it('refuses the excess with 503 overloaded and Retry-After, starts nothing for it, and takes it when retried', async () => {
+    const requests = Array.from({ length: BURST }, (_, i) => request(i));
+    const answers = await Promise.all(
+      requests.map(async (body) => {
+        const response = await post(body);
+        const answer = (await response.json()) as { error?: { code: string } };
+        return {
+          body,
+          status: response.status,
+          code: answer.error?.code,
+          retryAfter: response.headers.get('retry-after'),
+        };
+      }),
+    );
+    const refused = answers.filter((answer) => answer.status === 503);
+    assert.ok(refused.length > 0, 'a burst of 24 past 2 running and 2 waiting is partly refused');
+    assert.ok(answers.every((answer) => answer.status === 201 || answer.status === 503));
+    for (const answer of refused) {
+      assert.equal(answer.code, 'overloaded');
+      assert.equal(answer.retryAfter, '1');
+      // Nothing was started for a refused creation: no booking, no number held.
+      assert.equal((await api(stack, 'GET', `/v1/bookings/${answer.body.bookingId}`)).status, 404);
+    }
+    const held = await stack.database.collections.leases.countDocuments({ status: { $ne: 'released' } });
+    assert.equal(held, BURST - refused.length);
+
+    // The platform's retry, one at a time, is taken.
+    for (const answer of refused) assert.equal((await post(answer.body)).status, 201);
+    assert.equal(await stack.database.collections.leases.countDocuments({ status: { $ne: 'released' } }), BURST);
+  });
+});
