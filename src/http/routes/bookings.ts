@@ -49,7 +49,15 @@ export function bookingRoutes(bookings: BookingClient, eraser: BookingEraser, ad
     try {
       // Past the server's capacity a creation is refused at once; a retry of one under way here joins it; one
       // whose caller hung up while it waited is never started.
-      const { value } = await admission.run(request.bookingId, () => bookings.create(request), callerGone(ctx.res));
+      const gone = callerGone(ctx.res);
+      const { value } = await admission
+        .run(request.bookingId, () => bookings.create(request), gone)
+        .catch((error) => {
+          // Nobody is left to answer; the creation was never started.
+          if (gone.aborted) return { value: null };
+          throw error;
+        });
+      if (!value) return;
       const { created, booking } = value;
       ctx.status = created ? 201 : 200;
       ctx.body = present(booking);
