@@ -127,6 +127,7 @@ async function main(): Promise<number> {
   };
   fs.writeFileSync(output, `${JSON.stringify(report, null, 2)}\n`);
   const breakdown = whereTheTimeGoes(results);
+  if (!quick && values.output === undefined) writeLatestRun(report, checks, breakdown);
   process.stdout.write(
     `\n${table(checks)}\n${breakdown ? `\nWhere the time goes, per booking:\n${breakdown}\n` : ''}` +
       `\nwritten to ${path.relative(process.cwd(), output)}\n`,
@@ -224,6 +225,36 @@ main().then(
     process.exit(1);
   },
 );
+
+const BENCHMARKS_MD = path.join(__dirname, '..', 'BENCHMARKS.md');
+const LATEST_RUN = /(<!-- bench:latest-run -->\n)[\s\S]*?(<!-- \/bench:latest-run -->)/;
+
+/**
+ * The figures of a full run (not --quick, default output) into BENCHMARKS.md, between its markers: the document
+ * always shows what the last run measured; the prose around it says what the figures mean.
+ */
+function writeLatestRun(
+  report: { startedAt: string; revision: { commit: string; uncommittedChanges: boolean | null }; machine: object },
+  checks: readonly Check[],
+  breakdown: string | null,
+): void {
+  const document = fs.readFileSync(BENCHMARKS_MD, 'utf8');
+  if (!LATEST_RUN.test(document)) return;
+  const { nproc, loadAverageAtStart } = report.machine as { nproc: number; loadAverageAtStart: string };
+  const section = [
+    `Written by \`npm run bench\` on ${report.startedAt.slice(0, 16).replace('T', ' ')} UTC, commit ` +
+      `\`${report.revision.commit.slice(0, 7)}\`${report.revision.uncommittedChanges ? ' (with uncommitted changes)' : ''}, ` +
+      `${nproc} cores, load average at start ${loadAverageAtStart}; every figure is in \`bench/results.json\`.`,
+    '',
+    table(checks),
+    ...(breakdown ? ['', 'Where the time goes, per booking:', '', breakdown] : []),
+    '',
+  ].join('\n');
+  fs.writeFileSync(
+    BENCHMARKS_MD,
+    document.replace(LATEST_RUN, (_, open: string, close: string) => `${open}\n${section}\n${close}`),
+  );
+}
 
 /** Ours / floor for creation throughput, when both ran under the same load. */
 function oursOverFloor(results: Record<string, unknown>): Check[] {
