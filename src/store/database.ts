@@ -145,9 +145,10 @@ export interface Database {
  */
 export async function connectDatabase(
   uri: string,
-  options: { serverSelectionTimeoutMS?: number; lazy?: boolean } = {},
+  options: { serverSelectionTimeoutMS?: number; lazy?: boolean; monitorCommands?: boolean } = {},
 ): Promise<Database> {
   const client = new MongoClient(uri, {
+    monitorCommands: options.monitorCommands ?? false,
     serverSelectionTimeoutMS: options.serverSelectionTimeoutMS ?? 5_000,
     // Fail fast rather than queue: a call-routing lookup that cannot run now is answered with the notice.
     maxPoolSize: 50,
