@@ -1,13 +1,44 @@
+import { z } from 'zod';
+import { BOOKING_ERRORS, type BookingErrorCode } from '../bookings/errors';
+import { BOOKING_LIMITS } from '../domain/booking';
+import { bookingIdSchema, bookingRequestSchema, numberRequestSchema, partySchema, phoneNumberSchema } from './requests';
+import { codecPayloadSchema, codecPayloadsSchema } from './routes/codec';
+
 /**
  * The OpenAPI 3.1 description of Maskline's HTTP API (served at /openapi.json).
  *
- * Written by hand from the implementation, and held to it by test/http.openapi.test.ts, which validates every
- * answer of the running server against this document. Shapes the implementation fixes are closed
- * (`additionalProperties: false`) so that a field added or renamed in the code fails that test until it is
- * described here. Request schemas stay open: the API ignores fields it does not know.
+ * The request schemas are generated from the zod schemas that validate the requests (zod 4's own
+ * z.toJSONSchema, in its `input` mode: what a client sends, before defaults and transforms), and the booking
+ * error codes with their statuses come from the catalogue (src/bookings/errors.ts); the rest is written by hand
+ * from the implementation. Held to it by test/http.openapi.test.ts, which validates every answer of the running
+ * server against this document. Shapes the implementation fixes are closed (`additionalProperties: false`) so
+ * that a field added or renamed in the code fails that test until it is described here. Request schemas stay
+ * open: the API ignores fields it does not know.
  */
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+
+/** A component schema without the keys that only a standalone JSON Schema document carries. */
+function asComponent(schema: object): object {
+  const { $schema: _dialect, $id: _id, ...component } = schema as Record<string, unknown>;
+  return component;
+}
+
+const requestSchemas = z.registry<{ id: string }>();
+requestSchemas.add(phoneNumberSchema, { id: 'PhoneNumberInput' });
+requestSchemas.add(partySchema, { id: 'PartyInput' });
+requestSchemas.add(bookingRequestSchema, { id: 'BookingRequest' });
+requestSchemas.add(numberRequestSchema, { id: 'NumberRequest' });
+requestSchemas.add(codecPayloadSchema, { id: 'CodecPayload' });
+requestSchemas.add(codecPayloadsSchema, { id: 'CodecPayloads' });
+
+// A transform (the phone number's normalisation) has no JSON Schema; in input mode its input side is described.
+const generated = Object.fromEntries(
+  Object.entries(
+    z.toJSONSchema(requestSchemas, { io: 'input', uri: (id) => `#/components/schemas/${id}` }).schemas,
+  ).map(([id, schema]) => [id, asComponent(schema)]),
+);
+const bookingId = asComponent(z.toJSONSchema(bookingIdSchema, { io: 'input' }));
 const json = (schema: object) => ({ 'application/json': { schema } });
 
 // Every error answer is `{"error": {"code", "message"}}`; each response lists the codes it can carry.
@@ -41,6 +72,25 @@ const callActionErrorAnswer = (description: string, codes: readonly string[]) =>
     },
   }),
 });
+
+/**
+ * The answer to booking refusals that share a status, as the catalogue says: its status, Retry-After where the
+ * request may succeed later, and (unless the route says it in its own words) each code's meaning.
+ */
+function bookingRefusal(codes: readonly BookingErrorCode[], description?: string) {
+  const [first, ...others] = codes.map((code) => BOOKING_ERRORS[code]);
+  if (!first || others.some((other) => other.status !== first.status || other.retry !== first.retry)) {
+    throw new Error(`booking errors ${codes.join(', ')} are not answered alike`);
+  }
+  const meaning = description ?? codes.map((code) => `\`${code}\`: ${BOOKING_ERRORS[code].description}.`).join(' ');
+  return {
+    [String(first.status)]: errorAnswer(
+      first.retry ? `${meaning} Try again after Retry-After.` : meaning,
+      codes,
+      first.retry ? retryAfter : undefined,
+    ),
+  };
+}
 
 const FORBIDDEN_SOURCE =
   'The request comes from an address off the webhook allow-list (MASKLINE_WEBHOOK_ALLOWED_SOURCES; checked before the secret, only when the list is set).';
@@ -98,22 +148,14 @@ const booking = {
         'invalid_json',
       ]),
       '401': { $ref: '#/components/responses/Unauthorized' },
-      '404': errorAnswer('The bookingId belongs to a booking that has ended and whose state could not be read.', [
-        'booking_not_found',
-      ]),
-      '409': errorAnswer(
-        '`booking_conflict`: the bookingId exists with other parties. `no_number_available`: no virtual number of ' +
-          'the pool is free for both parties (each may hold a number in one live booking only).',
-        ['booking_conflict', 'no_number_available'],
+      ...bookingRefusal(
+        ['booking_not_found'],
+        'The bookingId belongs to a booking that has ended and whose state could not be read.',
       ),
+      ...bookingRefusal(['booking_conflict', 'no_number_available']),
       ...bodyAnswers,
       ...internalError,
-      '503': errorAnswer(
-        '`allocation_failed`: allocation gave up (after two minutes of retries). `temporal_unavailable`: the booking ' +
-          'service cannot be reached. Try again after Retry-After.',
-        ['allocation_failed', 'temporal_unavailable'],
-        retryAfter,
-      ),
+      ...bookingRefusal(['allocation_failed', 'temporal_unavailable']),
     },
   },
 };
@@ -129,7 +171,7 @@ const bookingById = {
     responses: {
       '200': { description: 'The booking.', content: json(ref('Booking')) },
       '401': { $ref: '#/components/responses/Unauthorized' },
-      '404': errorAnswer('There is no booking with this id.', ['booking_not_found']),
+      ...bookingRefusal(['booking_not_found'], 'There is no booking with this id.'),
       ...internalError,
       '503': { $ref: '#/components/responses/TemporalUnavailable' },
     },
@@ -157,8 +199,8 @@ const closeBooking = (action: 'complete' | 'cancel') => ({
       '202': { description: 'Accepted: the booking is closing.', content: json(ref('BookingClosing')) },
       '400': errorAnswer('A request body was sent and is not valid JSON.', ['invalid_json']),
       '401': { $ref: '#/components/responses/Unauthorized' },
-      '404': errorAnswer('There is no booking with this id.', ['booking_not_found']),
-      '409': errorAnswer('The booking has already ended (or, for complete, was cancelled).', ['booking_closed']),
+      ...bookingRefusal(['booking_not_found'], 'There is no booking with this id.'),
+      ...bookingRefusal(['booking_closed'], 'The booking has already ended (or, for complete, was cancelled).'),
       ...bodyAnswers,
       ...internalError,
       '503': { $ref: '#/components/responses/TemporalUnavailable' },
@@ -299,8 +341,8 @@ const bookingData = {
         content: json(ref('BookingErasure')),
       },
       '401': { $ref: '#/components/responses/Unauthorized' },
-      '404': errorAnswer('There is no booking with this id (or it has already been erased).', ['booking_not_found']),
-      '409': errorAnswer('The booking is live: complete or cancel it, and let it end, first.', ['booking_live']),
+      ...bookingRefusal(['booking_not_found'], 'There is no booking with this id (or it has already been erased).'),
+      ...bookingRefusal(['booking_live'], 'The booking is live: complete or cancel it, and let it end, first.'),
       ...internalError,
       '503': errorAnswer(
         'The booking service or the store cannot be reached. Nothing was erased, or the erasure may be repeated; try again after Retry-After.',
@@ -582,13 +624,10 @@ export const openApiDocument = {
         ['store_unavailable'],
         retryAfter,
       ),
-      TemporalUnavailable: errorAnswer(
-        'The booking service cannot be reached. Try again after Retry-After.',
-        ['temporal_unavailable'],
-        retryAfter,
-      ),
+      TemporalUnavailable: bookingRefusal(['temporal_unavailable'], 'The booking service cannot be reached.')['503'],
     },
     schemas: {
+      ...generated,
       ErrorDetail: {
         type: 'object',
         required: ['code', 'message'],
@@ -596,14 +635,24 @@ export const openApiDocument = {
         properties: {
           code: {
             type: 'string',
-            description:
-              'Stable, for programs. Known codes: `invalid_request`, `invalid_json` (not JSON, or a `__proto__` or ' +
-              '`constructor.prototype` key, refused as prototype poisoning), `unauthorized`, `not_found` (no ' +
-              'such route: path, method, or spelling of the path), `number_exists`, `number_not_found`, `booking_not_found`, `booking_conflict`, ' +
-              '`no_number_available`, `booking_closed`, `payload_too_large`, `unsupported_media_type`, ' +
-              '`invalid_webhook`, `unknown_event_type`, `forbidden_source`, `allocation_failed`, `temporal_unavailable`, ' +
-              '`store_unavailable`, `not_ready`, `booking_live`, `undecodable_payload`, ' +
-              '`internal_error`.',
+            description: `Stable, for programs. Known codes: ${[
+              '`invalid_request`',
+              '`invalid_json` (not JSON, or a `__proto__` or `constructor.prototype` key, refused as prototype poisoning)',
+              '`unauthorized`',
+              '`not_found` (no such route: path, method, or spelling of the path)',
+              '`number_exists`',
+              '`number_not_found`',
+              '`payload_too_large`',
+              '`unsupported_media_type`',
+              '`invalid_webhook`',
+              '`unknown_event_type`',
+              '`forbidden_source`',
+              '`store_unavailable`',
+              '`not_ready`',
+              '`undecodable_payload`',
+              '`internal_error`',
+              ...Object.keys(BOOKING_ERRORS).map((code) => `\`${code}\``),
+            ].join(', ')}.`,
           },
           message: { type: 'string', description: 'For developers; names the offending field where there is one.' },
         },
@@ -619,15 +668,6 @@ export const openApiDocument = {
         pattern: '^\\+[1-9][0-9]{1,14}$',
         description: 'A phone number in E.164 form, the one form Maskline answers with.',
         examples: ['+6591234567'],
-      },
-      PhoneNumberInput: {
-        type: 'string',
-        minLength: 1,
-        maxLength: 32,
-        description:
-          'An international phone number. Spaces, dashes and brackets are allowed and the leading `+` may be ' +
-          "omitted; it must be a valid number of its country's numbering plan. Stored and answered in E.164.",
-        examples: ['+6591234567', '+65 9123 4567', '6591234567'],
       },
       Timestamp: { type: 'string', format: 'date-time', examples: ['2025-01-31T08:00:00.000Z'] },
       Health: {
@@ -666,27 +706,6 @@ export const openApiDocument = {
         },
       },
       CheckResult: { enum: ['ok', 'unavailable'] },
-      NumberRequest: {
-        type: 'object',
-        required: ['number'],
-        description: 'Fields not listed here are ignored.',
-        properties: {
-          number: ref('PhoneNumberInput'),
-          referenceId: {
-            type: 'string',
-            minLength: 1,
-            maxLength: 128,
-            description: "8x8's or your own id of the number.",
-          },
-          countryCode: {
-            type: 'string',
-            pattern: '^[A-Za-z]{2}$',
-            description:
-              "ISO 3166-1 alpha-2, stored in upper case. Default: the number's country, when its plan tells.",
-            examples: ['SG'],
-          },
-        },
-      },
       NumberStatus: {
         enum: ['active', 'disabled', 'draining'],
         description:
@@ -712,61 +731,6 @@ export const openApiDocument = {
         required: ['numbers'],
         additionalProperties: false,
         properties: { numbers: { type: 'array', items: ref('PoolNumber') } },
-      },
-      PartyInput: {
-        type: 'object',
-        required: ['role', 'number'],
-        properties: {
-          role: {
-            type: 'string',
-            minLength: 1,
-            maxLength: 64,
-            description: 'e.g. `rider`, `driver`; trimmed; must not be blank.',
-          },
-          number: ref('PhoneNumberInput'),
-        },
-      },
-      BookingRequest: {
-        type: 'object',
-        required: ['bookingId', 'parties'],
-        description: 'Fields not listed here are ignored.',
-        properties: {
-          bookingId: {
-            type: 'string',
-            minLength: 1,
-            maxLength: 128,
-            pattern: '^[A-Za-z0-9._:-]+$',
-            description: "The booking platform's id; the idempotency key of the request.",
-            examples: ['ride-1842'],
-          },
-          parties: {
-            type: 'array',
-            minItems: 2,
-            maxItems: 2,
-            items: ref('PartyInput'),
-            description: 'Exactly two parties, with different roles and different numbers.',
-          },
-          expiresInSeconds: {
-            type: 'integer',
-            minimum: 1,
-            maximum: 2592000,
-            default: 14400,
-            description:
-              'The booking expires (and its number is released) this long after it is created; at most 30 days.',
-          },
-          gracePeriodSeconds: {
-            type: 'integer',
-            minimum: 0,
-            maximum: 86400,
-            default: 600,
-            description: 'After completion, calls keep connecting this long; at most a day.',
-          },
-          geoMatch: {
-            enum: ['prefer', 'strict'],
-            default: 'prefer',
-            description: "Whether the virtual number should (`prefer`) or must (`strict`) be of the parties' country.",
-          },
-        },
       },
       Party: {
         type: 'object',
@@ -815,7 +779,7 @@ export const openApiDocument = {
         ],
         additionalProperties: false,
         properties: {
-          bookingId: { type: 'string', minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9._:-]+$' },
+          bookingId,
           status: ref('BookingStatus'),
           virtualNumber: {
             anyOf: [ref('E164'), { type: 'null' }],
@@ -824,7 +788,11 @@ export const openApiDocument = {
           parties: { type: 'array', minItems: 2, maxItems: 2, items: ref('Party') },
           expiresAt: ref('Timestamp'),
           createdAt: ref('Timestamp'),
-          gracePeriodSeconds: { type: 'integer', minimum: 0, maximum: 86400 },
+          gracePeriodSeconds: {
+            type: 'integer',
+            minimum: BOOKING_LIMITS.gracePeriodSeconds.min,
+            maximum: BOOKING_LIMITS.gracePeriodSeconds.max,
+          },
           graceEndsAt: { anyOf: [ref('Timestamp'), { type: 'null' }], description: 'Set once completed.' },
           endedAt: { anyOf: [ref('Timestamp'), { type: 'null' }], description: 'Set once ended (or refused).' },
           calls: { type: 'array', items: ref('CallRecord') },
@@ -1154,23 +1122,6 @@ export const openApiDocument = {
             },
           },
         },
-      },
-      CodecPayload: {
-        type: 'object',
-        description: 'A Temporal payload in proto3 JSON: metadata values and data in base64.',
-        properties: {
-          metadata: {
-            type: ['object', 'null'],
-            additionalProperties: { type: 'string', contentEncoding: 'base64' },
-            examples: [{ encoding: 'YmluYXJ5L2VuY3J5cHRlZA==', 'encryption-key-id': 'azE=' }],
-          },
-          data: { type: ['string', 'null'], contentEncoding: 'base64' },
-        },
-      },
-      CodecPayloads: {
-        type: 'object',
-        required: ['payloads'],
-        properties: { payloads: { type: 'array', items: ref('CodecPayload') } },
       },
     },
   },

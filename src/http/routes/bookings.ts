@@ -2,7 +2,7 @@ import Router from '@koa/router';
 import type { BookingClient } from '../../bookings/client';
 import type { BookingEraser } from '../../bookings/erasure';
 import { HttpError } from '../errors';
-import { parseBookingRequest } from '../requests';
+import { isBookingId, parseBookingRequest } from '../requests';
 import type { BookingView } from '../../bookings/contract';
 
 /** What the platform sees of a booking. */
@@ -53,7 +53,7 @@ export function bookingRoutes(bookings: BookingClient, eraser: BookingEraser): R
   router.delete('/:bookingId/data', async (ctx) => {
     const bookingId = ctx.params.bookingId ?? '';
     // No booking can have an id outside the creation rules; such an id never reaches a Temporal query.
-    if (!/^[A-Za-z0-9._:-]{1,128}$/.test(bookingId)) throw new HttpError(404, 'booking_not_found', 'no such booking');
+    if (!isBookingId(bookingId)) throw new HttpError(404, 'booking_not_found', 'no such booking');
     const erased = await eraser.erase(bookingId);
     ctx.status = 202;
     ctx.body = erased;

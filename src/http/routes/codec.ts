@@ -15,16 +15,22 @@ export interface CodecEndpointOptions {
 }
 
 /** A Temporal payload in proto3 JSON: every bytes field, metadata values and data, in base64. */
-const base64 = z.string().regex(/^[A-Za-z0-9+/_-]*={0,2}$/, 'must be base64');
-const requestSchema = z.object({
-  payloads: z.array(
-    z.object({
-      metadata: z.record(z.string(), base64).nullish(),
-      data: base64.nullish(),
-    }),
-  ),
-});
-type JsonPayload = z.infer<typeof requestSchema>['payloads'][number];
+const base64 = z
+  .string()
+  .regex(/^[A-Za-z0-9+/_-]*={0,2}$/, 'must be base64')
+  .meta({ contentEncoding: 'base64' });
+export const codecPayloadSchema = z
+  .object({
+    metadata: z
+      .record(z.string(), base64)
+      .nullish()
+      .meta({ examples: [{ encoding: 'YmluYXJ5L2VuY3J5cHRlZA==', 'encryption-key-id': 'azE=' }] }),
+    data: base64.nullish(),
+  })
+  .meta({ description: 'A Temporal payload in proto3 JSON: metadata values and data in base64.' });
+/** The body of a request, and of its answer. */
+export const codecPayloadsSchema = z.object({ payloads: z.array(codecPayloadSchema) });
+type JsonPayload = z.infer<typeof codecPayloadSchema>;
 
 const fromJson = (payload: JsonPayload): Payload => ({
   metadata: Object.fromEntries(
@@ -75,7 +81,7 @@ function operations(options: CodecEndpointOptions): Router {
   router.options(['/decode', '/encode'], () => {});
   for (const operation of ['decode', 'encode'] as const) {
     router.post(`/${operation}`, async (ctx) => {
-      const parsed = requestSchema.safeParse(ctx.request.body);
+      const parsed = codecPayloadsSchema.safeParse(ctx.request.body);
       if (!parsed.success) {
         throw new HttpError(400, 'invalid_request', 'expected {"payloads": [{"metadata": {...}, "data": "<base64>"}]}');
       }
