@@ -1,4 +1,5 @@
 import { bodyParser } from '@koa/bodyparser';
+import cors from '@koa/cors';
 import Router from '@koa/router';
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import type { Context, Next } from 'koa';
@@ -58,7 +59,7 @@ const toJson = (payload: Payload) => ({
 export function codecRoutes(options: CodecEndpointOptions): Router {
   const door = new Router({ sensitive: true });
   door.use(
-    cors(options.corsOrigins),
+    ...uiCors(options.corsOrigins),
     requireCodecToken(options.token, options.developmentMode),
     bodyParser({
       enableTypes: ['json'],
@@ -100,23 +101,24 @@ function operations(options: CodecEndpointOptions): Router {
 
 /**
  * CORS for the Temporal UI's origins, with credentials (the UI can send cookies or its access token). A preflight
- * is answered here, before the credential check, as browsers send none with it.
+ * is answered before the credential check, as browsers send none with it: by @koa/cors for an allowed origin, and
+ * with a bare 204 (no permission) for any other, rather than the token's 401.
  */
-function cors(origins: readonly string[]) {
+function uiCors(origins: readonly string[]) {
   const allowed = new Set(origins);
-  return async (ctx: Context, next: Next) => {
-    ctx.vary('Origin');
-    const origin = ctx.get('origin');
-    if (allowed.has(origin)) {
-      ctx.set('Access-Control-Allow-Origin', origin);
-      ctx.set('Access-Control-Allow-Credentials', 'true');
-    }
-    if (ctx.method !== 'OPTIONS') return next();
-    if (allowed.has(origin)) {
-      ctx.set('Access-Control-Allow-Methods', 'POST, OPTIONS');
-      ctx.set('Access-Control-Allow-Headers', 'Content-Type, Authorization, X-Namespace');
-      ctx.set('Access-Control-Max-Age', '600');
-    }
-    ctx.status = 204;
-  };
+  return [
+    cors({
+      origin: (ctx) => (allowed.has(ctx.get('origin')) ? ctx.get('origin') : ''),
+      credentials: true,
+      allowMethods: 'POST, OPTIONS',
+      allowHeaders: 'Content-Type, Authorization, X-Namespace',
+      maxAge: 600,
+      // Headers set on ctx stay on error answers (errorResponses keeps them); our HttpErrors are not rewritten.
+      keepHeadersOnError: false,
+    }),
+    async (ctx: Context, next: Next) => {
+      if (ctx.method !== 'OPTIONS') return next();
+      ctx.status = 204;
+    },
+  ];
 }
