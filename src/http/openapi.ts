@@ -92,6 +92,13 @@ function bookingRefusal(codes: readonly BookingErrorCode[], description?: string
   };
 }
 
+/** An 8x8 webhook of one type: the envelope, and the payload fields Maskline reads (others are allowed). */
+const eightByEightWebhook = (eventType: string, required: readonly string[], properties: object) => ({
+  allOf: [ref('EightByEightWebhook')],
+  required: ['eventType', 'payload'],
+  properties: { eventType: { const: eventType }, payload: { type: 'object', required, properties } },
+});
+
 const FORBIDDEN_SOURCE =
   'The request comes from an address off the webhook allow-list (MASKLINE_WEBHOOK_ALLOWED_SOURCES; checked before the secret, only when the list is set).';
 
@@ -103,13 +110,15 @@ const apiKeySecurity = [{ apiKey: [] }];
 const webhookSecurity = [{ webhookSecret: [] }];
 const open: never[] = [];
 
-const bookingIdParameter = {
-  name: 'bookingId',
+const pathParameter = (name: string, description: string) => ({
+  name,
   in: 'path',
   required: true,
-  description: "The booking platform's id of the booking.",
+  description,
   schema: { type: 'string', minLength: 1 },
-};
+});
+
+const bookingIdParameter = pathParameter('bookingId', "The booking platform's id of the booking.");
 
 // Answers every route that reads a JSON body can give before the route itself runs.
 const bodyAnswers = {
@@ -243,13 +252,10 @@ const numbers = {
   },
 };
 
-const numberParameter = {
-  name: 'number',
-  in: 'path',
-  required: true,
-  description: 'The virtual number, URL-encoded (`%2B6560000001`); the leading `+` may be omitted.',
-  schema: { type: 'string', minLength: 1 },
-};
+const numberParameter = pathParameter(
+  'number',
+  'The virtual number, URL-encoded (`%2B6560000001`); the leading `+` may be omitted.',
+);
 
 const numberByValue = {
   delete: {
@@ -935,75 +941,61 @@ export const openApiDocument = {
         examples: ['6591234567'],
       },
       EightByEightCount: { type: ['number', 'string'], description: 'A number, or a numeric string.' },
-      CallActionWebhook: {
-        allOf: [ref('EightByEightWebhook')],
-        required: ['eventType', 'payload'],
-        properties: {
-          eventType: { const: 'CALL_ACTION' },
-          payload: {
-            type: 'object',
-            required: ['callId', 'sessionId', 'callStatus', 'source', 'destination'],
-            properties: {
-              eventId: { type: 'string' },
-              callId: { type: 'string', minLength: 1 },
-              sessionId: { type: 'string', minLength: 1 },
-              subAccountId: { type: 'string' },
-              callStatus: {
-                type: 'string',
-                minLength: 1,
-                description: '`CALL_RECEIVED` for a new call; `ACTION_COMPLETED` after an action of ours.',
-              },
-              source: {
-                type: ['string', 'number'],
-                minLength: 1,
-                description:
-                  "The caller's number; anything else (a withheld number, `anonymous`) is a caller who hears the notice.",
-              },
-              destination: { allOf: [ref('EightByEightPhoneNumber')], description: 'The virtual number dialled.' },
-              clientActionId: { type: 'string' },
-              eventData: {
-                description:
-                  'Digits captured by the previous action: `{"dtmf": "..."}`, its JSON as a string, or the bare digits.',
-              },
-              timestamp: { type: 'string' },
-            },
+      CallActionWebhook: eightByEightWebhook(
+        'CALL_ACTION',
+        ['callId', 'sessionId', 'callStatus', 'source', 'destination'],
+        {
+          eventId: { type: 'string' },
+          callId: { type: 'string', minLength: 1 },
+          sessionId: { type: 'string', minLength: 1 },
+          subAccountId: { type: 'string' },
+          callStatus: {
+            type: 'string',
+            minLength: 1,
+            description: '`CALL_RECEIVED` for a new call; `ACTION_COMPLETED` after an action of ours.',
           },
-        },
-      },
-      CallStatusWebhook: {
-        allOf: [ref('EightByEightWebhook')],
-        required: ['eventType', 'payload'],
-        properties: {
-          eventType: { const: 'CALL_STATUS' },
-          payload: {
-            type: 'object',
-            required: ['eventId', 'callId', 'sessionId', 'callStatus', 'source', 'destination'],
-            properties: {
-              eventId: { type: 'string', minLength: 1, description: 'Repeats of one eventId are recorded once.' },
-              callId: { type: 'string', minLength: 1 },
-              sessionId: { type: 'string', minLength: 1 },
-              callStatus: { type: 'string', minLength: 1, examples: ['CALL_CONNECTED'] },
-              callDirection: { type: 'string' },
-              source: {
-                type: ['string', 'number'],
-                minLength: 1,
-                description:
-                  "The leg's calling number; anything else (a withheld number, `anonymous`) is kept as unknown, and the event is still recorded.",
-              },
-              destination: {
-                type: ['string', 'number'],
-                minLength: 1,
-                description: "The leg's called number; anything else is kept as unknown, as for `source`.",
-              },
-              timestamp: {
-                type: 'string',
-                description: "8x8's time of the change: a booking shows the status with the newest one.",
-              },
-              callDuration: ref('EightByEightCount'),
-            },
+          source: {
+            type: ['string', 'number'],
+            minLength: 1,
+            description:
+              "The caller's number; anything else (a withheld number, `anonymous`) is a caller who hears the notice.",
           },
+          destination: { allOf: [ref('EightByEightPhoneNumber')], description: 'The virtual number dialled.' },
+          clientActionId: { type: 'string' },
+          eventData: {
+            description:
+              'Digits captured by the previous action: `{"dtmf": "..."}`, its JSON as a string, or the bare digits.',
+          },
+          timestamp: { type: 'string' },
         },
-      },
+      ),
+      CallStatusWebhook: eightByEightWebhook(
+        'CALL_STATUS',
+        ['eventId', 'callId', 'sessionId', 'callStatus', 'source', 'destination'],
+        {
+          eventId: { type: 'string', minLength: 1, description: 'Repeats of one eventId are recorded once.' },
+          callId: { type: 'string', minLength: 1 },
+          sessionId: { type: 'string', minLength: 1 },
+          callStatus: { type: 'string', minLength: 1, examples: ['CALL_CONNECTED'] },
+          callDirection: { type: 'string' },
+          source: {
+            type: ['string', 'number'],
+            minLength: 1,
+            description:
+              "The leg's calling number; anything else (a withheld number, `anonymous`) is kept as unknown, and the event is still recorded.",
+          },
+          destination: {
+            type: ['string', 'number'],
+            minLength: 1,
+            description: "The leg's called number; anything else is kept as unknown, as for `source`.",
+          },
+          timestamp: {
+            type: 'string',
+            description: "8x8's time of the change: a booking shows the status with the newest one.",
+          },
+          callDuration: ref('EightByEightCount'),
+        },
+      ),
       SessionLeg: {
         type: 'object',
         properties: {
@@ -1018,76 +1010,54 @@ export const openApiDocument = {
           callDuration: ref('EightByEightCount'),
         },
       },
-      SessionSummaryWebhook: {
-        allOf: [ref('EightByEightWebhook')],
-        required: ['eventType', 'payload'],
-        properties: {
-          eventType: { const: 'SESSION_SUMMARY' },
-          payload: {
+      SessionSummaryWebhook: eightByEightWebhook('SESSION_SUMMARY', ['sessionId', 'sessionStatus'], {
+        sessionId: { type: 'string', minLength: 1, description: 'One summary per session is recorded.' },
+        sessionStatus: {
+          type: 'string',
+          minLength: 1,
+          description:
+            '`COMPLETED`, `NO_ANSWER` (or `NO ANSWER`), `BUSY`, `CANCELED` (or `CANCELLED`), `FAILED`, `ERROR`, ...',
+        },
+        startTime: { type: 'string' },
+        endTime: { type: 'string' },
+        lastAction: { type: 'string' },
+        callCount: ref('EightByEightCount'),
+        errorDetails: {
+          type: 'object',
+          properties: { errorMsg: { type: 'string' }, errorCode: { type: ['integer', 'string'] } },
+        },
+        details: {
+          type: 'object',
+          description:
+            'The inbound leg (`callA`, caller to virtual number) and the outbound leg (`callB`); `CallA` is read too.',
+          properties: { callA: ref('SessionLeg'), callB: ref('SessionLeg') },
+        },
+      }),
+      VirtualNumberUpdateWebhook: eightByEightWebhook('VIRTUAL_NUMBER_UPDATE', ['updateEventType', 'virtualNumbers'], {
+        subAccountId: { type: 'string' },
+        updateEventType: { type: 'string', description: '`SNAPSHOT` or `UPDATES`, in any case.' },
+        totalNumbers: {
+          type: ['number', 'string'],
+          description:
+            "How many numbers the subaccount has. A SNAPSHOT drains the pool's numbers it does not list only " +
+            'when it lists this many: without it, or listing fewer, it cannot be known whole.',
+        },
+        virtualNumbers: {
+          type: 'array',
+          items: {
             type: 'object',
-            required: ['sessionId', 'sessionStatus'],
+            required: ['msisdn', 'operationalStatus'],
             properties: {
-              sessionId: { type: 'string', minLength: 1, description: 'One summary per session is recorded.' },
-              sessionStatus: {
-                type: 'string',
-                minLength: 1,
-                description:
-                  '`COMPLETED`, `NO_ANSWER` (or `NO ANSWER`), `BUSY`, `CANCELED` (or `CANCELLED`), `FAILED`, `ERROR`, ...',
-              },
-              startTime: { type: 'string' },
-              endTime: { type: 'string' },
-              lastAction: { type: 'string' },
-              callCount: ref('EightByEightCount'),
-              errorDetails: {
-                type: 'object',
-                properties: { errorMsg: { type: 'string' }, errorCode: { type: ['integer', 'string'] } },
-              },
-              details: {
-                type: 'object',
-                description:
-                  'The inbound leg (`callA`, caller to virtual number) and the outbound leg (`callB`); `CallA` is read too.',
-                properties: { callA: ref('SessionLeg'), callB: ref('SessionLeg') },
-              },
+              msisdn: ref('EightByEightPhoneNumber'),
+              countryCode: { type: 'string' },
+              operationalStatus: { type: 'string', minLength: 1, examples: ['Active'] },
+              referenceId: { type: 'string' },
+              updatedTimestamp: { type: 'string' },
+              updateStatus: { type: 'string' },
             },
           },
         },
-      },
-      VirtualNumberUpdateWebhook: {
-        allOf: [ref('EightByEightWebhook')],
-        required: ['eventType', 'payload'],
-        properties: {
-          eventType: { const: 'VIRTUAL_NUMBER_UPDATE' },
-          payload: {
-            type: 'object',
-            required: ['updateEventType', 'virtualNumbers'],
-            properties: {
-              subAccountId: { type: 'string' },
-              updateEventType: { type: 'string', description: '`SNAPSHOT` or `UPDATES`, in any case.' },
-              totalNumbers: {
-                type: ['number', 'string'],
-                description:
-                  "How many numbers the subaccount has. A SNAPSHOT drains the pool's numbers it does not list only " +
-                  'when it lists this many: without it, or listing fewer, it cannot be known whole.',
-              },
-              virtualNumbers: {
-                type: 'array',
-                items: {
-                  type: 'object',
-                  required: ['msisdn', 'operationalStatus'],
-                  properties: {
-                    msisdn: ref('EightByEightPhoneNumber'),
-                    countryCode: { type: 'string' },
-                    operationalStatus: { type: 'string', minLength: 1, examples: ['Active'] },
-                    referenceId: { type: 'string' },
-                    updatedTimestamp: { type: 'string' },
-                    updateStatus: { type: 'string' },
-                  },
-                },
-              },
-            },
-          },
-        },
-      },
+      }),
       CallRecordingStatusWebhook: {
         allOf: [ref('EightByEightWebhook')],
         properties: { eventType: { const: 'CALL_RECORDING_STATUS' } },
