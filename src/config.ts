@@ -102,14 +102,17 @@ const encryptionKeys = z
     return keys;
   });
 
+/** `a, b,,c` → `['a', 'b', 'c']`. */
+function commaSeparated(list: string): string[] {
+  return list
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+}
+
 const originList = z
   .string()
-  .transform((value) =>
-    value
-      .split(',')
-      .map((origin) => origin.trim())
-      .filter(Boolean),
-  )
+  .transform(commaSeparated)
   .pipe(
     z.array(
       z.string().regex(/^https?:\/\/[^/\s]+$/, 'each origin must be scheme://host[:port], e.g. http://localhost:8233'),
@@ -146,12 +149,7 @@ const environmentSchema = z.object({
   MASKLINE_WEBHOOK_ALLOWED_SOURCES: z
     .string()
     .default('')
-    .transform((list) =>
-      list
-        .split(',')
-        .map((entry) => entry.trim())
-        .filter(Boolean),
-    )
+    .transform(commaSeparated)
     .refine(
       (entries) => entries.every(isAddressOrRange),
       'must be a comma-separated list of IP addresses or CIDR ranges',

@@ -1,5 +1,6 @@
 import { NativeConnection } from '@temporalio/worker';
 import { ConfigError, loadConfig } from '../config';
+import { exitOnFailure } from '../logging/exit';
 import { createLogger } from '../logging/logger';
 import { connectDatabase, ensureIndexes } from '../store/database';
 import { connectTemporalClient } from '../temporal/connection';
@@ -59,13 +60,4 @@ async function main() {
   logger.flush();
 }
 
-main().catch((error: unknown) => {
-  if (error instanceof ConfigError) {
-    console.error(error.message);
-  } else {
-    createLogger({ name: 'maskline-worker' }).fatal({ err: error }, 'worker failed');
-  }
-  // Exit rather than linger: connections opened before the failure would keep a process alive that does no work,
-  // and a supervisor (Docker, npm start) only restarts or reports one that has stopped.
-  process.exit(1);
-});
+main().catch(exitOnFailure('maskline-worker', 'worker failed', [ConfigError]));
