@@ -142,6 +142,7 @@ async function main(): Promise<boolean> {
       `race: ${requests.length} bookings in ${figures.race.seconds} s: ${live.allocatedCount} allocated, ` +
         `${live.refusals} refused, ${figures.race.violations.length} violations`,
     );
+    for (const violation of figures.race.violations.slice(0, 20)) say(`  race violation: ${violation}`);
 
     // 2. Crashes, at random moments, while the first wave ends and a second is created.
     await crashes(stack, send, db, attempts, persons);
