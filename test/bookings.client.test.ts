@@ -12,7 +12,16 @@ import { google, temporal } from '@temporalio/proto';
 import fc from 'fast-check';
 import { BookingClient } from '../src/bookings/client';
 import { BookingError } from '../src/bookings/errors';
+import { parseBookingRequest } from '../src/http/requests';
 import { TemporalReachability } from '../src/temporal/reachability';
+
+const RIDE = {
+  bookingId: 'b-1',
+  parties: [
+    { role: 'rider', number: '+6591234567' },
+    { role: 'driver', number: '+6598765432' },
+  ],
+};
 
 // How the booking client reads Temporal's failures that a real cluster shows only now and then (found by
 // `npm run chaos`): each is an answer the platform can act on, never an unexplained 500.
@@ -141,6 +150,61 @@ describe('Temporal failures as the booking client reports them', () => {
       ]),
     });
     const error = await closeError(failed);
+    assert.ok(error instanceof BookingError && error.code === 'temporal_unavailable', String(error));
+  });
+
+  it('a creation whose update-with-start is refused because the workflow task is in a failed state is temporal_unavailable', async () => {
+    // As the SDK rethrows it (rethrowKnownErrorTypes): the gRPC error of ExecuteMultiOperation, its message and code
+    // taken from the update's own status, its typed detail the MultiOperationExecutionFailure of both operations.
+    const notReady = google.rpc.Status.create({
+      code: 9,
+      message: 'Unable to perform workflow execution update due to Workflow Task in failed state.',
+      details: [
+        {
+          type_url: 'type.googleapis.com/temporal.api.errordetails.v1.WorkflowNotReadyFailure',
+          value: new Uint8Array(),
+        },
+      ],
+    });
+    const aborted = {
+      code: 10,
+      message: 'Operation was aborted.',
+      details: [
+        {
+          type_url: 'type.googleapis.com/temporal.api.failure.v1.MultiOperationExecutionAborted',
+          value: new Uint8Array(),
+        },
+      ],
+    };
+    const multiOperation = temporal.api.errordetails.v1.MultiOperationExecutionFailure.encode({
+      statuses: [aborted, notReady],
+    }).finish();
+    const status = google.rpc.Status.encode({
+      code: 9,
+      message: 'Update-with-Start could not be executed.',
+      details: [
+        {
+          type_url: 'type.googleapis.com/temporal.api.errordetails.v1.MultiOperationExecutionFailure',
+          value: multiOperation,
+        },
+      ],
+    }).finish();
+    const refusal = Object.assign(new Error('9 FAILED_PRECONDITION: Update-with-Start could not be executed.'), {
+      code: 9,
+      details: '',
+      metadata: { get: (key: string) => (key === 'grpc-status-details-bin' ? [status] : []) },
+    });
+    refusal.message = 'Unable to perform workflow execution update due to Workflow Task in failed state.';
+    const client = {
+      withDeadline: <T>(_deadline: number, call: () => Promise<T>) => call(),
+      withAbortSignal: <T>(_signal: AbortSignal, call: () => Promise<T>) => call(),
+      workflow: { executeUpdateWithStart: () => Promise.reject(refusal) },
+    } as unknown as Client;
+    const bookings = new BookingClient(client, 'q', new TemporalReachability(async () => true));
+    const error = await bookings.create(parseBookingRequest(RIDE)).then(
+      () => null,
+      (failure: unknown) => failure,
+    );
     assert.ok(error instanceof BookingError && error.code === 'temporal_unavailable', String(error));
   });
 

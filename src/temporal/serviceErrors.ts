@@ -1,5 +1,5 @@
 import { isGrpcServiceError } from '@temporalio/client';
-import { google } from '@temporalio/proto';
+import { google, temporal } from '@temporalio/proto';
 
 /**
  * Temporal's gRPC refusals, read by what they are rather than by their wording. The server attaches a typed
@@ -31,11 +31,25 @@ export function detailTypes(error: unknown): string[] {
   const [encoded] = metadata?.get?.('grpc-status-details-bin') ?? [];
   if (!(encoded instanceof Uint8Array)) return [];
   try {
-    const status = google.rpc.Status.decode(encoded);
-    return (status.details ?? []).map((detail) => (detail.type_url ?? '').replace(/^.*\//, ''));
+    return typesOf(google.rpc.Status.decode(encoded).details ?? []);
   } catch {
     return [];
   }
+}
+
+const MULTI_OPERATION = 'temporal.api.errordetails.v1.MultiOperationExecutionFailure';
+
+/**
+ * The type names of the details, and for an update-with-start refused as a whole (MultiOperationExecutionFailure)
+ * those of each operation's own status, where the reason is (the update's WorkflowNotReadyFailure, say).
+ */
+function typesOf(details: readonly google.protobuf.IAny[]): string[] {
+  return details.flatMap((detail) => {
+    const type = (detail.type_url ?? '').replace(/^.*\//, '');
+    if (type !== MULTI_OPERATION || !detail.value) return [type];
+    const { statuses } = temporal.api.errordetails.v1.MultiOperationExecutionFailure.decode(detail.value);
+    return [type, ...typesOf(statuses.flatMap((status) => status.details ?? []))];
+  });
 }
 
 /** Whether a gRPC refusal from Temporal is one to answer "try again" (503), not an error of ours. */
@@ -43,5 +57,6 @@ export function isTransientRefusal(error: unknown): boolean {
   if (!isGrpcServiceError(error)) return false;
   if (TRANSIENT_CODES.has(error.code)) return true;
   if (detailTypes(error).some((type) => TRANSIENT_DETAILS.has(type))) return true;
-  return error.code === 9 /* FAILED_PRECONDITION */ && WORKFLOW_NOT_READY.test(error.details);
+  // The SDK puts an update-with-start operation's own message in `message`, the server's in `details`.
+  return error.code === 9 /* FAILED_PRECONDITION */ && WORKFLOW_NOT_READY.test(`${error.details} ${error.message}`);
 }
