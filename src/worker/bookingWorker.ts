@@ -47,9 +47,6 @@ export async function createBookingWorker(options: BookingWorkerOptions): Promis
     // Allocations run as local activities: at most this many at once, within the store's connection pool (50),
     // so a burst waits in Temporal's queue, not on the store.
     maxConcurrentLocalActivityExecutions: 32,
-    // A workflow task waits this long on a worker's sticky queue before any worker may take it: a booking on a
-    // worker that died is picked up within seconds, not after the 10 s default.
-    stickyQueueScheduleToStartTimeout: '3 seconds',
     ...(options.workflowBundlePath
       ? { workflowBundle: { codePath: options.workflowBundlePath } }
       : { workflowsPath: require.resolve('../../workflows') }),
