@@ -331,8 +331,11 @@ export class ClusterStack {
         this.track(spec.name, proc);
       });
     }
-    // Every service at once: each waits for the others through the membership table in PostgreSQL.
-    await Promise.all(this.temporalSpecs.map((spec) => this.startProcess(spec.name)));
+    // The first process initialises the cluster's metadata in a new database (two at once: one loses and exits),
+    // then every other service at once: each finds the others through the membership table in PostgreSQL.
+    const [first, ...others] = this.temporalSpecs;
+    await this.startProcess(first!.name);
+    await Promise.all(others.map((spec) => this.startProcess(spec.name)));
     await setUpTemporalNamespace(this.temporalAddress, this.sink('temporal-setup'));
     await waitUntil(
       `Temporal cluster at ${this.temporalAddress} (namespace and search attributes)`,
