@@ -2,7 +2,7 @@ import type { Document } from 'mongodb';
 import { allocateVirtualNumber } from '../src/domain/allocation';
 import { BOOKING_DEFAULTS, type BookingRequest } from '../src/domain/booking';
 import { connectDatabase, ensureIndexes, type Database } from '../src/store/database';
-import { LeaseStore } from '../src/store/leases';
+import { MongoAllocationStore } from '../src/store/allocationStore';
 import { elapsedMs, loadAverage, round, summarize, timedMethods } from './measure';
 import { check, fmt, int, type Check } from './report';
 import { courier, rider, seedStore, syntheticBookings, virtualNumbers } from './seed';
@@ -45,7 +45,7 @@ interface Measurement {
 }
 
 /**
- * Benchmark 2: what the allocation step itself costs (src/domain/allocation.ts over the MongoDB LeaseStore, no
+ * Benchmark 2: what the allocation step itself costs (src/domain/allocation.ts over MongoAllocationStore, no
  * Temporal, one at a time) as the pool grows, with the same live load on every pool. Each allocation is a new
  * booking of two people who hold nothing yet. Nothing is released: the live count grows by the allocations
  * made (at most 300 on 50,000, under 1%), which keeps the run short.
@@ -130,7 +130,7 @@ async function measure(
   const seedSeconds = elapsedMs(seedStarted) / 1000;
   await new Promise((resolve) => setTimeout(resolve, 3_000)); // the launcher's _id index pass
 
-  const store = timedMethods(new LeaseStore(database.collections));
+  const store = timedMethods(new MongoAllocationStore(database.collections));
   let next = 0;
   const allocateOne = async () => {
     const n = next++;

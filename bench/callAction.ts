@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { callReceived } from '../src/eightbyeight/webhookBodies';
+import { callReceived } from '../src/eightbyeight/simulatedWebhooks';
 import { connectDatabase, ensureIndexes, type Database } from '../src/store/database';
 import type { LoadResult } from './loadSpec';
 import { describeProfiles, summarizeProfilesIn } from './cpuProfile';

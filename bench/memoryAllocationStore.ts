@@ -28,7 +28,7 @@ interface PoolEntry {
 }
 
 /**
- * The allocation store in memory, for simulations: the same contract as the MongoDB LeaseStore — one claim per
+ * The allocation store in memory, for simulations: the same contract as the MongoDB MongoAllocationStore — one claim per
  * (person, VN) keyed like the store's `_id`, candidates least loaded first with ties in random order, counts moved
  * once per booking — without the I/O.
  */
@@ -145,7 +145,7 @@ export class MemoryAllocationStore implements AllocationStore {
     await this.release(holder.bookingId);
   }
 
-  /** As LeaseStore.release, without the released marker (simulations run no late attempts). */
+  /** As MongoAllocationStore.release, without the released marker (simulations run no late attempts). */
   async release(bookingId: string): Promise<void> {
     const numbers = new Set<E164>();
     for (const id of [...(this.claimsOfBooking.get(bookingId) ?? [])]) {

@@ -2,7 +2,7 @@
  * `node --import tsx bench/phoneNumberNormalisation.ts`: what reading a number costs on the call-routing path.
  * A call action reads two numbers from 8x8's webhook (the caller, the virtual number) and sends two stored ones in
  * the callflow (the virtual number, the other party; already E.164, so only their form is checked). Compares
- * toE164 (src/domain/phoneNumberNormalisation.ts) with the regex it replaced, which kept a trunk prefix
+ * toE164 (src/domain/phoneNumbers.ts) with the regex it replaced, which kept a trunk prefix
  * (`+44 07911 123456`) and so disagreed with the party's registered number, and with libphonenumber's plain entry
  * points; then times the pure part of a call action (parsing the webhook, building the callflow). CPU only, one
  * core, no I/O: run it on a quiet machine, best of five rounds.
@@ -10,9 +10,9 @@
 import { getCountries, getExampleNumber, parsePhoneNumberFromString as parseMax } from 'libphonenumber-js/max';
 import { parsePhoneNumberFromString as parseMin } from 'libphonenumber-js/min';
 import examples from 'libphonenumber-js/mobile/examples';
-import { toE164 } from '../src/domain/phoneNumberNormalisation';
+import { toE164 } from '../src/domain/phoneNumbers';
 import { connectCall, parseCallAction } from '../src/eightbyeight';
-import { callReceived } from '../src/eightbyeight/webhookBodies';
+import { callReceived } from '../src/eightbyeight/simulatedWebhooks';
 
 // The regex before this change (src/eightbyeight/phoneNumber.ts at 00554de), for comparison.
 const SEPARATORS = /[\s-]/g;

@@ -1,8 +1,9 @@
 import { Client, Connection } from '@temporalio/client';
 import { reconcilePairings } from '../src/bookings/reconciliation';
 import { connectDatabase, ensureIndexes, type ClaimDocument, type LeaseDocument } from '../src/store/database';
-import { LeaseStore } from '../src/store/leases';
-import { bookingWorkflowId } from '../workflows/messages';
+import { MongoAllocationStore } from '../src/store/allocationStore';
+import { Holdings } from '../src/store/holdings';
+import { bookingWorkflowId } from '../src/bookings/contract';
 import { check, type Check } from './report';
 import type { BenchStack } from './stack';
 
@@ -119,10 +120,10 @@ export async function reconciliationBenchmark(
     const seedSeconds = (Date.now() - started) / 1000;
     say(`  wrote ${leases.length} leases and ${claims.length} claims in ${seedSeconds.toFixed(0)} s`);
 
-    const leaseStore = new LeaseStore(database.collections);
+    const leaseStore = new MongoAllocationStore(database.collections);
     const passStarted = Date.now();
     const report = await reconcilePairings(
-      { leases: leaseStore, temporal, log: { info() {} } },
+      { holdings: new Holdings(database.collections), allocations: leaseStore, temporal, log: { info() {} } },
       { taskQueue, heartbeat: () => {} },
     );
     const passSeconds = (Date.now() - passStarted) / 1000;

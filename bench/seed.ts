@@ -1,6 +1,5 @@
 import type { Party } from '../src/domain/booking';
-import { parsePhoneNumber } from '../src/domain/phoneNumberNormalisation';
-import type { E164 } from '../src/domain/phoneNumbers';
+import { parseValidPhoneNumber, type E164 } from '../src/domain/phoneNumbers';
 import type { ClaimDocument, Database, LeaseDocument, NumberDocument } from '../src/store/database';
 
 /**
@@ -16,7 +15,7 @@ export function virtualNumbers(count: number): E164[] {
   const numbers: E164[] = [];
   for (let n = 61_000_000; numbers.length < count; n++) {
     const number = `+65${n}`;
-    if (parsePhoneNumber(number)) numbers.push(number);
+    if (parseValidPhoneNumber(number)) numbers.push(number);
   }
   return numbers;
 }

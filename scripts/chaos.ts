@@ -26,7 +26,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { MongoClient, type Db } from 'mongodb';
 import { repoRoot } from './local/paths';
-import { sleep } from './local/ports';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { unmaskedPhoneNumbers } from './logScan';
 import {
   allocated,
@@ -44,10 +44,10 @@ import {
   waitUntilEnded,
   type BookingAttempt,
   type Send,
-} from '../test/support/bookingRace';
-import { callReceived, callStatus, sessionSummary } from '../src/eightbyeight/webhookBodies';
-import { validateCallActionAnswer } from '../test/support/eightbyeightSchemas';
-import { ProcessStack } from '../test/support/processStack';
+} from '../harness/bookingRace';
+import { callReceived, callStatus, sessionSummary } from '../src/eightbyeight/simulatedWebhooks';
+import { validateCallActionAnswer } from '../harness/eightbyeightSchemas';
+import { ProcessStack } from '../harness/processStack';
 
 const setting = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const BOOKINGS = setting('CHAOS_BOOKINGS', 2000);

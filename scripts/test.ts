@@ -164,12 +164,12 @@ async function main(): Promise<number> {
     process.env.TEMPORAL_ADDRESS ??= temporal?.address;
     process.env.TEMPORAL_NAMESPACE ??= 'default';
     process.env.MONGODB_URI ??= ferretdb?.uri('maskline_test');
-    // Test files that start a FerretDB of their own (test/support/ownServers.ts) put it on this PostgreSQL.
+    // Test files that start a FerretDB of their own (harness/ownServers.ts) put it on this PostgreSQL.
     if (store) process.env.MASKLINE_TEST_POSTGRES_URL = store.postgres.url('postgres');
     process.env.MASKLINE_TEMPORAL_TEST_SERVER = tools.temporalTestServer;
     process.env.MASKLINE_TEMPORAL_CLI = tools.temporalCli;
     process.env.LOG_LEVEL ??= 'warn';
-    // Every stack of a test file appends its captured log lines here (test/support/logCapture.ts).
+    // Every stack of a test file appends its captured log lines here (harness/logCapture.ts).
     const logDir = fs.mkdtempSync(path.join(os.tmpdir(), 'maskline-test-logs-'));
     process.env.MASKLINE_TEST_LOG_DIR = logDir;
     // Marks the test-file processes (set after the servers started, so they do not carry it), so that none

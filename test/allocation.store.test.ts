@@ -11,9 +11,10 @@ import {
 } from '../src/domain/allocation';
 import { BOOKING_DEFAULTS, type BookingRequest } from '../src/domain/booking';
 import { connectDatabase, ensureIndexes, type Database } from '../src/store/database';
-import { LeaseStore } from '../src/store/leases';
+import { MongoAllocationStore } from '../src/store/allocationStore';
+import { CallRoutes } from '../src/store/callRoutes';
 import { NumberPool } from '../src/store/numberPool';
-import { testDatabaseUri, uniqueId } from './support/stack';
+import { testDatabaseUri, uniqueId } from '../harness/stack';
 
 function booking(
   bookingId: string,
@@ -72,19 +73,21 @@ describe('allocation rules (domain)', () => {
 
 describe('allocation on the store', () => {
   let database: Database;
-  let leases: LeaseStore;
+  let leases: MongoAllocationStore;
+  let routes: CallRoutes;
   let pool: NumberPool;
 
   before(async () => {
     database = await connectDatabase(testDatabaseUri(uniqueId('alloc').replace(/-/g, '_')));
     await ensureIndexes(database);
-    leases = new LeaseStore(database.collections);
+    leases = new MongoAllocationStore(database.collections);
+    routes = new CallRoutes(database.collections);
     pool = new NumberPool(database.collections);
   });
   beforeEach(async () => {
     await Promise.all(Object.values(database.collections).map((collection) => collection.deleteMany({})));
     // A fresh store each time: its in-memory view of the pool must not carry numbers of an earlier test.
-    leases = new LeaseStore(database.collections);
+    leases = new MongoAllocationStore(database.collections);
   });
   after(async () => {
     await database.db.dropDatabase();
@@ -177,7 +180,7 @@ describe('allocation on the store', () => {
     assert.equal(held.outcome, 'allocated');
     await pool.setStatus('+6560000001', 'disabled');
     assert.equal((await allocateVirtualNumber(booking('b2', '+6591000003', '+6591000004'), leases)).outcome, 'refused');
-    const route = await leases.findRoute('+6591000001', '+6560000001');
+    const route = await routes.findRoute('+6591000001', '+6560000001');
     assert.equal(route?.otherParty, '+6591000002');
   });
 
@@ -258,7 +261,7 @@ describe('allocation on the store', () => {
     const marker = await database.collections.leases.findOne({ _id: 'b1' });
     assert.equal(marker?.status, 'released');
     assert.equal(marker?.parties, undefined);
-    assert.equal(await leases.findRoute('+6591000001', '+6560000001'), null);
+    assert.equal(await routes.findRoute('+6591000001', '+6560000001'), null);
   });
 
   it('holds under concurrent allocations for the same people', async () => {
@@ -323,11 +326,13 @@ function pausedOnce<T extends object>(collection: T, method: string, matches: Ma
 describe('allocation and release when runs and attempts overlap', () => {
   let database: Database;
   let pool: NumberPool;
+  let routes: CallRoutes;
 
   before(async () => {
     database = await connectDatabase(testDatabaseUri(uniqueId('overlap').replace(/-/g, '_')));
     await ensureIndexes(database);
     pool = new NumberPool(database.collections);
+    routes = new CallRoutes(database.collections);
   });
   beforeEach(async () => {
     await Promise.all(Object.values(database.collections).map((collection) => collection.deleteMany({})));
@@ -351,7 +356,7 @@ describe('allocation and release when runs and attempts overlap', () => {
 
   it('a bookingId started again with other parties never inherits the earlier run\u2019s pairing', async () => {
     await addNumbers(['+6560000001']);
-    const store = new LeaseStore(database.collections);
+    const store = new MongoAllocationStore(database.collections);
     const first = await allocateFor(request('again'), runOf('again', 1), store);
     assert.equal(first.outcome, 'allocated');
     // The first run was terminated, so nothing released its pairing; the platform books the id again.
@@ -360,9 +365,9 @@ describe('allocation and release when runs and attempts overlap', () => {
     const second = await allocateFor(request('again', [customer, courier]), runOf('again', 2), store);
     assert.ok(second.outcome === 'allocated');
     assert.deepEqual(second.lease.parties, [customer, courier]);
-    assert.equal((await store.findRoute(customer.number, second.lease.virtualNumber))?.otherParty, courier.number);
+    assert.equal((await routes.findRoute(customer.number, second.lease.virtualNumber))?.otherParty, courier.number);
     assert.equal(
-      await store.findRoute(rider.number, '+6560000001'),
+      await routes.findRoute(rider.number, '+6560000001'),
       null,
       'the earlier run\u2019s caller routes nowhere',
     );
@@ -372,7 +377,7 @@ describe('allocation and release when runs and attempts overlap', () => {
 
   it('an attempt of an earlier run that comes late takes nothing from the later run', async () => {
     await addNumbers(['+6560000001']);
-    const store = new LeaseStore(database.collections);
+    const store = new MongoAllocationStore(database.collections);
     const later = await allocateFor(request('late-run'), runOf('late-run', 2), store);
     assert.equal(later.outcome, 'allocated');
     await assert.rejects(allocateFor(request('late-run'), runOf('late-run', 1), store), /later run/);
@@ -382,13 +387,13 @@ describe('allocation and release when runs and attempts overlap', () => {
 
   it('a release retried beside a later booking of the same person never deletes that booking\u2019s claim', async () => {
     await addNumbers(['+6560000001']);
-    const store = new LeaseStore(database.collections);
+    const store = new MongoAllocationStore(database.collections);
     const held = await allocateFor(request('first'), runOf('first'), store);
     assert.equal(held.outcome, 'allocated');
     // One release attempt stalls on the rider's claim; its retry gives everything back meanwhile.
     const claimId = `${rider.number}|+6560000001`;
     const stalled = pausedOnce(database.collections.claims, 'deleteOne', (filter) => filter?._id === claimId);
-    const slowStore = new LeaseStore({ ...database.collections, claims: stalled.proxy });
+    const slowStore = new MongoAllocationStore({ ...database.collections, claims: stalled.proxy });
     const slowRelease = slowStore.release(runOf('first'));
     await stalled.reached;
     await store.release(runOf('first'));
@@ -401,20 +406,24 @@ describe('allocation and release when runs and attempts overlap', () => {
     assert.equal(next.outcome, 'allocated');
     stalled.resume();
     await slowRelease;
-    assert.equal((await store.findRoute(rider.number, '+6560000001'))?.bookingId, 'next');
+    assert.equal((await routes.findRoute(rider.number, '+6560000001'))?.bookingId, 'next');
   });
 
   it('an attempt that timed out and comes back after its retry settled returns the store\u2019s number and leaves no claim behind', async () => {
     await addNumbers(['+6560000001', '+6560000002']);
     // The first attempt stalls between its two claims.
     const stalled = pausedOnce(database.collections.claims, 'insertOne', (doc) => doc?.party === driver.number);
-    const lateStore = new LeaseStore({ ...database.collections, claims: stalled.proxy });
+    const lateStore = new MongoAllocationStore({ ...database.collections, claims: stalled.proxy });
     const late = allocateFor(request('timed-out'), runOf('timed-out'), lateStore);
     await stalled.reached;
     const lateNumber = (await database.collections.claims.findOne({ party: rider.number }))!.virtualNumber;
     // Its retry finds half a pairing, gives it back and takes the other number (the first was disabled meanwhile).
     await pool.setStatus(lateNumber, 'disabled');
-    const retry = await allocateFor(request('timed-out'), runOf('timed-out'), new LeaseStore(database.collections));
+    const retry = await allocateFor(
+      request('timed-out'),
+      runOf('timed-out'),
+      new MongoAllocationStore(database.collections),
+    );
     assert.ok(retry.outcome === 'allocated' && retry.lease.virtualNumber !== lateNumber);
     stalled.resume();
     const lateOutcome = await late;
@@ -434,21 +443,21 @@ describe('allocation and release when runs and attempts overlap', () => {
   it('an attempt that comes back after its booking released writes no pairing', async () => {
     await addNumbers(['+6560000001']);
     const stalled = pausedOnce(database.collections.leases, 'updateOne', (filter) => filter?._id === 'given-up');
-    const lateStore = new LeaseStore({ ...database.collections, leases: stalled.proxy });
+    const lateStore = new MongoAllocationStore({ ...database.collections, leases: stalled.proxy });
     const late = allocateFor(request('given-up'), runOf('given-up'), lateStore);
     await stalled.reached;
     // Meanwhile the booking gave up on this attempt (timed out, cancelled) and released.
-    await new LeaseStore(database.collections).release(runOf('given-up'));
+    await new MongoAllocationStore(database.collections).release(runOf('given-up'));
     stalled.resume();
     await late.catch(() => undefined);
     assert.equal(await database.collections.claims.countDocuments({}), 0);
-    assert.equal(await new LeaseStore(database.collections).findRoute(rider.number, '+6560000001'), null);
+    assert.equal(await routes.findRoute(rider.number, '+6560000001'), null);
     assert.equal((await pool.get('+6560000001'))?.liveBookings, 0);
   });
 
   it('a booking whose allocation stopped after both claims holds its number for good: the same person is refused at once', async () => {
     await addNumbers(['+6560000001']);
-    const store = new LeaseStore(database.collections);
+    const store = new MongoAllocationStore(database.collections);
     // The crash: both claims written, nothing after them.
     await store.claim({ holder: runOf('crashed'), party: rider, otherParty: driver, virtualNumber: '+6560000001' });
     await store.claim({ holder: runOf('crashed'), party: driver, otherParty: rider, virtualNumber: '+6560000001' });

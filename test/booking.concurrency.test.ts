@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { api, eventually, startStack, uniqueId, type Stack } from './support/stack';
+import { api, eventually, startStack, uniqueId, type Stack } from '../harness/stack';
 
 const PARTIES = Array.from({ length: 12 }, (_, i) => `+659100${String(i).padStart(4, '0')}`);
 const NUMBERS = Array.from({ length: 4 }, (_, i) => `+656000${String(3000 + i)}`);

@@ -2,13 +2,13 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
-import { createBookingActivities } from '../activities';
+import { createBookingActivities } from '../activities/booking';
 import { parseBookingRequest } from '../src/http/requests';
-import { LeaseStore } from '../src/store/leases';
+import { MongoAllocationStore } from '../src/store/allocationStore';
 import { createDataConverter } from '../src/temporal/payloadEncryption';
 import { bookingWorkflow } from '../workflows/booking';
-import { callReceived } from './support/eightbyeightPayloads';
-import { api, eventually, startStack, uniqueId, webhook, type Stack } from './support/stack';
+import { callReceived } from '../src/eightbyeight/simulatedWebhooks';
+import { api, eventually, startStack, uniqueId, webhook, type Stack } from '../harness/stack';
 
 const RIDER = '+6591230001';
 const DRIVER = '+6598760001';
@@ -183,8 +183,8 @@ describe('a booking cancelled by an operator while its number is being allocated
     // A worker whose allocation stops after claiming, before it writes the pairing, until the test lets it go on.
     const claimed = deferred();
     const goOn = deferred();
-    class PausedAfterClaiming extends LeaseStore {
-      override async recordLease(...args: Parameters<LeaseStore['recordLease']>) {
+    class PausedAfterClaiming extends MongoAllocationStore {
+      override async recordLease(...args: Parameters<MongoAllocationStore['recordLease']>) {
         claimed.resolve();
         await goOn.promise;
         return super.recordLease(...args);
@@ -197,10 +197,7 @@ describe('a booking cancelled by an operator while its number is being allocated
       namespace: stack.config.temporalNamespace,
       taskQueue,
       workflowsPath: require.resolve('../workflows'),
-      activities: createBookingActivities({
-        leases: new PausedAfterClaiming(stack.database.collections),
-        database: stack.database,
-      }),
+      activities: createBookingActivities({ allocations: new PausedAfterClaiming(stack.database.collections) }),
       dataConverter: createDataConverter(stack.config.encryptionKeys),
     });
     const running = worker.run();

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { callReceived, callStatus, sessionSummary } from './support/eightbyeightPayloads';
-import { validateCallActionAnswer } from './support/eightbyeightSchemas';
-import { api, eventually, startStack, uniqueId, webhook as post, type Stack } from './support/stack';
+import { callReceived, callStatus, sessionSummary } from '../src/eightbyeight/simulatedWebhooks';
+import { validateCallActionAnswer } from '../harness/eightbyeightSchemas';
+import { api, eventually, startStack, uniqueId, webhook as post, type Stack } from '../harness/stack';
 
 /** Every callflow we answer must be one 8x8 accepts: checked against its published schemas on each call. */
 async function webhook(stack: Stack, path: string, body: unknown) {

@@ -10,7 +10,8 @@ import {
 } from '@temporalio/client';
 import { google, temporal } from '@temporalio/proto';
 import fc from 'fast-check';
-import { BookingClient, BookingError } from '../src/bookings/client';
+import { BookingClient } from '../src/bookings/client';
+import { BookingError } from '../src/bookings/errors';
 import { TemporalReachability } from '../src/temporal/reachability';
 
 // How the booking client reads Temporal's failures that a real cluster shows only now and then (found by

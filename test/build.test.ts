@@ -7,10 +7,10 @@ import { after, before, describe, it } from 'node:test';
 import { compileProject } from '../scripts/local/compile';
 import { freePort, waitUntil } from '../scripts/local/ports';
 import type { ManagedProcess } from '../scripts/local/processes';
-import { callReceived } from '../src/eightbyeight/webhookBodies';
-import { keepForLogScan } from './support/logCapture';
-import { startOwnServers } from './support/ownServers';
-import { API_KEY, ENCRYPTION_KEYS, WEBHOOK_SECRET } from './support/stack';
+import { callReceived } from '../src/eightbyeight/simulatedWebhooks';
+import { keepForLogScan } from '../harness/logCapture';
+import { startOwnServers } from '../harness/ownServers';
+import { API_KEY, ENCRYPTION_KEYS, WEBHOOK_SECRET } from '../harness/stack';
 
 // The production image runs the compiled JavaScript (`npm run build`, then `node dist/src/.../main.js`), not the
 // TypeScript sources through tsx as `npm start` and the other tests do. This builds it as the Dockerfile does and

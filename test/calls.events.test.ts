@@ -8,12 +8,12 @@ import { CallEventRecorder } from '../src/calls/callEvents';
 import { parseCallStatus, parseSessionSummary } from '../src/eightbyeight';
 import { createLogger } from '../src/logging/logger';
 import { CallRecords } from '../src/store/callRecords';
-import { LeaseStore } from '../src/store/leases';
+import { CallRoutes } from '../src/store/callRoutes';
 import { EncryptionCodec, createDataConverter } from '../src/temporal/payloadEncryption';
 import { TemporalReachability } from '../src/temporal/reachability';
-import { bookingWorkflowId, type CallEventSignal } from '../workflows/messages';
-import { callStatus, sessionSummary } from './support/eightbyeightPayloads';
-import { CapturedLogs, api, eventually, startStack, uniqueId, webhook, type Stack } from './support/stack';
+import { bookingWorkflowId, type CallEventSignal } from '../src/bookings/contract';
+import { callStatus, sessionSummary } from '../src/eightbyeight/simulatedWebhooks';
+import { CapturedLogs, api, eventually, startStack, uniqueId, webhook, type Stack } from '../harness/stack';
 
 // 8x8 sends call events at least once, in no particular order, and we may hold them while Temporal cannot take
 // them. Whatever happens meanwhile, every event answered 2xx is kept, and each booking ends up showing what the
@@ -30,7 +30,7 @@ type Transport = 'up' | 'down' | 'refusing';
 describe('call events reach their booking, none lost, whatever fails meanwhile', () => {
   let stack: Stack;
   let records: CallRecords;
-  let leases: LeaseStore;
+  let routes: CallRoutes;
   let clients: Record<Transport, BookingClient>;
   let down: TemporalReachability;
   const liveBookings: string[] = [];
@@ -62,7 +62,7 @@ describe('call events reach their booking, none lost, whatever fails meanwhile',
     await stack.temporal.workflow.getHandle(bookingWorkflowId(endedBooking)).result();
 
     records = new CallRecords(stack.database.collections);
-    leases = new LeaseStore(stack.database.collections);
+    routes = new CallRoutes(stack.database.collections);
     const taskQueue = stack.config.temporalTaskQueue;
     // Temporal as the HTTP server finds it down: its ping goes unanswered.
     down = new TemporalReachability(async () => false, { probeEveryMs: 60_000 });
@@ -91,7 +91,7 @@ describe('call events reach their booking, none lost, whatever fails meanwhile',
       recordCallEvent: (id: string, event: CallEventSignal) =>
         clients[id === UNREACHABLE_BOOKING ? 'refusing' : transport.now].recordCallEvent(id, event),
     };
-    return new CallEventRecorder(records, leases, bookings, logger);
+    return new CallEventRecorder(records, routes, bookings, logger);
   }
 
   /**

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { CallRecords, SessionBatcher } from '../src/store/callRecords';
 import { connectDatabase, ensureIndexes, type Database } from '../src/store/database';
-import { testDatabaseUri, uniqueId } from './support/stack';
+import { testDatabaseUri, uniqueId } from '../harness/stack';
 
 describe('call sessions recorded off the answer path, in batches', () => {
   let database: Database;

@@ -7,8 +7,8 @@ import { createProgram } from '../src/cli/program';
 import { connectDatabase, ensureIndexes, type Database } from '../src/store/database';
 import { NumberPool } from '../src/store/numberPool';
 import { freePort } from '../scripts/local/ports';
-import { startFake8x8, type Fake8x8 } from './support/fake8x8';
-import { API_KEY, WEBHOOK_SECRET, api, startStack, testDatabaseUri, uniqueId, type Stack } from './support/stack';
+import { startFake8x8, type Fake8x8 } from '../harness/fake8x8';
+import { API_KEY, WEBHOOK_SECRET, api, startStack, testDatabaseUri, uniqueId, type Stack } from '../harness/stack';
 
 // The command line as an operator runs it: a child process, against a fake of 8x8's API and a running Maskline.
 

@@ -7,8 +7,8 @@ import { after, before, describe, it } from 'node:test';
 import { freePort, waitUntil } from '../scripts/local/ports';
 import { ConfigError, loadConfig } from '../src/config';
 import { DEVELOPMENT_KEY } from '../src/temporal/payloadEncryption';
-import { startOwnServers } from './support/ownServers';
-import { API_KEY, ENCRYPTION_KEYS, WEBHOOK_SECRET } from './support/stack';
+import { startOwnServers } from '../harness/ownServers';
+import { API_KEY, ENCRYPTION_KEYS, WEBHOOK_SECRET } from '../harness/stack';
 
 // Production or development, never something in between: a process that is not configured for production runs
 // only when development mode is asked for (MASKLINE_DEVELOPMENT_MODE=true, as `npm start` does), and otherwise

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { EightByEightApiClient, EightByEightApiError } from '../src/eightbyeight/apiClient';
 import { freePort } from '../scripts/local/ports';
-import { startFake8x8, type Fake8x8 } from './support/fake8x8';
+import { startFake8x8, type Fake8x8 } from '../harness/fake8x8';
 
 // The client against a fake of 8x8's API that checks every request and answer against 8x8's OpenAPI file.
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { connectCall, MAX_SAY_TEXT_LENGTH, noticeAndHangup, type CallActionAnswer } from '../src/eightbyeight';
-import { namedSchema, validateAgainst, validateCallActionAnswer } from './support/eightbyeightSchemas';
+import { namedSchema, validateAgainst, validateCallActionAnswer } from '../harness/eightbyeightSchemas';
 
 function assertAccepted(answer: CallActionAnswer): void {
   assert.deepEqual(validateCallActionAnswer(answer), { valid: true, errors: [] });

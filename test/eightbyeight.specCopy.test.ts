@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { SPEC_DIR, SPEC_FILES } from './support/eightbyeightSchemas';
+import { SPEC_DIR, SPEC_FILES } from '../harness/eightbyeightSchemas';
 
 // The tests check what Maskline sends against a copy of 8x8's OpenAPI files kept in the repository, so that a
 // clone alone runs them. Where the developers' shared/8x8/ sits beside the repository, the copy must be the same.
@@ -17,7 +17,7 @@ describe("the repository's copy of 8x8's OpenAPI files", () => {
       () => {
         assert.ok(
           readFileSync(path.join(SPEC_DIR, file)).equals(readFileSync(path.join(SHARED_DIR, file))),
-          `test/fixtures/8x8/${file} differs from shared/8x8/${file}: copy it again`,
+          `harness/8x8/${file} differs from shared/8x8/${file}: copy it again`,
         );
       },
     );

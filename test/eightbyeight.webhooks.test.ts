@@ -9,7 +9,7 @@ import {
   parseWebhook,
   type WebhookParseResult,
 } from '../src/eightbyeight';
-import { toE164 } from '../src/domain/phoneNumberNormalisation';
+import { toE164 } from '../src/domain/phoneNumbers';
 
 // Payloads as 8x8's webhook guides show them (shared/8x8/README.md); the OpenAPI files do not describe webhooks.
 

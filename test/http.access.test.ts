@@ -10,10 +10,10 @@ import type Koa from 'koa';
 import { loadConfig } from '../src/config';
 import { openApiDocument } from '../src/http/openapi';
 import { createLogger } from '../src/logging/logger';
-import { createHttpApplication } from '../src/server/services';
+import { createHttpApplication } from '../src/server/httpApplication';
 import { EncryptionCodec } from '../src/temporal/payloadEncryption';
-import { callReceived } from './support/eightbyeightPayloads';
-import { API_KEY, CapturedLogs, WEBHOOK_SECRET, api, startStack, uniqueId, type Stack } from './support/stack';
+import { callReceived } from '../src/eightbyeight/simulatedWebhooks';
+import { API_KEY, CapturedLogs, WEBHOOK_SECRET, api, startStack, uniqueId, type Stack } from '../harness/stack';
 
 const API_ROUTES: [string, string][] = [
   ['GET', '/v1/numbers'],

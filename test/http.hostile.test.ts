@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { isValidPhoneNumber } from 'libphonenumber-js/max';
-import { callReceived, callStatus, sessionSummary } from './support/eightbyeightPayloads';
-import { validateCallActionAnswer } from './support/eightbyeightSchemas';
-import { API_KEY, WEBHOOK_SECRET, startStack, uniqueId, type Answer, type Stack } from './support/stack';
+import { callReceived, callStatus, sessionSummary } from '../src/eightbyeight/simulatedWebhooks';
+import { validateCallActionAnswer } from '../harness/eightbyeightSchemas';
+import { API_KEY, WEBHOOK_SECRET, startStack, uniqueId, type Answer, type Stack } from '../harness/stack';
 
 // Hostile input, generated: whatever arrives on any endpoint, the answer is a 4xx with a code
 // (`{"error": {"code", "message"}}`), or for a well-formed 8x8 call action a valid callflow — never a 5xx, never a

@@ -7,10 +7,10 @@ import { Client, Connection } from '@temporalio/client';
 import { MongoClient } from 'mongodb';
 import type { Config } from '../src/config';
 import { createLogger } from '../src/logging/logger';
-import { createHttpApplication } from '../src/server/services';
+import { createHttpApplication } from '../src/server/httpApplication';
 import { createDataConverter } from '../src/temporal/payloadEncryption';
 import type { Database } from '../src/store/database';
-import { callReceived, callStatus, sessionSummary } from './support/eightbyeightPayloads';
+import { callReceived, callStatus, sessionSummary } from '../src/eightbyeight/simulatedWebhooks';
 import {
   documentedAnswers,
   matchPath,
@@ -18,7 +18,7 @@ import {
   validateRequestBody,
   validateResponse,
   type OpenApiDocument,
-} from './support/openapi';
+} from '../harness/openapi';
 import {
   API_KEY,
   CODEC_TOKEN,
@@ -28,7 +28,7 @@ import {
   startStack,
   uniqueId,
   type Stack,
-} from './support/stack';
+} from '../harness/stack';
 
 // Every answer the running server gives in this file is checked against the document the server itself serves
 // at /openapi.json, and every documented answer must be produced here by a real request — or be listed below

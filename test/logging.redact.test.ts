@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { unmaskedPhoneNumbers } from '../scripts/logScan';
 import { maskPhoneNumber, redactionWork, redactText, redactValue } from '../src/logging/redact';
-import { findPhoneNumber } from './support/privacy';
+import { findPhoneNumber } from '../harness/privacy';
 
 /** How a number is written in the five ways the property tests use, from its national part. */
 const writtenAs = {

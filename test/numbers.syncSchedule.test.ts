@@ -9,8 +9,8 @@ import {
 import { ApplicationFailure } from '@temporalio/common';
 import { createLogger } from '../src/logging/logger';
 import { ensureNumberSync } from '../src/temporal/schedules';
-import { startFake8x8, type Fake8x8 } from './support/fake8x8';
-import { api, eventually, startStack, uniqueId, type Stack } from './support/stack';
+import { startFake8x8, type Fake8x8 } from '../harness/fake8x8';
+import { api, eventually, startStack, uniqueId, type Stack } from '../harness/stack';
 
 // The number sync as the worker runs it: a Temporal Schedule that starts numberSyncWorkflow, whose activity
 // reads the subaccount's numbers from (a fake of) 8x8 and applies them to the pool.

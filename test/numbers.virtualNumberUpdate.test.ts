@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { callReceived, virtualNumberUpdate } from './support/eightbyeightPayloads';
-import { api, startStack, uniqueId, webhook, type Stack } from './support/stack';
+import { callReceived, virtualNumberUpdate } from '../src/eightbyeight/simulatedWebhooks';
+import { api, startStack, uniqueId, webhook, type Stack } from '../harness/stack';
 
 // 8x8's VIRTUAL_NUMBER_UPDATE webhook, through the real endpoint, keeps the pool in step with the subaccount.
 

@@ -3,9 +3,9 @@ import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { getCountries, getExampleNumber, type PhoneNumber } from 'libphonenumber-js/max';
 import examples from 'libphonenumber-js/mobile/examples';
-import { parsePhoneNumber, toE164 } from '../src/domain/phoneNumberNormalisation';
-import { callReceived } from './support/eightbyeightPayloads';
-import { api, startStack, uniqueId, webhook, type Stack } from './support/stack';
+import { parseValidPhoneNumber, toE164 } from '../src/domain/phoneNumbers';
+import { callReceived } from '../src/eightbyeight/simulatedWebhooks';
+import { api, startStack, uniqueId, webhook, type Stack } from '../harness/stack';
 
 // Party numbers come from booking platforms and people; caller numbers from 8x8. Whichever way each writes a
 // number, the two must be the same string, or the caller hears the notice instead of reaching the other party.
@@ -52,7 +52,7 @@ describe('one normalisation for party numbers and 8x8’s numbers', () => {
     const disagreements: string[] = [];
     for (const example of EXAMPLES) {
       for (const form of writtenByPeople(example)) {
-        const registered = parsePhoneNumber(form)?.e164 ?? null;
+        const registered = parseValidPhoneNumber(form)?.e164 ?? null;
         if (registered !== example.number) disagreements.push(`${example.country} registered ${form} -> ${registered}`);
       }
       for (const form of [...writtenBy8x8(example), ...writtenByPeople(example)]) {
@@ -66,7 +66,7 @@ describe('one normalisation for party numbers and 8x8’s numbers', () => {
   it('whatever digits come in, a number valid enough to register reads the same from 8x8', () => {
     fc.assert(
       fc.property(fc.stringMatching(/^[1-9]\d{6,14}$/), fc.boolean(), (digits, plus) => {
-        const registered = parsePhoneNumber(`+${digits}`);
+        const registered = parseValidPhoneNumber(`+${digits}`);
         if (!registered) return;
         assert.equal(toE164(plus ? `+${digits}` : digits), registered.e164);
       }),
@@ -76,7 +76,7 @@ describe('one normalisation for party numbers and 8x8’s numbers', () => {
 
   it('a number in a range the numbering plan does not know yet is still read from 8x8, though not registered', () => {
     // Singapore has no numbers beginning 1 today; 8x8 may route such a range before libphonenumber lists it.
-    assert.equal(parsePhoneNumber('+6512345678'), null);
+    assert.equal(parseValidPhoneNumber('+6512345678'), null);
     for (const form of ['6512345678', '+6512345678', '+65 1234 5678', '65-1234-5678']) {
       assert.equal(toE164(form), '+6512345678', form);
     }

@@ -8,7 +8,7 @@ import { METADATA_ENCODING_KEY, defaultPayloadConverter, type Payload } from '@t
 import { NativeConnection } from '@temporalio/worker';
 import { ConfigError, loadConfig } from '../src/config';
 import { createLogger } from '../src/logging/logger';
-import { createHttpApplication } from '../src/server/services';
+import { createHttpApplication } from '../src/server/httpApplication';
 import {
   DEVELOPMENT_KEY,
   EncryptionCodec,
@@ -16,9 +16,9 @@ import {
   createDataConverter,
   type EncryptionKey,
 } from '../src/temporal/payloadEncryption';
-import { createBookingWorker } from '../src/temporal/worker';
-import { bookingStateQuery, bookingWorkflowId, closeBookingUpdate } from '../workflows/messages';
-import { CODEC_TOKEN, CapturedLogs, api, startStack, uniqueId, type Stack } from './support/stack';
+import { createBookingWorker } from '../src/worker/bookingWorker';
+import { bookingStateQuery, bookingWorkflowId, closeBookingUpdate } from '../src/bookings/contract';
+import { CODEC_TOKEN, CapturedLogs, api, startStack, uniqueId, type Stack } from '../harness/stack';
 
 const key = (id: string, fill: number): EncryptionKey => ({ id, key: Buffer.alloc(32, fill) });
 const OLD = key('2025-01', 1);

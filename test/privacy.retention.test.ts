@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createLogger } from '../src/logging/logger';
 import { ensureCallRecordRetention } from '../src/temporal/schedules';
-import { bookingWorkflowId } from '../workflows/messages';
-import { callReceived, callStatus, sessionSummary } from './support/eightbyeightPayloads';
-import { findPhoneNumber } from './support/privacy';
-import { CapturedLogs, api, eventually, startStack, uniqueId, webhook, type Stack } from './support/stack';
+import { bookingWorkflowId } from '../src/bookings/contract';
+import { callReceived, callStatus, sessionSummary } from '../src/eightbyeight/simulatedWebhooks';
+import { findPhoneNumber } from '../harness/privacy';
+import { CapturedLogs, api, eventually, startStack, uniqueId, webhook, type Stack } from '../harness/stack';
 
 const RIDER = '+6591230001';
 const DRIVER = '+6598760001';

@@ -3,10 +3,10 @@ import { after, before, describe, it } from 'node:test';
 import { Client } from '@temporalio/client';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
-import { bookingWorkflowId } from '../workflows/messages';
-import { callReceived, callStatus, sessionSummary } from './support/eightbyeightPayloads';
-import { findPhoneNumber } from './support/privacy';
-import { CODEC_TOKEN, api, eventually, startStack, uniqueId, webhook, type Stack } from './support/stack';
+import { bookingWorkflowId } from '../src/bookings/contract';
+import { callReceived, callStatus, sessionSummary } from '../src/eightbyeight/simulatedWebhooks';
+import { findPhoneNumber } from '../harness/privacy';
+import { CODEC_TOKEN, api, eventually, startStack, uniqueId, webhook, type Stack } from '../harness/stack';
 
 const RIDER = '+6591234567';
 const DRIVER = '+6598765432';

@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { freePort, waitUntil } from '../scripts/local/ports';
-import { startOwnServers } from './support/ownServers';
+import { startOwnServers } from '../harness/ownServers';
 
 // A Maskline process must stop when it should: on SIGTERM even when whoever read its output is gone (a supervisor
 // killed with SIGKILL, a closed terminal), its last log lines then failing with EPIPE; and on a failure at start,

@@ -4,19 +4,25 @@ import type { Holder } from '../src/domain/allocation';
 import { BOOKING_DEFAULTS, type Party } from '../src/domain/booking';
 import { reconcilePairings } from '../src/bookings/reconciliation';
 import { createLogger } from '../src/logging/logger';
-import { LeaseStore } from '../src/store/leases';
+import { MongoAllocationStore } from '../src/store/allocationStore';
+import { CallRoutes } from '../src/store/callRoutes';
+import { Holdings } from '../src/store/holdings';
 import { ensurePairingReconciliation } from '../src/temporal/schedules';
-import { reconcilePairingsWorkflow } from '../workflows/maintenance';
-import { api, startStack, uniqueId, type Stack } from './support/stack';
+import { reconcilePairingsWorkflow } from '../workflows/reconciliation';
+import { api, startStack, uniqueId, type Stack } from '../harness/stack';
 
 describe('pairing reconciliation', () => {
   let stack: Stack;
-  let leases: LeaseStore;
+  let leases: MongoAllocationStore;
+  let routes: CallRoutes;
+  let holdings: Holdings;
   const silent = { info() {} };
 
   before(async () => {
     stack = await startStack();
-    leases = new LeaseStore(stack.database.collections);
+    leases = new MongoAllocationStore(stack.database.collections);
+    routes = new CallRoutes(stack.database.collections);
+    holdings = new Holdings(stack.database.collections);
     for (let i = 1; i <= 6; i++) await api(stack, 'POST', '/v1/numbers', { number: `+656000400${i}` });
   });
   after(() => stack.stop());
@@ -51,7 +57,7 @@ describe('pairing reconciliation', () => {
       { role: 'driver', number: '+6598764002' },
     ];
     await leftBehind({ bookingId: orphan, run: 'gone', runStartedAt: Date.now() }, parties, '+6560004002');
-    assert.ok(await leases.findRoute('+6591234002', '+6560004002'));
+    assert.ok(await routes.findRoute('+6591234002', '+6560004002'));
 
     const report = await stack.temporal.workflow.execute(reconcilePairingsWorkflow, {
       workflowId: uniqueId('reconcile'),
@@ -61,8 +67,8 @@ describe('pairing reconciliation', () => {
     assert.equal(report.orphaned, 1);
     assert.equal(report.checked, 2);
     assert.equal(report.described, 1, 'only the run the listing could not vouch for is asked about');
-    assert.equal(await leases.findRoute('+6591234002', '+6560004002'), null);
-    assert.ok(await leases.findRoute('+6591234001', live.virtualNumber), 'the live booking still routes');
+    assert.equal(await routes.findRoute('+6591234002', '+6560004002'), null);
+    assert.ok(await routes.findRoute('+6591234001', live.virtualNumber), 'the live booking still routes');
     await api(stack, 'POST', `/v1/bookings/${live.bookingId}/cancel`);
   });
 
@@ -78,12 +84,12 @@ describe('pairing reconciliation', () => {
     await leases.claim({ holder: earlier, party: parties[1], otherParty: parties[0], virtualNumber: '+6560004003' });
 
     const report = await reconcilePairings(
-      { leases, temporal: stack.temporal, log: silent },
+      { holdings, allocations: leases, temporal: stack.temporal, log: silent },
       { taskQueue: stack.config.temporalTaskQueue },
     );
     assert.ok(report.released.includes(live.bookingId));
-    assert.equal(await leases.findRoute('+6591234004', '+6560004003'), null);
-    assert.equal((await leases.findRoute('+6591234003', live.virtualNumber))?.bookingId, live.bookingId);
+    assert.equal(await routes.findRoute('+6591234004', '+6560004003'), null);
+    assert.equal((await routes.findRoute('+6591234003', live.virtualNumber))?.bookingId, live.bookingId);
     await api(stack, 'POST', `/v1/bookings/${live.bookingId}/cancel`);
   });
 
@@ -91,12 +97,12 @@ describe('pairing reconciliation', () => {
     const live = await createBooking('+6591234005', '+6598764005');
     // As if visibility lagged behind a run that has just started: list another task queue.
     const report = await reconcilePairings(
-      { leases, temporal: stack.temporal, log: silent },
+      { holdings, allocations: leases, temporal: stack.temporal, log: silent },
       { taskQueue: uniqueId('not-listed') },
     );
     assert.ok(!report.released.includes(live.bookingId));
     assert.ok(report.described >= 1);
-    assert.equal((await leases.findRoute('+6591234005', live.virtualNumber))?.bookingId, live.bookingId);
+    assert.equal((await routes.findRoute('+6591234005', live.virtualNumber))?.bookingId, live.bookingId);
     await api(stack, 'POST', `/v1/bookings/${live.bookingId}/cancel`);
   });
 
@@ -116,13 +122,13 @@ describe('pairing reconciliation', () => {
     await leases.release(ended);
 
     const report = await reconcilePairings(
-      { leases, temporal: stack.temporal, log: silent },
+      { holdings, allocations: leases, temporal: stack.temporal, log: silent },
       { taskQueue: stack.config.temporalTaskQueue, strayClaimMs: 0, releasedMarkerMs: 0 },
     );
     assert.equal(report.strayClaims, 1);
     assert.ok(report.markersRemoved >= 1, "the ended booking's marker, and those of bookings cancelled above");
-    assert.equal(await leases.findRoute(lease.parties[0].number, stray), null);
-    assert.equal((await leases.findRoute(lease.parties[0].number, live.virtualNumber))?.bookingId, live.bookingId);
+    assert.equal(await routes.findRoute(lease.parties[0].number, stray), null);
+    assert.equal((await routes.findRoute(lease.parties[0].number, live.virtualNumber))?.bookingId, live.bookingId);
     assert.equal(await leases.findLease(ended.bookingId), null);
     await api(stack, 'POST', `/v1/bookings/${live.bookingId}/cancel`);
   });

@@ -12,9 +12,9 @@ import {
   virtualNumbers,
   waitUntilEnded,
   type CreationProgress,
-} from './support/bookingRace';
-import { ProcessStack } from './support/processStack';
-import { sleep } from '../scripts/local/ports';
+} from '../harness/bookingRace';
+import { ProcessStack } from '../harness/processStack';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 // Worker processes die by SIGKILL — as in a crash of their machine — during allocation, while bookings hold their
 // numbers, and during release, and are started again. The platform retries what was not answered, as it must.

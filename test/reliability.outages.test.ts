@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { MongoClient } from 'mongodb';
-import { callReceived, callStatus, sessionSummary } from './support/eightbyeightPayloads';
-import { validateCallActionAnswer } from './support/eightbyeightSchemas';
-import { ProcessStack } from './support/processStack';
-import { eventually, uniqueId } from './support/stack';
+import { callReceived, callStatus, sessionSummary } from '../src/eightbyeight/simulatedWebhooks';
+import { validateCallActionAnswer } from '../harness/eightbyeightSchemas';
+import { ProcessStack } from '../harness/processStack';
+import { eventually, uniqueId } from '../harness/stack';
 
 // Outages of the store and of Temporal, staged for real: FerretDB dies by SIGKILL and comes back on the same port
 // and data; the Temporal dev server (state in a file) is stopped and started again. The HTTP server and the

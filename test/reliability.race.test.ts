@@ -13,9 +13,9 @@ import {
   virtualNumbers,
   waitUntilEnded,
   type Send,
-} from './support/bookingRace';
-import { ProcessStack } from './support/processStack';
-import { sleep } from '../scripts/local/ports';
+} from '../harness/bookingRace';
+import { ProcessStack } from '../harness/processStack';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 // Bookings raced through the HTTP API of the service as it runs in production: an HTTP server and two worker
 // processes allocating at once. (`npm run chaos` runs the same with 2,000 bookings.)

@@ -5,7 +5,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Runtime, Worker } from '@temporalio/worker';
-import type { BookingActivities } from '../activities';
+import type { BookingActivities } from '../activities/booking';
 import type { Holder } from '../src/domain/allocation';
 import { BOOKING_DEFAULTS, type BookingRequest } from '../src/domain/booking';
 import { bookingWorkflow } from '../workflows/booking';
@@ -15,8 +15,8 @@ import {
   closeBookingUpdate,
   confirmBookingUpdate,
   type CallEventSignal,
-} from '../workflows/messages';
-import { eventually, uniqueId } from './support/stack';
+} from '../src/bookings/contract';
+import { eventually, uniqueId } from '../harness/stack';
 
 /**
  * The booking workflow as a workflow: Temporal's time-skipping test server, and activities that stand in for the

@@ -5,11 +5,11 @@ import { describe, it } from 'node:test';
 import { temporal } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
 import { createDataConverter } from '../src/temporal/payloadEncryption';
-import { ENCRYPTION_KEYS } from './support/stack';
+import { ENCRYPTION_KEYS } from '../harness/stack';
 
 /**
  * Workflow code must replay every history a running workflow may have, or a deploy breaks the bookings under way.
- * test/fixtures/histories holds one set per change of the workflows (recorded by test/support/recordHistories.ts
+ * test/fixtures/histories holds one set per change of the workflows (recorded by harness/recordHistories.ts
  * on the code of that time); every history of every set must replay against the code as it is now.
  */
 const FIXTURES = path.join(__dirname, 'fixtures', 'histories');

@@ -10,10 +10,10 @@ import {
   proxyActivities,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { BookingActivities } from '../activities';
+import type { BookingActivities } from '../activities/booking';
 import type { BookingRequest } from '../src/domain/booking';
 import { BookingState, type CarriedBooking } from './bookingState';
-import { BookingFailure, type BookingView, type RefusalReason } from './messages';
+import { BookingFailure, type BookingView, type RefusalReason } from '../src/bookings/contract';
 
 // Allocation gives up after two minutes so the platform hears "try again" rather than waiting forever. An attempt
 // heartbeats at every store step, so one on a killed worker is retried within seconds, not at its 10 s timeout.

@@ -14,7 +14,7 @@ import {
   type CallEventSignal,
   type CloseAction,
   type RefusalReason,
-} from './messages';
+} from '../src/bookings/contract';
 
 /** A booking keeps this many calls; older ones stay in the store's call records only. */
 const MAX_CALLS_KEPT = 100;

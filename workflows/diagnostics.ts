@@ -1,7 +1,7 @@
 import { proxyActivities } from '@temporalio/workflow';
-import type { BookingActivities } from '../activities';
+import type { DiagnosticActivities } from '../activities/diagnostics';
 
-const { storeRoundTrip } = proxyActivities<BookingActivities>({ startToCloseTimeout: '10 seconds' });
+const { storeRoundTrip } = proxyActivities<DiagnosticActivities>({ startToCloseTimeout: '10 seconds' });
 
 /** Proves the wiring: the worker runs an activity that writes to the store and reads it back. */
 export async function storeRoundTripWorkflow(token: string): Promise<string> {

@@ -1,5 +1,5 @@
 export { bookingWorkflow } from './booking';
 export { storeRoundTripWorkflow } from './diagnostics';
-export { reconcilePairingsWorkflow } from './maintenance';
+export { reconcilePairingsWorkflow } from './reconciliation';
 export { numberSyncWorkflow } from './numberSync';
 export { callRecordRetentionWorkflow } from './retention';

@@ -4,7 +4,7 @@
  * authentication, no logging, no call record: what is left if Maskline did nothing else.
  *
  * With BENCH_RECORD_SESSION=1 it also writes the call-session record Maskline writes for a connected call (an
- * upsert by session id, off the answer's path, as src/calls/callRouting.ts does), to show what that write costs.
+ * upsert by session id, off the answer's path, as src/calls/callRouter.ts does), to show what that write costs.
  */
 import { bodyParser } from '@koa/bodyparser';
 import Koa from 'koa';

@@ -1,7 +1,39 @@
+import fs from 'node:fs';
 import net from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 
-/** A port the kernel says is free right now (bind to port 0). Another process may take it before we use it. */
-export function freePort(host = '127.0.0.1'): Promise<number> {
+/**
+ * A free port for a server we start, chosen below the kernel's ephemeral range. The servers we start pick ports of
+ * their own for internal services by binding port 0 (the Temporal dev server does, for its history, matching and
+ * worker services), and those come from the ephemeral range: a port we had taken there and let go could be handed to
+ * one of them before our server binds it (seen: the dev server's worker service took its own frontend's port and
+ * crashed). Another process may still take ours before we use it; the servers' start fails loudly then.
+ */
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  const [ephemeralLow] = ephemeralRange();
+  const low = 10_000;
+  for (let tries = 0; tries < 50 && ephemeralLow > low + 1_000; tries++) {
+    const port = low + Math.floor(Math.random() * (ephemeralLow - low));
+    if (await isPortFree(host, port)) return port;
+  }
+  return kernelPort(host);
+}
+
+function ephemeralRange(): [number, number] {
+  try {
+    const [low, high] = fs
+      .readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8')
+      .trim()
+      .split(/\s+/)
+      .map(Number);
+    if (low && high) return [low, high];
+  } catch {
+    // not Linux: the usual defaults
+  }
+  return [32_768, 60_999];
+}
+
+function kernelPort(host: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.unref();
@@ -39,8 +71,6 @@ export function canConnect(host: string, port: number, timeoutMs = 1000): Promis
     socket.once('error', () => done(false));
   });
 }
-
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
  * Calls `check` every `intervalMs` until it returns true, `abort` settles (e.g. the server process died), or

@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import readline from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { groupAlive, signalGroup } from './groups';
 import { repoRoot } from './paths';
-import { sleep } from './ports';
 
 export interface ExitInfo {
   code: number | null;

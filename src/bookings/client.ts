@@ -11,7 +11,6 @@ import { ApplicationFailure } from '@temporalio/common';
 import { isSameBooking, type BookingRequest, type BookingStatus } from '../domain/booking';
 import { bookingWorkflow } from '../../workflows/booking';
 import {
-  BookingFailure,
   BookingStatusAttribute,
   bookingStateQuery,
   bookingWorkflowId,
@@ -21,7 +20,8 @@ import {
   type BookingView,
   type CallEventSignal,
   type CloseAction,
-} from '../../workflows/messages';
+} from './contract';
+import { BookingError, isBookingErrorCode } from './errors';
 import type { TemporalReachability } from '../temporal/reachability';
 import { detailTypes, isTransientRefusal } from '../temporal/serviceErrors';
 
@@ -33,26 +33,6 @@ const CALL_DEADLINE_MS = 5_000;
  * away hear "try again" after a few seconds rather than at their deadline.
  */
 const ASK_AFTER_MS = 2_000;
-
-export type BookingErrorCode =
-  | 'booking_conflict'
-  | 'no_number_available'
-  | 'allocation_failed'
-  | 'booking_not_found'
-  | 'booking_closed'
-  | 'booking_live'
-  | 'temporal_unavailable';
-
-/** A refusal the booking platform can act on, with a stable code. */
-export class BookingError extends Error {
-  override name = 'BookingError';
-  constructor(
-    readonly code: BookingErrorCode,
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 /**
  * The typed client of booking workflows: what the HTTP API is built on, and what a booking platform with a
@@ -275,10 +255,10 @@ function isUnavailable(error: unknown): boolean {
 
 function translate(error: unknown, bookingId: string): Error {
   if (error instanceof BookingError) return error;
+  // The workflow's refusals carry their code as the failure's type (BookingFailure).
   if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure) {
     const type = error.cause.type;
-    const known = Object.values(BookingFailure) as string[];
-    if (type && known.includes(type)) return new BookingError(type as BookingErrorCode, error.cause.message);
+    if (isBookingErrorCode(type)) return new BookingError(type, error.cause.message);
   }
   if (isNotFound(error)) return new BookingError('booking_not_found', `no booking ${bookingId}`);
   if (isUnavailable(error))

@@ -1,6 +1,7 @@
 import type { CallRecords, DeletedCallRecords } from '../store/callRecords';
-import type { LeaseStore } from '../store/leases';
-import { BookingError, type BookingClient } from './client';
+import type { MongoAllocationStore } from '../store/allocationStore';
+import type { BookingClient } from './client';
+import { BookingError } from './errors';
 
 export interface ErasedBooking {
   bookingId: string;
@@ -16,7 +17,7 @@ export class BookingEraser {
   constructor(
     private readonly bookings: Pick<BookingClient, 'runs' | 'deleteRuns'>,
     private readonly callRecords: Pick<CallRecords, 'deleteOfBooking'>,
-    private readonly leases: Pick<LeaseStore, 'findLease' | 'claimsOfBooking'>,
+    private readonly allocations: Pick<MongoAllocationStore, 'findLease' | 'claimsOfBooking'>,
   ) {}
 
   async erase(bookingId: string): Promise<ErasedBooking> {
@@ -25,8 +26,8 @@ export class BookingEraser {
       throw new BookingError('booking_live', `booking ${bookingId} is live; complete or cancel it first`);
     }
     const [lease, claims] = await Promise.all([
-      this.leases.findLease(bookingId),
-      this.leases.claimsOfBooking(bookingId),
+      this.allocations.findLease(bookingId),
+      this.allocations.claimsOfBooking(bookingId),
     ]);
     if ((lease && !lease.released) || claims.length > 0) {
       // Its workflow is gone but its number not yet given back: the pairing reconciliation will release it.

@@ -1,7 +1,8 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Holder } from '../domain/allocation';
-import type { LeaseStore } from '../store/leases';
-import { bookingWorkflowId } from '../../workflows/messages';
+import type { MongoAllocationStore } from '../store/allocationStore';
+import type { Holdings } from '../store/holdings';
+import { bookingWorkflowId } from './contract';
 
 /**
  * The safety net under "a number taken is always given back": a booking run that was terminated by an operator,
@@ -51,7 +52,12 @@ interface Logger {
 }
 
 export async function reconcilePairings(
-  deps: { leases: LeaseStore; temporal: Client; log: Logger },
+  deps: {
+    holdings: Pick<Holdings, 'byRun' | 'giveBackStrayClaims'>;
+    allocations: Pick<MongoAllocationStore, 'giveBackClaims' | 'releaseRun'>;
+    temporal: Client;
+    log: Logger;
+  },
   options: Partial<ReconciliationOptions> & Pick<ReconciliationOptions, 'taskQueue'>,
 ): Promise<ReconciliationReport> {
   const settings = { ...RECONCILIATION_DEFAULTS, ...options };
@@ -60,7 +66,7 @@ export async function reconcilePairings(
   // Listed first: a run listed as running before its holdings are read cannot be mistaken for an orphan, and one
   // that starts in between is described before anything of it is given back.
   const running = await runningBookings(deps.temporal, settings.taskQueue, heartbeat);
-  const holdings = await deps.leases.holdingsByRun((count) => heartbeat(`read ${count} holdings`));
+  const holdings = await deps.holdings.byRun((count) => heartbeat(`read ${count} holdings`));
 
   const report: ReconciliationReport = {
     checked: holdings.length,
@@ -77,7 +83,7 @@ export async function reconcilePairings(
     const listedStart = running.get(holding.holder.bookingId);
     // A run written before holders carried their run is vouched for by its bookingId alone.
     if (listedStart !== undefined && (listedStart === holding.holder.runStartedAt || holding.holder.run === '')) {
-      report.strayClaims += await deps.leases.giveBackStrayClaims(holding, now - settings.strayClaimMs);
+      report.strayClaims += await deps.holdings.giveBackStrayClaims(holding, now - settings.strayClaimMs);
     } else {
       unvouched.push(holding);
     }
@@ -86,20 +92,20 @@ export async function reconcilePairings(
   await inParallel(unvouched, settings.describeConcurrency, async (holding) => {
     report.described += 1;
     if (await isRunning(deps.temporal, holding.holder)) {
-      report.strayClaims += await deps.leases.giveBackStrayClaims(holding, now - settings.strayClaimMs);
+      report.strayClaims += await deps.holdings.giveBackStrayClaims(holding, now - settings.strayClaimMs);
       return;
     }
     if (holding.lease?.released) {
       // A run that released and ended: what a late attempt of it claimed goes now, its marker once no late
       // attempt of it can be running any more.
-      if (holding.claims.length > 0) report.strayClaims += await deps.leases.giveBackClaims(holding.holder);
+      if (holding.claims.length > 0) report.strayClaims += await deps.allocations.giveBackClaims(holding.holder);
       if ((holding.lease.releasedAt ?? 0) < now - settings.releasedMarkerMs) {
-        await deps.leases.releaseRun(holding.holder);
+        await deps.allocations.releaseRun(holding.holder);
         report.markersRemoved += 1;
       }
       return;
     }
-    await deps.leases.releaseRun(holding.holder);
+    await deps.allocations.releaseRun(holding.holder);
     report.orphaned += 1;
     report.released.push(holding.holder.bookingId);
     heartbeat(`released ${report.orphaned}`);

@@ -1,10 +1,11 @@
-import { BookingError, type BookingClient } from '../bookings/client';
+import type { BookingClient } from '../bookings/client';
+import { BookingError } from '../bookings/errors';
 import type { CallStatusEvent, SessionSummaryEvent } from '../eightbyeight';
 import type { Logger } from '../logging/logger';
 import type { CallRecords } from '../store/callRecords';
+import type { CallRoutes } from '../store/callRoutes';
 import type { CallEventDocument } from '../store/database';
-import type { LeaseStore } from '../store/leases';
-import type { CallEventSignal } from '../../workflows/messages';
+import type { CallEventSignal } from '../bookings/contract';
 
 export type RecordOutcome = 'delivered' | 'duplicate' | 'unmatched' | 'booking_ended' | 'pending';
 
@@ -41,7 +42,7 @@ export class CallEventRecorder {
 
   constructor(
     private readonly callRecords: CallRecords,
-    private readonly leases: Pick<LeaseStore, 'findRoute'>,
+    private readonly routes: Pick<CallRoutes, 'findRoute'>,
     private readonly bookings: Pick<BookingClient, 'recordCallEvent'>,
     private readonly logger: Logger,
   ) {}
@@ -242,9 +243,9 @@ export class CallEventRecorder {
     const session = await this.callRecords.findSession(sessionId);
     if (session?.bookingId) return { bookingId: session.bookingId, callerRole: session.callerRole };
     if (!leg.source || !leg.destination) return { bookingId: null, callerRole: null };
-    const inbound = await this.leases.findRoute(leg.source, leg.destination);
+    const inbound = await this.routes.findRoute(leg.source, leg.destination);
     if (inbound) return { bookingId: inbound.bookingId, callerRole: inbound.callerRole };
-    const outbound = await this.leases.findRoute(leg.destination, leg.source);
+    const outbound = await this.routes.findRoute(leg.destination, leg.source);
     if (outbound) return { bookingId: outbound.bookingId, callerRole: outbound.otherRole };
     return { bookingId: null, callerRole: null };
   }

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import type { BookingView } from '../../workflows/messages';
+import type { BookingView } from '../bookings/contract';
 import { apiUrlOption, masklineApi } from './masklineApi';
 import { print, printTable } from './output';
 

@@ -6,7 +6,7 @@ import {
   type WebhookRegistration,
   type WebhookType,
 } from '../eightbyeight/apiClient';
-import { toE164 } from '../domain/phoneNumberNormalisation';
+import { toE164 } from '../domain/phoneNumbers';
 import { readEnvironment, requireEightByEightAccount } from './environment';
 import { CliError } from './masklineApi';
 import { print, printTable } from './output';

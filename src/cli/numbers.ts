@@ -1,6 +1,6 @@
 import { Command } from 'commander';
-import type { NumberSyncPlan, StatusChange } from '../domain/numberHealth';
-import { parsePhoneNumber } from '../domain/phoneNumberNormalisation';
+import type { NumberSyncPlan, StatusChange } from '../domain/numberSync';
+import { parseValidPhoneNumber } from '../domain/phoneNumbers';
 import { describeSyncResult, NumberSync, type NumberSyncResult } from '../numbers/numberSync';
 import { connectDatabase } from '../store/database';
 import { NumberPool, type PoolNumber } from '../store/numberPool';
@@ -10,7 +10,7 @@ import { apiUrlOption, CliError, masklineApi } from './masklineApi';
 import { print, printTable } from './output';
 
 function phoneNumberArgument(raw: string, name = 'number'): string {
-  const parsed = parsePhoneNumber(raw);
+  const parsed = parseValidPhoneNumber(raw);
   if (!parsed) throw new CliError(`${name}: not a valid phone number (E.164, e.g. +6560000001): ${raw}`);
   return parsed.e164;
 }

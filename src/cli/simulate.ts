@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { loadEightByEightAccount } from '../config';
-import { parsePhoneNumber } from '../domain/phoneNumberNormalisation';
+import { parseValidPhoneNumber } from '../domain/phoneNumbers';
 import {
   callReceived,
   callStatus,
   outboundCallStatus,
   sessionSummary,
   SIMULATED_SUBACCOUNT,
-} from '../eightbyeight/webhookBodies';
+} from '../eightbyeight/simulatedWebhooks';
 import { apiUrlOption, CliError, masklineApi, type MasklineApi } from './masklineApi';
 import { print } from './output';
 
@@ -205,7 +205,7 @@ async function finishSession(
 }
 
 function e164(raw: string, option: string): string {
-  const parsed = parsePhoneNumber(raw);
+  const parsed = parseValidPhoneNumber(raw);
   if (!parsed) throw new CliError(`${option}: not a valid phone number (E.164, e.g. +6591234567): ${raw}`);
   return parsed.e164;
 }

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { BookingRequest, Party } from './booking';
 import { countryOfNumber, type E164 } from './phoneNumbers';
 
@@ -365,8 +366,4 @@ function plainLease(recorded: RecordedLease): Lease {
 
 function vnOf(claim: HeldClaim): E164 {
   return claim.virtualNumber;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

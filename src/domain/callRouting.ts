@@ -1,7 +1,10 @@
 import type { E164 } from './phoneNumbers';
 
-/** Who the caller is to the booking that pairs them with the dialled virtual number. */
-export interface Pairing {
+/**
+ * Where a call from (caller, dialled VN) goes: the booking that pairs the caller with the VN, and its other party.
+ * One claim of the store holds it (src/store/callRoutes.ts).
+ */
+export interface Route {
   bookingId: string;
   callerRole: string;
   otherParty: E164;
@@ -17,13 +20,13 @@ export type RoutingDecision =
  * through to the other party, who sees the VN as caller ID (so a missed call can be returned through it);
  * anyone else is turned away.
  */
-export function decideRoute(virtualNumber: E164, pairing: Pairing | null): RoutingDecision {
-  if (!pairing) return { kind: 'reject', reason: 'no_live_booking' };
+export function decideRoute(virtualNumber: E164, route: Route | null): RoutingDecision {
+  if (!route) return { kind: 'reject', reason: 'no_live_booking' };
   return {
     kind: 'connect',
-    bookingId: pairing.bookingId,
-    callerRole: pairing.callerRole,
-    destination: pairing.otherParty,
+    bookingId: route.bookingId,
+    callerRole: route.callerRole,
+    destination: route.otherParty,
     callerId: virtualNumber,
   };
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { toE164 } from '../domain/phoneNumberNormalisation';
+import { toE164 } from '../domain/phoneNumbers';
 
 // The calls we make to 8x8: webhook registration and the subaccount's virtual numbers (number_masking_api.json).
 // Every path sits under /api/v1/subaccounts/{subAccountId}/ and takes `Authorization: Bearer <apiKey>`.

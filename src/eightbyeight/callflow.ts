@@ -1,4 +1,4 @@
-import { isE164, toE164 } from '../domain/phoneNumberNormalisation';
+import { isE164, toE164 } from '../domain/phoneNumbers';
 
 // Our answer to a CALL_ACTION webhook: the actions 8x8 runs, in order, on the call that just arrived.
 // Shapes follow the action schemas of 8x8's Voice API (voice_v1_api.json, `callflows` request body). An answer

@@ -15,7 +15,7 @@ export {
   type SessionLeg,
   type VirtualNumberUpdateEvent,
   type VirtualNumberState,
-} from './webhooks';
+} from './webhookParsing';
 export {
   connectCall,
   noticeAndHangup,

@@ -4,7 +4,7 @@ import Koa from 'koa';
 import type { BookingClient } from '../bookings/client';
 import type { BookingEraser } from '../bookings/erasure';
 import type { CallEventRecorder } from '../calls/callEvents';
-import type { CallRouter } from '../calls/callRouting';
+import type { CallRouter } from '../calls/callRouter';
 import type { Logger } from '../logging/logger';
 import type { NumberSync } from '../numbers/numberSync';
 import type { NumberPool } from '../store/numberPool';

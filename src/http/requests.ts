@@ -1,12 +1,12 @@
 import { z } from 'zod';
 import { BOOKING_DEFAULTS, BOOKING_LIMITS, type BookingRequest, type Party } from '../domain/booking';
-import { parsePhoneNumber } from '../domain/phoneNumberNormalisation';
+import { parseValidPhoneNumber } from '../domain/phoneNumbers';
 import { HttpError } from './errors';
 
 /** Validation of the booking platform's requests: a typed value, or a 400 that names the field. */
 
 const phoneNumber = z.string().transform((raw, ctx) => {
-  const parsed = parsePhoneNumber(raw);
+  const parsed = parseValidPhoneNumber(raw);
   if (!parsed) {
     ctx.addIssue({ code: 'custom', message: 'not a valid phone number (E.164, e.g. +6591234567)' });
     return z.NEVER;
@@ -88,7 +88,7 @@ export function parseNumberRequest(body: unknown) {
 
 export function parseNumberParam(raw: string): string {
   // The router has already decoded the path segment; decoding again would turn `%25` into a lone `%`.
-  const parsed = parsePhoneNumber(raw);
+  const parsed = parseValidPhoneNumber(raw);
   if (!parsed) throw new HttpError(400, 'invalid_request', 'number: not a valid phone number');
   return parsed.e164;
 }

@@ -1,7 +1,7 @@
-import type { NumberReport, NumberSyncPlan, ReportedNumber } from '../domain/numberHealth';
+import type { NumberReport, NumberSyncPlan, ReportedNumber } from '../domain/numberSync';
 import { countryOfNumber } from '../domain/phoneNumbers';
 import type { EightByEightApiClient, NumberListing } from '../eightbyeight/apiClient';
-import type { VirtualNumberUpdateEvent } from '../eightbyeight/webhooks';
+import type { VirtualNumberUpdateEvent } from '../eightbyeight/webhookParsing';
 import type { NumberPool, NumberSyncResult } from '../store/numberPool';
 
 export type { NumberSyncResult };
@@ -18,8 +18,8 @@ export class ForeignSubaccount extends Error {
 }
 
 /**
- * Number health from both of 8x8's sources: the numbers API (`numbers sync`, the hourly schedule) and the
- * VIRTUAL_NUMBER_UPDATE webhook. Both go through the same rules (domain/numberHealth) and the same store method.
+ * The number sync from both of 8x8's sources: the numbers API (`numbers sync`, the hourly schedule) and the
+ * VIRTUAL_NUMBER_UPDATE webhook. Both go through the same rules (domain/numberSync) and the same store method.
  */
 export class NumberSync {
   constructor(

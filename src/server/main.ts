@@ -4,7 +4,7 @@ import { ConfigError, loadConfig } from '../config';
 import { createLogger } from '../logging/logger';
 import { connectDatabase, ensureIndexesWhenReachable } from '../store/database';
 import { connectTemporalClient } from '../temporal/connection';
-import { createHttpApplication } from './services';
+import { createHttpApplication } from './httpApplication';
 
 /** The HTTP server process: the booking API and 8x8's webhooks, until SIGINT/SIGTERM. */
 async function main() {

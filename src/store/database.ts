@@ -8,6 +8,7 @@ import {
   type Db,
 } from 'mongodb';
 import type { E164 } from '../domain/phoneNumbers';
+import type { Holder } from '../domain/allocation';
 import type { Party } from '../domain/booking';
 
 /** A virtual number of the pool. Its load is not stored: it is counted from the pairings (leases). */
@@ -70,6 +71,35 @@ export type LeaseStatus = 'active' | 'completing' | 'released';
 
 /** The statuses of a lease that holds its number. */
 export const HOLDING_STATUSES: readonly LeaseStatus[] = ['active', 'completing'];
+
+// How claims and leases name the booking run that holds them: shared by allocation, routing and reconciliation.
+
+/** A claim's key: one person's hold on one VN. */
+export function claimId(party: E164, virtualNumber: E164): string {
+  return `${party}|${virtualNumber}`;
+}
+
+/**
+ * The filter that matches a claim only while the given run holds it. Documents written before holders carried
+ * their run have none; such a holder (run '') is matched by its bookingId alone.
+ */
+export function heldBy(holder: Holder) {
+  return { bookingId: holder.bookingId, ...runOf(holder) };
+}
+
+/** The filter that matches a lease (whose `_id` is its bookingId) only while the given run holds it. */
+export function runOf(holder: Holder) {
+  return holder.run === '' ? { run: { $exists: false } } : { run: holder.run };
+}
+
+export function isHeldBy(doc: { run?: string }, holder: Holder): boolean {
+  return (doc.run ?? '') === holder.run;
+}
+
+/** The run a claim (or a lease, given its `_id` as bookingId) names. */
+export function holderOf(doc: { bookingId: string; run?: string; runStartedAt?: Date }): Holder {
+  return { bookingId: doc.bookingId, run: doc.run ?? '', runStartedAt: doc.runStartedAt?.getTime() ?? 0 };
+}
 
 /** A call session 8x8 told us about, linked to its booking when the call was answered. */
 export interface CallSessionDocument {

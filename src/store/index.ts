@@ -1,4 +1,4 @@
 export * from './database';
 export { NumberPool, NumberExists, type PoolNumber } from './numberPool';
-export { LeaseStore, type Route } from './leases';
+export { MongoAllocationStore } from './allocationStore';
 export { CallRecords } from './callRecords';

@@ -5,7 +5,7 @@ import {
   type NumberReport,
   type NumberSyncPlan,
   type StatusChange,
-} from '../domain/numberHealth';
+} from '../domain/numberSync';
 import type { E164 } from '../domain/phoneNumbers';
 import { HOLDING_STATUSES, type Collections, type NumberDocument, type NumberStatus } from './database';
 
@@ -19,7 +19,7 @@ export interface PoolNumber {
   updatedAt: string;
 }
 
-/** What a number-health sync did to the pool. */
+/** What a number sync did to the pool. */
 export interface NumberSyncResult {
   added: E164[];
   /** Disabled, active again, or draining because 8x8 no longer lists the number. */
@@ -105,7 +105,7 @@ export class NumberPool {
   }
 
   /**
-   * Brings the pool in line with what 8x8 reported (rules in domain/numberHealth). One document at a time, and
+   * Brings the pool in line with what 8x8 reported (rules in domain/numberSync). One document at a time, and
    * each change a plain `$set` of the status guarded by the status it was planned from: FerretDB 1.x applies
    * concurrent updates of one document as read-modify-write, so the narrower the write, the less it can undo.
    * A change that lost such a race is skipped and found again by the next sync.

@@ -6,7 +6,7 @@ import {
 } from '@temporalio/client';
 import type { Workflow } from '@temporalio/common';
 import type { Logger } from '../logging/logger';
-import { reconcilePairingsWorkflow } from '../../workflows/maintenance';
+import { reconcilePairingsWorkflow } from '../../workflows/reconciliation';
 import { numberSyncWorkflow } from '../../workflows/numberSync';
 import { callRecordRetentionWorkflow } from '../../workflows/retention';
 

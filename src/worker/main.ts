@@ -4,7 +4,8 @@ import { createLogger } from '../logging/logger';
 import { connectDatabase, ensureIndexes } from '../store/database';
 import { connectTemporalClient } from '../temporal/connection';
 import { ensureCallRecordRetention, ensureNumberSync, ensurePairingReconciliation } from '../temporal/schedules';
-import { createBookingWorker, installTemporalLogging } from '../temporal/worker';
+import { installTemporalLogging } from '../temporal/logging';
+import { createBookingWorker } from './bookingWorker';
 
 /** The Temporal worker process: runs booking workflows and their activities until SIGINT/SIGTERM. */
 async function main() {

@@ -1,24 +1,16 @@
 import Router from '@koa/router';
-import { BookingError, type BookingClient, type BookingErrorCode } from '../../bookings/client';
+import type { BookingClient } from '../../bookings/client';
+import { BOOKING_ERRORS, BookingError } from '../../bookings/errors';
 import type { BookingEraser } from '../../bookings/erasure';
 import { HttpError } from '../errors';
 import { parseBookingRequest } from '../requests';
-import type { BookingView } from '../../../workflows/messages';
-
-const STATUS_OF: Record<BookingErrorCode, number> = {
-  booking_conflict: 409,
-  no_number_available: 409,
-  booking_closed: 409,
-  booking_live: 409,
-  booking_not_found: 404,
-  allocation_failed: 503,
-  temporal_unavailable: 503,
-};
+import type { BookingView } from '../../bookings/contract';
 
 function asHttpError(error: unknown): unknown {
   if (!(error instanceof BookingError)) return error;
-  const headers: Record<string, string> = STATUS_OF[error.code] === 503 ? { 'Retry-After': '5' } : {};
-  return new HttpError(STATUS_OF[error.code], error.code, error.message, headers);
+  const { status, retry } = BOOKING_ERRORS[error.code];
+  const headers: Record<string, string> = retry ? { 'Retry-After': '5' } : {};
+  return new HttpError(status, error.code, error.message, headers);
 }
 
 /** What the platform sees of a booking. */

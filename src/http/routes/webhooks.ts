@@ -1,7 +1,7 @@
 import Router from '@koa/router';
 import type { Context, Next } from 'koa';
 import type { CallEventRecorder } from '../../calls/callEvents';
-import type { CallRouter } from '../../calls/callRouting';
+import type { CallRouter } from '../../calls/callRouter';
 import { parseCallAction, parseCallStatus, parseSessionSummary, parseWebhook, type Webhook } from '../../eightbyeight';
 import type { Logger } from '../../logging/logger';
 import { ForeignSubaccount, type NumberSync } from '../../numbers/numberSync';

@@ -2,11 +2,11 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startFerretDb } from '../../scripts/local/ferretdb';
-import { freePort } from '../../scripts/local/ports';
-import { createDatabase, dropDatabase, startPostgres } from '../../scripts/local/postgres';
-import { Supervisor } from '../../scripts/local/processes';
-import { startTemporalDevServer } from '../../scripts/local/temporal';
+import { startFerretDb } from '../scripts/local/ferretdb';
+import { freePort } from '../scripts/local/ports';
+import { createDatabase, dropDatabase, startPostgres } from '../scripts/local/postgres';
+import { Supervisor } from '../scripts/local/processes';
+import { startTemporalDevServer } from '../scripts/local/temporal';
 
 /**
  * A Temporal dev server (in memory) and a FerretDB of a test file's own, for tests that run Maskline's process

@@ -1,7 +1,7 @@
 import type { E164 } from './phoneNumbers';
 
 /**
- * Number health: keeping the pool in step with what 8x8 says about the subaccount's virtual numbers (VNs).
+ * Number sync: keeping the pool in step with what 8x8 says about the subaccount's virtual numbers (VNs).
  *
  * - a new number that 8x8 reports `Active` and healthy joins the pool, allocatable;
  * - an `Expiring`, `Inactive` or `Unhealthy` number, or one whose health check failed, is `disabled`: no new

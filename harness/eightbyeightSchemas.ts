@@ -3,7 +3,7 @@ import path from 'node:path';
 import Ajv, { type AnySchema, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 
-// Checks JSON against 8x8's published OpenAPI 3.0 files, copied as published into `test/fixtures/8x8/`.
+// Checks JSON against 8x8's published OpenAPI 3.0 files, copied as published into `harness/8x8/`.
 //
 // What the files hold: voice_v1_api.json has no `components.schemas`; the callflow schemas are inline in the
 // request body of `POST .../callflows`, titled `Callflow Request`, `MakeCall`, `Say`, `SayAndCapture`, `PlayFile`,
@@ -19,7 +19,7 @@ export interface SchemaCheck {
   errors: string[];
 }
 
-export const SPEC_DIR = path.resolve(__dirname, '../fixtures/8x8');
+export const SPEC_DIR = path.resolve(__dirname, '8x8');
 export const SPEC_FILES: Record<SpecFile, string> = {
   voice: 'voice_v1_api.json',
   masking: 'number_masking_api.json',

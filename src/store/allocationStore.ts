@@ -10,48 +10,18 @@ import {
 } from '../domain/allocation';
 import type { BookingRequest, Party } from '../domain/booking';
 import type { E164 } from '../domain/phoneNumbers';
-import type { Collections, ClaimDocument, LeaseDocument } from './database';
-import { AllocatableNumbers } from './allocatableNumbers';
+import {
+  claimId,
+  heldBy,
+  holderOf,
+  isHeldBy,
+  runOf,
+  type ClaimDocument,
+  type Collections,
+  type LeaseDocument,
+} from './database';
+import { PoolView } from './poolView';
 import { isDuplicateKey } from './numberPool';
-
-export function claimId(party: E164, virtualNumber: E164): string {
-  return `${party}|${virtualNumber}`;
-}
-
-/** What one booking run holds, as the reconciler reads it. */
-export interface RunHoldings {
-  holder: Holder;
-  lease: { virtualNumber: E164; released: boolean; releasedAt: number | null } | null;
-  claims: { party: E164; virtualNumber: E164; claimedAt: number }[];
-}
-
-/** What call routing needs to know about (caller, VN): who to connect them to. */
-export interface Route {
-  bookingId: string;
-  callerRole: string;
-  otherParty: E164;
-  otherRole: string;
-}
-
-/**
- * The filter that matches a claim only while the given run holds it. Documents written before holders carried
- * their run have none; such a holder (run '') is matched by its bookingId alone.
- */
-function heldBy(holder: Holder) {
-  return { bookingId: holder.bookingId, ...runOf(holder) };
-}
-
-function runOf(holder: Holder) {
-  return holder.run === '' ? { run: { $exists: false } } : { run: holder.run };
-}
-
-function isHeldBy(doc: { run?: string }, holder: Holder): boolean {
-  return (doc.run ?? '') === holder.run;
-}
-
-function holderOf(doc: { bookingId: string; run?: string; runStartedAt?: Date }): Holder {
-  return { bookingId: doc.bookingId, run: doc.run ?? '', runStartedAt: doc.runStartedAt?.getTime() ?? 0 };
-}
 
 const HELD_CLAIM_FIELDS = {
   party: 1,
@@ -86,19 +56,21 @@ function recorded(doc: LeaseDocument): RecordedLease {
 }
 
 /**
- * Leases on MongoDB: the claims that make allocation conflict-free and route calls, and the pairing records.
+ * Allocation's store on MongoDB (and FerretDB): the claims that make allocation conflict-free and the pairing
+ * records (leases), as allocation and release write them. The claims are also what calls are routed by
+ * (callRoutes.ts), and what the reconciler reads (holdings.ts).
  * Every write is a single-document operation, each safe to repeat; every change to a claim or a lease is
  * conditional on the run that holds it, so a late attempt, a retried release or the reconciler can never undo
  * what another booking holds.
  */
-export class LeaseStore implements AllocationStore {
-  private readonly allocatable: AllocatableNumbers;
+export class MongoAllocationStore implements AllocationStore {
+  private readonly poolView: PoolView;
 
   constructor(
     private readonly collections: Pick<Collections, 'numbers' | 'claims' | 'leases'>,
-    options: { allocatable?: AllocatableNumbers } = {},
+    options: { poolView?: PoolView } = {},
   ) {
-    this.allocatable = options.allocatable ?? new AllocatableNumbers(collections);
+    this.poolView = options.poolView ?? new PoolView(collections);
   }
 
   async findLease(bookingId: string): Promise<RecordedLease | null> {
@@ -125,17 +97,17 @@ export class LeaseStore implements AllocationStore {
     exclude: E164[];
     limit: number;
   }): Promise<CandidateNumber[]> {
-    const candidates = await this.allocatable.leastLoaded(query);
+    const candidates = await this.poolView.leastLoaded(query);
     if (candidates.length > 0) return candidates;
     // A refusal must rest on the store, not on a view that may miss a number added a moment ago.
-    await this.allocatable.refresh();
-    return this.allocatable.leastLoaded(query);
+    await this.poolView.refresh();
+    return this.poolView.leastLoaded(query);
   }
 
   async isAllocatable(virtualNumber: E164): Promise<boolean> {
     const doc = await this.collections.numbers.findOne({ _id: virtualNumber }, { projection: { status: 1 } });
     if (doc?.status === 'active') return true;
-    this.allocatable.remove(virtualNumber);
+    this.poolView.remove(virtualNumber);
     return false;
   }
 
@@ -226,7 +198,7 @@ export class LeaseStore implements AllocationStore {
         { upsert: true },
       );
       if (written.upsertedCount > 0) {
-        this.allocatable.adjust(lease.virtualNumber, +1);
+        this.poolView.adjust(lease.virtualNumber, +1);
         return recorded(doc);
       }
     } catch (error) {
@@ -267,7 +239,7 @@ export class LeaseStore implements AllocationStore {
         { _id: holder.bookingId, ...runOf(holder), status: { $ne: 'released' } },
         { $set: { status: 'released', releasedAt: new Date() } },
       );
-      if (marked.modifiedCount > 0) this.allocatable.adjust(lease.virtualNumber, -1);
+      if (marked.modifiedCount > 0) this.poolView.adjust(lease.virtualNumber, -1);
     }
     const named = ours ? (lease.parties ?? []) : [];
     await Promise.all(
@@ -296,7 +268,7 @@ export class LeaseStore implements AllocationStore {
     await this.deleteClaimsOfRun(holder);
     if (ours) {
       const deleted = await this.collections.leases.deleteOne({ _id: holder.bookingId, ...runOf(holder) });
-      if (deleted.deletedCount > 0 && lease.status !== 'released') this.allocatable.adjust(lease.virtualNumber, -1);
+      if (deleted.deletedCount > 0 && lease.status !== 'released') this.poolView.adjust(lease.virtualNumber, -1);
     }
   }
 
@@ -330,49 +302,6 @@ export class LeaseStore implements AllocationStore {
     }
   }
 
-  /**
-   * Everything held, by run: one streamed read of the leases and one of the claims (for the reconciler; on
-   * MongoDB both walk the primary key in order, and neither loads a collection at once on the client side).
-   */
-  async holdingsByRun(progress: (count: number) => void = () => {}): Promise<RunHoldings[]> {
-    const byRun = new Map<string, RunHoldings>();
-    const entry = (holder: Holder) => {
-      const key = `${holder.bookingId}\u0000${holder.run}`;
-      let holdings = byRun.get(key);
-      if (!holdings) byRun.set(key, (holdings = { holder, lease: null, claims: [] }));
-      return holdings;
-    };
-    let read = 0;
-    const leases = this.collections.leases.find(
-      {},
-      { projection: { run: 1, runStartedAt: 1, status: 1, releasedAt: 1, virtualNumber: 1 }, batchSize: 1000 },
-    );
-    for await (const doc of leases) {
-      entry(holderOf({ bookingId: doc._id, run: doc.run, runStartedAt: doc.runStartedAt })).lease = {
-        virtualNumber: doc.virtualNumber,
-        released: doc.status === 'released',
-        releasedAt: doc.releasedAt?.getTime() ?? null,
-      };
-      if (++read % 5000 === 0) progress(read);
-    }
-    const claims = this.collections.claims.find(
-      {},
-      {
-        projection: { bookingId: 1, run: 1, runStartedAt: 1, party: 1, virtualNumber: 1, claimedAt: 1 },
-        batchSize: 1000,
-      },
-    );
-    for await (const doc of claims) {
-      entry(holderOf(doc)).claims.push({
-        party: doc.party,
-        virtualNumber: doc.virtualNumber,
-        claimedAt: doc.claimedAt?.getTime() ?? 0,
-      });
-      if (++read % 5000 === 0) progress(read);
-    }
-    return [...byRun.values()];
-  }
-
   /** Gives back the claims of a run, leaving its lease (or released marker) where it is. Returns how many. */
   async giveBackClaims(holder: Holder): Promise<number> {
     const rest = await this.collections.claims.find(heldBy(holder), { projection: { _id: 1 } }).toArray();
@@ -380,37 +309,5 @@ export class LeaseStore implements AllocationStore {
       rest.map((claim) => this.collections.claims.deleteOne({ _id: claim._id, ...heldBy(holder) })),
     );
     return deleted.reduce((sum, result) => sum + result.deletedCount, 0);
-  }
-
-  /**
-   * A running run's claims that its lease does not name, claimed before `claimedBefore`: left by a late attempt
-   * (on another number than the one recorded, or after the run released). Returns how many were given back.
-   */
-  async giveBackStrayClaims(holdings: RunHoldings, claimedBefore: number): Promise<number> {
-    const { lease } = holdings;
-    if (!lease) return 0; // still allocating: its claims are its own business
-    const strays = holdings.claims.filter(
-      (claim) => (lease.released || claim.virtualNumber !== lease.virtualNumber) && claim.claimedAt < claimedBefore,
-    );
-    const deleted = await Promise.all(
-      strays.map((claim) =>
-        this.collections.claims.deleteOne({
-          _id: claimId(claim.party, claim.virtualNumber),
-          ...heldBy(holdings.holder),
-        }),
-      ),
-    );
-    return deleted.reduce((sum, result) => sum + result.deletedCount, 0);
-  }
-
-  /** The call-routing lookup: one read by primary key. */
-  async findRoute(caller: E164, virtualNumber: E164): Promise<Route | null> {
-    const doc = await this.collections.claims.findOne(
-      { _id: claimId(caller, virtualNumber) },
-      { projection: { bookingId: 1, role: 1, otherParty: 1, otherRole: 1 } },
-    );
-    return doc
-      ? { bookingId: doc.bookingId, callerRole: doc.role, otherParty: doc.otherParty, otherRole: doc.otherRole }
-      : null;
   }
 }

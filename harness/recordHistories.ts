@@ -1,6 +1,6 @@
 /**
  * Records one history of every workflow type, in the ways a booking can go, for the replay test
- * (test/workflows.replay.test.ts): `node --import tsx test/support/recordHistories.ts <folder>`. It starts servers
+ * (test/workflows.replay.test.ts): `node --import tsx harness/recordHistories.ts <folder>`. It starts servers
  * of its own and the in-process stack, plays each story through the HTTP API and 8x8-shaped webhooks, and writes
  * each workflow's history as JSON. Party numbers in it are test numbers, encrypted with the stack's test key.
  * Record a new set whenever a workflow changes (keep the old sets: they are what running bookings look like).
@@ -8,11 +8,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { temporal } from '@temporalio/proto';
-import { callRecordRetentionWorkflow } from '../../workflows/retention';
-import { numberSyncWorkflow } from '../../workflows/numberSync';
-import { reconcilePairingsWorkflow } from '../../workflows/maintenance';
-import { storeRoundTripWorkflow } from '../../workflows/diagnostics';
-import { callReceived, callStatus, sessionSummary } from './eightbyeightPayloads';
+import { callRecordRetentionWorkflow } from '../workflows/retention';
+import { numberSyncWorkflow } from '../workflows/numberSync';
+import { reconcilePairingsWorkflow } from '../workflows/reconciliation';
+import { storeRoundTripWorkflow } from '../workflows/diagnostics';
+import { callReceived, callStatus, sessionSummary } from '../src/eightbyeight/simulatedWebhooks';
 import { startOwnServers } from './ownServers';
 import { api, eventually, startStack, uniqueId, webhook } from './stack';
 

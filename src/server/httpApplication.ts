@@ -1,13 +1,14 @@
 import { BookingClient } from '../bookings/client';
 import { BookingEraser } from '../bookings/erasure';
 import { CallEventRecorder } from '../calls/callEvents';
-import { CallRouter } from '../calls/callRouting';
+import { CallRouter } from '../calls/callRouter';
 import type { Config } from '../config';
 import { createApp } from '../http/app';
 import type { Logger } from '../logging/logger';
 import { pingDatabase, type Database } from '../store/database';
 import { CallRecords, SessionBatcher } from '../store/callRecords';
-import { LeaseStore } from '../store/leases';
+import { CallRoutes } from '../store/callRoutes';
+import { MongoAllocationStore } from '../store/allocationStore';
 import { NumberSync } from '../numbers/numberSync';
 import { NumberPool } from '../store/numberPool';
 import { pingTemporal } from '../temporal/connection';
@@ -17,7 +18,7 @@ import type { Client } from '@temporalio/client';
 
 /** Wires the HTTP application from its parts; shared by the server process and the tests. */
 export function createHttpApplication(config: Config, deps: { database: Database; temporal: Client; logger: Logger }) {
-  const leases = new LeaseStore(deps.database.collections);
+  const routes = new CallRoutes(deps.database.collections);
   const callRecords = new CallRecords(deps.database.collections);
   const temporalReachability = new TemporalReachability(() => pingTemporal(deps.temporal, 2_000), {
     onChange: (reachable) => {
@@ -35,7 +36,7 @@ export function createHttpApplication(config: Config, deps: { database: Database
     deps.logger.warn({ err: error, sessions: count }, 'call sessions not recorded'),
   );
   const callRouter = new CallRouter(
-    leases,
+    routes,
     sessions,
     {
       unknownCallerNotice: config.unknownCallerNotice,
@@ -44,7 +45,7 @@ export function createHttpApplication(config: Config, deps: { database: Database
     },
     deps.logger,
   );
-  const callEvents = new CallEventRecorder(callRecords, leases, bookings, deps.logger);
+  const callEvents = new CallEventRecorder(callRecords, routes, bookings, deps.logger);
   /** Delivers the call events stored while Temporal could not be reached; the server also runs it on a timer. */
   const redeliverCallEvents = () => {
     callEvents.deliverPending().catch((error: unknown) => deps.logger.warn({ err: error }, 'event redelivery failed'));
@@ -62,7 +63,7 @@ export function createHttpApplication(config: Config, deps: { database: Database
     readiness: { store: () => pingDatabase(deps.database), temporal: () => pingTemporal(deps.temporal) },
     numbers,
     bookings,
-    bookingEraser: new BookingEraser(bookings, callRecords, leases),
+    bookingEraser: new BookingEraser(bookings, callRecords, new MongoAllocationStore(deps.database.collections)),
     callRouter,
     callEvents,
     numberSync,
@@ -73,5 +74,5 @@ export function createHttpApplication(config: Config, deps: { database: Database
       corsOrigins: config.codecCorsOrigins,
     },
   });
-  return { app, bookings, callEvents, redeliverCallEvents, leases, callRecords, sessions, temporalReachability };
+  return { app, bookings, callEvents, redeliverCallEvents, callRecords, sessions, temporalReachability };
 }

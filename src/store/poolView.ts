@@ -16,7 +16,7 @@ interface Entry {
  * refusal, its choice is checked against the number's current status, and conflict-freedom is the claims'
  * unique keys' job. Each worker process keeps its own view and counts its own allocations in it at once.
  */
-export class AllocatableNumbers {
+export class PoolView {
   private entries = new Map<E164, Entry>();
   /** load → numbers at that load, per country ('' for all countries), in random order within a load. */
   private buckets = new Map<string, Map<number, Set<E164>>>();

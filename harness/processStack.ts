@@ -2,13 +2,14 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { bundleWorkflowCode } from '@temporalio/worker';
-import { startFerretDb, type FerretDb } from '../../scripts/local/ferretdb';
-import { signalGroup } from '../../scripts/local/groups';
-import { freePort, sleep, waitUntil } from '../../scripts/local/ports';
-import { Supervisor, type ManagedProcess } from '../../scripts/local/processes';
-import { startTemporalDevServer, type TemporalDevServer } from '../../scripts/local/temporal';
-import { DEVELOPMENT_KEY, createDataConverter } from '../../src/temporal/payloadEncryption';
+import { startFerretDb, type FerretDb } from '../scripts/local/ferretdb';
+import { signalGroup } from '../scripts/local/groups';
+import { freePort, waitUntil } from '../scripts/local/ports';
+import { Supervisor, type ManagedProcess } from '../scripts/local/processes';
+import { startTemporalDevServer, type TemporalDevServer } from '../scripts/local/temporal';
+import { DEVELOPMENT_KEY, createDataConverter } from '../src/temporal/payloadEncryption';
 import { keepForLogScan } from './logCapture';
 import { ownDatabase, type OwnDatabase } from './ownServers';
 import { API_KEY, ENCRYPTION_KEYS, WEBHOOK_SECRET, type Answer } from './stack';
@@ -37,7 +38,7 @@ let bundlePath: Promise<string> | undefined;
 function workflowBundle(dir: string): Promise<string> {
   bundlePath ??= (async () => {
     const { code } = await bundleWorkflowCode({
-      workflowsPath: require.resolve('../../workflows'),
+      workflowsPath: require.resolve('../workflows'),
       failureConverterPath: createDataConverter([DEVELOPMENT_KEY]).failureConverterPath,
       logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} },
     });

@@ -1,9 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { allocateVirtualNumber as allocate, type Holder } from '../src/domain/allocation';
 import type { BookingRequest } from '../src/domain/booking';
-import type { Database } from '../src/store/database';
-import type { LeaseStore } from '../src/store/leases';
-import { reconcilePairings, type ReconciliationOptions } from '../src/bookings/reconciliation';
+import type { MongoAllocationStore } from '../src/store/allocationStore';
 
 export type AllocationResult =
   { outcome: 'allocated'; virtualNumber: string } | { outcome: 'refused'; reason: 'no_number_available' };
@@ -33,16 +31,12 @@ function checkpoint(): void {
  * The booking workflow's side effects: thin adapters over the allocation rules and the store. Each one is
  * idempotent, because Temporal retries them.
  */
-export function createBookingActivities(deps: {
-  leases: LeaseStore;
-  database: Database;
-  reconciliation?: Partial<ReconciliationOptions>;
-}) {
+export function createBookingActivities(deps: { allocations: MongoAllocationStore }) {
   return {
     async allocateVirtualNumber(request: BookingRequest, holder?: Holder): Promise<AllocationResult> {
       // Stop claiming two seconds before this attempt times out, so it never overlaps its retry.
       const { startToCloseTimeoutMs } = Context.current().info;
-      const result = await allocate(request, holder ?? holderOf(request.bookingId), deps.leases, Math.random, {
+      const result = await allocate(request, holder ?? holderOf(request.bookingId), deps.allocations, Math.random, {
         claimDeadline: Date.now() + startToCloseTimeoutMs - 2_000,
         checkpoint,
       });
@@ -53,34 +47,11 @@ export function createBookingActivities(deps: {
     },
 
     async markCompleting(holder: Holder | string): Promise<void> {
-      await deps.leases.markCompleting(holderOf(holder));
+      await deps.allocations.markCompleting(holderOf(holder));
     },
 
     async releaseVirtualNumber(holder: Holder | string): Promise<void> {
-      await deps.leases.release(holderOf(holder));
-    },
-
-    /**
-     * Releases what booking runs that no longer run still hold. A run that is running, even one still
-     * allocating, is left alone: only its own release may give its number back.
-     */
-    async reconcilePairings() {
-      const context = Context.current();
-      return reconcilePairings(
-        { leases: deps.leases, temporal: context.client, log: context.log },
-        {
-          taskQueue: context.info.taskQueue,
-          heartbeat: (progress) => context.heartbeat(progress),
-          ...deps.reconciliation,
-        },
-      );
-    },
-
-    async storeRoundTrip(token: string): Promise<string> {
-      const probes = deps.database.db.collection<{ _id: string; writtenAt: Date }>('wiringProbes');
-      await probes.updateOne({ _id: token }, { $set: { writtenAt: new Date() } }, { upsert: true });
-      const read = await probes.findOne({ _id: token });
-      return read ? `stored ${read._id}` : 'missing';
+      await deps.allocations.release(holderOf(holder));
     },
   };
 }

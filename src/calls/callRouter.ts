@@ -1,8 +1,8 @@
-import { decideRoute, type Pairing, type RoutingDecision } from '../domain/callRouting';
+import { decideRoute, type Route, type RoutingDecision } from '../domain/callRouting';
 import { connectCall, noticeAndHangup, type CallActionAnswer, type CallActionEvent } from '../eightbyeight';
 import type { Logger } from '../logging/logger';
 import type { CallRecords } from '../store/callRecords';
-import type { LeaseStore } from '../store/leases';
+import type { CallRoutes } from '../store/callRoutes';
 
 export interface CallRoutingSettings {
   unknownCallerNotice: string;
@@ -19,7 +19,7 @@ class StoreTimeout extends Error {}
  */
 export class CallRouter {
   constructor(
-    private readonly leases: Pick<LeaseStore, 'findRoute'>,
+    private readonly routes: Pick<CallRoutes, 'findRoute'>,
     private readonly callRecords: Pick<CallRecords, 'recordSession'>,
     private readonly settings: CallRoutingSettings,
     private readonly logger: Logger,
@@ -50,11 +50,11 @@ export class CallRouter {
         timer = setTimeout(() => reject(new StoreTimeout()), this.settings.storeTimeoutMs);
       });
       if (event.source === null) return { kind: 'reject', reason: 'no_live_booking' };
-      const pairing: Pairing | null = await Promise.race([
-        this.leases.findRoute(event.source, event.destination),
+      const route: Route | null = await Promise.race([
+        this.routes.findRoute(event.source, event.destination),
         deadline,
       ]);
-      return decideRoute(event.destination, pairing);
+      return decideRoute(event.destination, route);
     } catch (error) {
       this.logger.warn(
         { err: error instanceof StoreTimeout ? 'timeout' : error, sessionId: event.sessionId },

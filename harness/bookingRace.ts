@@ -1,5 +1,5 @@
 import type { Db } from 'mongodb';
-import { sleep } from '../../scripts/local/ports';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Answer } from './stack';
 
 /**

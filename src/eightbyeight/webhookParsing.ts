@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { toE164 } from '../domain/phoneNumberNormalisation';
+import { toE164 } from '../domain/phoneNumbers';
 
 // The webhooks 8x8 POSTs to us: `{ namespace: 'VOICE', eventType, description, payload }`.
 // Liberal in what we accept (8x8's docs and platform versions disagree on spelling and types), strict in what we

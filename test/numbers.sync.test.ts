@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { planNumberSync, type PoolNumberStatus, type ReportedNumber } from '../src/domain/numberHealth';
+import { planNumberSync, type PoolNumberStatus, type ReportedNumber } from '../src/domain/numberSync';
 import { reportOfListing, reportOfUpdate } from '../src/numbers/numberSync';
 import { connectDatabase, ensureIndexes, type Database } from '../src/store/database';
 import { NumberPool } from '../src/store/numberPool';
-import { testDatabaseUri, uniqueId } from './support/stack';
+import { testDatabaseUri, uniqueId } from '../harness/stack';
 
 function reported(number: string, operationalStatus: string | null, isHealthy: boolean | null = null): ReportedNumber {
   return { number, operationalStatus, isHealthy, countryCode: 'SG', referenceId: null };
@@ -14,7 +14,7 @@ function pool(entries: Record<string, PoolNumberStatus>) {
   return Object.entries(entries).map(([number, status]) => ({ number, status }));
 }
 
-describe('number health rules (domain)', () => {
+describe('number sync rules (domain)', () => {
   it('a new Active, healthy number joins the pool; a new number that is not usable stays out', () => {
     const plan = planNumberSync([], {
       complete: true,
@@ -133,7 +133,7 @@ describe("reading 8x8's reports", () => {
   });
 });
 
-describe('number health applied to the pool (store)', () => {
+describe('number sync applied to the pool (store)', () => {
   let database: Database;
   let numbers: NumberPool;
 

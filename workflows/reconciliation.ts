@@ -1,7 +1,7 @@
 import { proxyActivities } from '@temporalio/workflow';
-import type { BookingActivities } from '../activities';
+import type { ReconciliationActivities } from '../activities/reconciliation';
 
-const { reconcilePairings } = proxyActivities<BookingActivities>({
+const { reconcilePairings } = proxyActivities<ReconciliationActivities>({
   startToCloseTimeout: '5 minutes',
   heartbeatTimeout: '1 minute',
   retry: { maximumAttempts: 3 },

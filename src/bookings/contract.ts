@@ -4,9 +4,8 @@
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import type { BookingRequest, BookingStatus, CallRecord, Party } from '../src/domain/booking';
-
-export const TASK_QUEUE_DEFAULT = 'maskline-bookings';
+import type { BookingRequest, BookingStatus, CallRecord, Party } from '../domain/booking';
+import type { BookingErrorCode } from './errors';
 
 export function bookingWorkflowId(bookingId: string): string {
   return `booking-${bookingId}`;
@@ -17,7 +16,7 @@ export const BookingStatusAttribute = defineSearchAttributeKey('BookingStatus', 
 export const VirtualNumberAttribute = defineSearchAttributeKey('VirtualNumber', SearchAttributeType.KEYWORD);
 
 /** Why a booking was refused a number. */
-export type RefusalReason = 'no_number_available' | 'allocation_failed';
+export type RefusalReason = typeof BookingFailure.noNumber | typeof BookingFailure.allocationFailed;
 
 /** The booking as the platform and operators see it. */
 export interface BookingView {
@@ -62,13 +61,13 @@ export interface CallEventSignal {
   receivedAt?: string;
 }
 
-/** Failure types the workflow reports; the HTTP API maps each to an answer. */
+/** The failure types the workflow's refusals carry: booking error codes, answered as errors.ts says. */
 export const BookingFailure = {
   conflict: 'booking_conflict',
   noNumber: 'no_number_available',
   allocationFailed: 'allocation_failed',
   closed: 'booking_closed',
-} as const;
+} as const satisfies Record<string, BookingErrorCode>;
 
 export const confirmBookingUpdate = defineUpdate<ConfirmBookingResult, [BookingRequest]>('confirmBooking');
 export const closeBookingUpdate = defineUpdate<{ status: BookingStatus }, [CloseAction]>('closeBooking');
