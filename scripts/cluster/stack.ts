@@ -6,13 +6,14 @@
  * (`node dist/src/.../main.js`), in production mode with compose's environment. Every process can be killed
  * (SIGKILL) and started again on the same ports and data.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import fs from 'node:fs';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { compileProject } from '../local/compile';
 import { startFerretDb, type FerretDb } from '../local/ferretdb';
 import { signalGroup } from '../local/groups';
-import { freePort, isPortFree, sleep, waitUntil } from '../local/ports';
+import { freePort, isPortFree, waitUntil } from '../local/ports';
 import { startPostgres, type Postgres } from '../local/postgres';
 import { Supervisor, type LineSink, type ManagedProcess } from '../local/processes';
 import { DEVELOPMENT_KEY, createDataConverter } from '../../src/temporal/payloadEncryption';

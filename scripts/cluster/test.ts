@@ -21,12 +21,12 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, Connection } from '@temporalio/client';
 import { MongoClient, type Db } from 'mongodb';
 import { dataDirs, repoRoot } from '../local/paths';
-import { sleep } from '../local/ports';
 import { unmaskedPhoneNumbers } from '../logScan';
-import { callReceived, callStatus, sessionSummary } from '../../src/eightbyeight/webhookBodies';
+import { callReceived, callStatus, sessionSummary } from '../../src/eightbyeight/simulatedWebhooks';
 import {
   allocated,
   checkAnswers,
@@ -41,8 +41,8 @@ import {
   virtualNumbers,
   waitUntilEnded,
   type Send,
-} from '../../test/support/bookingRace';
-import { validateCallActionAnswer } from '../../test/support/eightbyeightSchemas';
+} from '../../harness/bookingRace';
+import { validateCallActionAnswer } from '../../harness/eightbyeightSchemas';
 import { ClusterStack, type ClusterAnswer } from './stack';
 
 const setting = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
