@@ -15,11 +15,13 @@ import { startFerretDb, type FerretDb } from '../local/ferretdb';
 import { signalGroup } from '../local/groups';
 import { freePort, isPortFree, waitUntil } from '../local/ports';
 import { startPostgres, type Postgres } from '../local/postgres';
+import { SEARCH_ATTRIBUTES } from '../local/temporal';
 import { Supervisor, type LineSink, type ManagedProcess } from '../local/processes';
 import { DEVELOPMENT_KEY, createDataConverter } from '../../src/temporal/payloadEncryption';
 import { interpolate, readCompose } from './compose';
 import {
   clusterAnswers,
+  customSearchAttributes,
   setUpTemporalNamespace,
   setUpTemporalSchema,
   startTemporalPostgres,
@@ -33,8 +35,6 @@ import { clusterTools, requireClusterTools, type ClusterTools } from './tools';
 
 const HOST = '127.0.0.1';
 const APP_READY_TIMEOUT_MS = 180_000;
-/** The search attributes compose's temporal-setup.sh registers, which the cluster waits for. */
-export const SEARCH_ATTRIBUTE_NAMES = ['BookingStatus', 'VirtualNumber'] as const;
 
 export interface ClusterOptions {
   /** Where the PostgreSQL data directories, the compiled app and the UI's config live. */
@@ -338,11 +338,20 @@ export class ClusterStack {
     await this.startProcess(first!.name);
     await Promise.all(others.map((spec) => this.startProcess(spec.name)));
     await setUpTemporalNamespace(this.temporalAddress, this.sink('temporal-setup'));
+    // compose's temporal-setup.sh names the search attributes itself: they must be the dev server's, same types.
     await waitUntil(
       `Temporal cluster at ${this.temporalAddress} (namespace and search attributes)`,
-      () => clusterAnswers(this.temporalAddress, this.namespace, SEARCH_ATTRIBUTE_NAMES),
+      () => clusterAnswers(this.temporalAddress, this.namespace, Object.keys(SEARCH_ATTRIBUTES)),
       { timeoutMs: 120_000, intervalMs: 500 },
     );
+    const registered = await customSearchAttributes(this.temporalAddress, this.namespace);
+    const differ = Object.entries(SEARCH_ATTRIBUTES).filter(([name, type]) => registered[name] !== type);
+    if (differ.length > 0) {
+      throw new Error(
+        `infra/compose/temporal-setup.sh registers ${JSON.stringify(registered)}; the dev server ` +
+          `(scripts/local/temporal.ts) ${JSON.stringify(SEARCH_ATTRIBUTES)}: ${differ.map(([n]) => n).join(', ')} differ`,
+      );
+    }
   }
 
   private async startStore(): Promise<void> {

@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Connection } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
 import pg from 'pg';
 import { repoRoot, tools as localTools } from '../local/paths';
 import { canConnect, freePort, isPortFree, waitUntil } from '../local/ports';
@@ -257,18 +258,29 @@ export async function startTemporalProcess(
   return proc;
 }
 
-/** The frontend answers, and the namespace and both search attributes are there. */
+/** The frontend answers, and the namespace and the given search attributes are there. */
 export async function clusterAnswers(
   address: string,
   namespace: string,
   searchAttributes: readonly string[],
 ): Promise<boolean> {
+  const registered = await customSearchAttributes(address, namespace);
+  return searchAttributes.every((name) => name in registered);
+}
+
+/** The namespace's custom search attributes and their types as the CLI names them (`Keyword`, `Int`, ...). */
+export async function customSearchAttributes(address: string, namespace: string): Promise<Record<string, string>> {
   const connection = await Connection.connect({ address, connectTimeout: 2_000 });
   try {
     await connection.workflowService.getSystemInfo({});
     await connection.workflowService.describeNamespace({ namespace });
     const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
-    return searchAttributes.every((name) => name in customAttributes);
+    const typeName = (type: number) =>
+      (temporal.api.enums.v1.IndexedValueType[type] ?? String(type))
+        .replace(/^INDEXED_VALUE_TYPE_/, '')
+        .toLowerCase()
+        .replace(/(^|_)(\w)/g, (_, _sep: string, c: string) => c.toUpperCase());
+    return Object.fromEntries(Object.entries(customAttributes).map(([name, type]) => [name, typeName(type)]));
   } finally {
     await connection.close();
   }

@@ -8,7 +8,8 @@
  * 2. A fault pass in three phases, bookings created, then called, then ended, through both HTTP servers as the
  *    platform and 8x8 would send them (what got no answer or a 503 is sent again, to the next server). In each
  *    phase a history service, a matching service, a worker and an HTTP server are each killed (SIGKILL) once at a
- *    random moment and started again. Then: every booking ends, nobody held one number in two live bookings
+ *    random point of the phase's work (once a random share of its requests went out: always with work in flight,
+ *    whatever the sizes) and started again. Then: every booking ends, nobody held one number in two live bookings
  *    (answers, store and workflows), every call reached the other party of its booking, 0 numbers held,
  *    0 call events lost, every 503 said Retry-After.
  * 3. No phone number unmasked in any line the app processes wrote; no process died that was not killed.
@@ -338,14 +339,23 @@ function count(seen: Seen, answer: ClusterAnswer): void {
   }
 }
 
+/** How far a phase's work is: items sent (answered: for createBookings), of how many. */
+interface Progress {
+  sent: number;
+  answered: number;
+  total: number;
+}
+
 /**
- * While `work` runs: one process of each kind killed at a random moment, in a random order, each started again
- * after a random pause. Resolves once the work is done and every process is back.
+ * While `work` runs: one process of each kind killed once the work has sent a random share (5-60 %) of its
+ * items, so with work in flight however small or fast the phase, each started again after a random pause.
+ * Resolves once the work is done and every process is back.
  */
 async function withKills<T>(
   stack: ClusterStack,
   phase: Phase,
-  work: (seen: { platform: Seen; eightByEight: Seen }) => Promise<T>,
+  total: number,
+  work: (seen: { platform: Seen; eightByEight: Seen }, progress: Progress) => Promise<T>,
 ): Promise<T> {
   const phaseStarted = Date.now();
   const record = {
@@ -356,12 +366,13 @@ async function withKills<T>(
   };
   figures.phases[phase] = record;
   let working = true;
-  const result = work(record).finally(() => (working = false));
-  // Each kind's kill at a moment of its own within the first seconds of the phase: outages may overlap.
-  const moments = KINDS.map((kind) => ({ kind, at: 300 + random() * 8_000, down: 500 + random() * 2_500 }));
+  const progress: Progress = { sent: 0, answered: 0, total };
+  const result = work(record, progress).finally(() => (working = false));
+  // Each kind's kill at a point of the work of its own: outages may overlap.
+  const moments = KINDS.map((kind) => ({ kind, share: 0.05 + random() * 0.55, down: 500 + random() * 2_500 }));
   const kills = Promise.all(
-    moments.map(async ({ kind, at, down }) => {
-      await sleep(at);
+    moments.map(async ({ kind, share, down }) => {
+      while (working && progress.sent < share * total) await sleep(50);
       const names = stack.names(kind);
       const name = names[Math.floor(random() * names.length)]!;
       const inFlight = working;
@@ -411,8 +422,8 @@ async function faultPass(stack: ClusterStack, db: Db): Promise<void> {
   });
 
   // 1. Created.
-  const attempts = await withKills(stack, 'create', (seen) =>
-    createBookings(sender(stack, seen.platform), requests, CONCURRENCY),
+  const attempts = await withKills(stack, 'create', requests.length, (seen, progress) =>
+    createBookings(sender(stack, seen.platform), requests, CONCURRENCY, progress),
   );
   // The story's numbers are in the pool too, free again.
   const live = await checkLiveBookings(sender(stack), db, attempts, [...STORY_NUMBERS, ...pool]);
@@ -438,9 +449,10 @@ async function faultPass(stack: ClusterStack, db: Db): Promise<void> {
   // 2. Called: every booking's first party calls its number; the call must reach the other party.
   const booked = attempts.filter(allocated);
   const sessions: string[] = [];
-  await withKills(stack, 'call', async (seen) => {
+  await withKills(stack, 'call', booked.length, async (seen, progress) => {
     const hooks = webhookSender(stack, seen.eightByEight);
     await inBatches(booked, CONCURRENCY, async (attempt) => {
+      progress.sent += 1;
       const [caller, callee] = attempt.request.parties.map((p) => p.number) as [string, string];
       const virtualNumber = attempt.virtualNumber!;
       const sessionId = `${attempt.request.bookingId}-call`;
@@ -512,8 +524,9 @@ async function faultPass(stack: ClusterStack, db: Db): Promise<void> {
 
   // 3. Ended: half cancelled, half completed (1 s of grace).
   const endViolations: string[] = [];
-  await withKills(stack, 'end', (seen) =>
+  await withKills(stack, 'end', booked.length, (seen, progress) =>
     inBatches(booked, CONCURRENCY, async (attempt) => {
+      progress.sent += 1;
       const action = random() < 0.5 ? 'cancel' : 'complete';
       const { answer } = await sendUntilFinal(
         sender(stack, seen.platform),
@@ -548,8 +561,8 @@ async function faultPass(stack: ClusterStack, db: Db): Promise<void> {
   const phases = Object.values(figures.phases);
   const killedKinds = (p: (typeof phases)[number]) => new Set(p.kills.map((k) => k.kind)).size;
   check(
-    'in every phase a history service, a matching service, a worker and an HTTP server were killed and came back',
-    phases.length === 3 && phases.every((p) => killedKinds(p) === KINDS.length),
+    'in every phase a history service, a matching service, a worker and an HTTP server were killed with work in flight and came back',
+    phases.length === 3 && phases.every((p) => killedKinds(p) === KINDS.length && p.kills.every((k) => k.inFlight)),
     phases
       .map((p) => `${p.kills.filter((k) => k.inFlight).length}/${p.kills.length} while work was in flight`)
       .join(', '),
