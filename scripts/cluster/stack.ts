@@ -15,7 +15,7 @@ import { startFerretDb, type FerretDb } from '../local/ferretdb';
 import { signalGroup } from '../local/groups';
 import { freePort, isPortFree, waitUntil } from '../local/ports';
 import { startPostgres, type Postgres } from '../local/postgres';
-import { SEARCH_ATTRIBUTES } from '../local/temporal';
+import { SEARCH_ATTRIBUTES, startTemporalDevServer } from '../local/temporal';
 import { Supervisor, type LineSink, type ManagedProcess } from '../local/processes';
 import { DEVELOPMENT_KEY, createDataConverter } from '../../src/temporal/payloadEncryption';
 import { interpolate, readCompose } from './compose';
@@ -48,6 +48,11 @@ export interface ClusterOptions {
   matching: number;
   /** The Temporal frontend's gRPC port; 0: a free one. */
   frontendPort: number;
+  /**
+   * 'dev': the single-process dev server (`temporal server start-dev`, in memory, as `npm test` runs it) instead
+   * of the cluster, everything else the same: the benchmarks' baseline. Default 'cluster'.
+   */
+  temporal?: 'cluster' | 'dev';
   /** The Temporal UI's port (0: a free one); no UI when undefined. */
   uiPort?: number;
   /** Variables compose takes from .env: the three secrets, LOG_LEVEL, ... */
@@ -109,7 +114,7 @@ export class ClusterStack {
 
   /** Starts everything and resolves once every process is ready; on failure stops what it started. */
   async start(): Promise<void> {
-    requireClusterTools(this.tools);
+    if (this.options.temporal !== 'dev') requireClusterTools(this.tools);
     const say = this.options.say ?? (() => undefined);
     for (const port of [...this.options.httpPorts, this.options.frontendPort, this.options.uiPort ?? 0]) {
       if (port !== 0 && !(await isPortFree(HOST, port))) {
@@ -120,20 +125,29 @@ export class ClusterStack {
     this.buildDir = path.join(this.options.dataDir, 'build');
     this.httpPorts = [];
     for (const port of this.options.httpPorts) this.httpPorts.push(port || (await freePort()));
-    this.temporalSpecs = await temporalProcessSpecs({
-      frontendPort: this.options.frontendPort,
-      history: this.options.history,
-      matching: this.options.matching,
-    });
-    const frontend = this.temporalSpecs.find((spec) => spec.service === 'frontend')!;
-    this.temporalAddress = `${HOST}:${frontend.grpcPort}`;
-
-    const v = this.tools.versions;
-    say(
-      `starting Temporal ${v.temporalServer} (${this.temporalSpecs.length} processes) on PostgreSQL ` +
-        `${v.postgresPackage.replace(/-.*/, '')}, FerretDB on PostgreSQL 17, and building the app`,
-    );
-    const [bundle] = await Promise.all([this.buildApp(), this.startTemporal(), this.startStore()]);
+    const dev = this.options.temporal === 'dev';
+    if (dev) {
+      this.temporalAddress = `${HOST}:${this.options.frontendPort || (await freePort())}`;
+      say('starting the Temporal dev server (one process, in memory), FerretDB on PostgreSQL 17, and building the app');
+    } else {
+      this.temporalSpecs = await temporalProcessSpecs({
+        frontendPort: this.options.frontendPort,
+        history: this.options.history,
+        matching: this.options.matching,
+      });
+      const frontend = this.temporalSpecs.find((spec) => spec.service === 'frontend')!;
+      this.temporalAddress = `${HOST}:${frontend.grpcPort}`;
+      const v = this.tools.versions;
+      say(
+        `starting Temporal ${v.temporalServer} (${this.temporalSpecs.length} processes) on PostgreSQL ` +
+          `${v.postgresPackage.replace(/-.*/, '')}, FerretDB on PostgreSQL 17, and building the app`,
+      );
+    }
+    const [bundle] = await Promise.all([
+      this.buildApp(),
+      dev ? this.startDevTemporal() : this.startTemporal(),
+      this.startStore(),
+    ]);
     say(`Temporal cluster ready at ${this.temporalAddress}; store at ${this.mongodbUri}`);
     if (this.options.uiPort !== undefined) {
       const port = this.options.uiPort || (await freePort());
@@ -352,6 +366,18 @@ export class ClusterStack {
           `(scripts/local/temporal.ts) ${JSON.stringify(SEARCH_ATTRIBUTES)}: ${differ.map(([n]) => n).join(', ')} differ`,
       );
     }
+  }
+
+  private async startDevTemporal(): Promise<void> {
+    this.register('temporal-dev', async () => {
+      const server = await startTemporalDevServer(this.supervisor, {
+        port: Number(this.temporalAddress.split(':')[1]),
+        namespace: this.namespace,
+        output: this.sink('temporal-dev'),
+      });
+      this.track('temporal-dev', server.process);
+    });
+    await this.startProcess('temporal-dev');
   }
 
   private async startStore(): Promise<void> {
