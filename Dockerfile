@@ -4,7 +4,7 @@
 # The image runs the compiled JavaScript (`npm run build`): no TypeScript loader in production, so each process
 # starts faster and holds about 40 MB less (BENCHMARKS.md); test/build.test.ts runs this build before it ships.
 
-FROM node:20-bookworm-slim AS build
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 # Install scripts stay off, as on the developers' machines (npm 11 holds them back there); nothing we use needs them.
 COPY package.json package-lock.json ./
@@ -15,7 +15,7 @@ COPY workflows ./workflows
 COPY activities ./activities
 RUN npm run build
 
-FROM node:20-bookworm-slim
+FROM node:24-bookworm-slim
 # Production: the processes refuse MASKLINE_DEVELOPMENT_MODE=true under NODE_ENV=production, and stop at start
 # naming every credential that is missing, so the image never runs with a door left open.
 ENV NODE_ENV=production

