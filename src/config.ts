@@ -52,7 +52,54 @@ export interface Config {
   codecCorsOrigins: string[];
   /** Call sessions and call events older than this many days are deleted. */
   callRecordRetentionDays: number;
+  /** Booking events: where they go, how they are signed, whether they name numbers (src/events/). */
+  events: EventsConfig;
 }
+
+export interface EventsConfig {
+  /** The platform's receiver of booking events (MASKLINE_EVENTS_URL); a booking's callbackUrl overrides it. */
+  url: string | null;
+  /** Standard Webhooks secrets (`whsec_…`), newest first; every one signs, so a receiver may hold either. */
+  secrets: string[];
+  /** True when MASKLINE_EVENTS_SECRETS is unset in development mode and the public development secret signs. */
+  developmentSecret: boolean;
+  /** Whether events carry the parties' numbers beside their roles (MASKLINE_EVENTS_INCLUDE_NUMBERS). */
+  includeNumbers: boolean;
+  /** Plain http to any host (development mode); otherwise https, or http to loopback only. */
+  allowPlainHttp: boolean;
+}
+
+/** Signs events in development mode when no secret is set; published here, so never a production secret. */
+export const DEVELOPMENT_EVENTS_SECRET = `whsec_${Buffer.from('maskline-development-events-secret').toString('base64')}`;
+
+/**
+ * Where events may be posted: https, or plain http to this machine (a receiver under test, `maskline events
+ * listen`) or, in development mode, anywhere.
+ */
+export function isEventsUrl(value: string, allowPlainHttp: boolean): boolean {
+  try {
+    const url = new URL(value);
+    if (url.username || url.password) return false;
+    const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
+    return url.protocol === 'https:' || (url.protocol === 'http:' && (loopback || allowPlainHttp));
+  } catch {
+    return false;
+  }
+}
+
+const eventSecrets = z
+  .string()
+  .default('')
+  .transform((list) =>
+    list
+      .split(',')
+      .map((entry) => entry.trim())
+      .filter(Boolean),
+  )
+  .refine(
+    (secrets) => secrets.every((secret) => /^whsec_[A-Za-z0-9+/]{22,}={0,2}$/.test(secret)),
+    'must be a comma-separated list of whsec_<base64> secrets (at least 16 bytes each), newest first',
+  );
 
 const optionalSecret = z
   .string()
@@ -167,6 +214,12 @@ const environmentSchema = z.object({
   MASKLINE_CODEC_TOKEN: optionalSecret,
   MASKLINE_CODEC_CORS_ORIGINS: originList.default(['http://127.0.0.1:8233', 'http://localhost:8233']),
   MASKLINE_CALL_RECORD_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
+  MASKLINE_EVENTS_URL: z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v.trim() === '' ? null : v.trim())),
+  MASKLINE_EVENTS_SECRETS: eventSecrets,
+  MASKLINE_EVENTS_INCLUDE_NUMBERS: z.enum(['true', 'false', '']).default('false'),
 });
 
 export class ConfigError extends Error {
@@ -260,6 +313,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, role: ProcessRo
       problems.push("or, on a developer's machine only, MASKLINE_DEVELOPMENT_MODE=true runs without them");
     }
   }
+  const eventsUrl = parsed.success ? parsed.data.MASKLINE_EVENTS_URL : null;
+  if (eventsUrl !== null && !isEventsUrl(eventsUrl, developmentMode)) {
+    problems.push('MASKLINE_EVENTS_URL: must be an https:// URL (http:// only on loopback or in development mode)');
+  }
+  if (eventsUrl !== null && !developmentMode && parsed.success && parsed.data.MASKLINE_EVENTS_SECRETS.length === 0) {
+    problems.push('MASKLINE_EVENTS_SECRETS: required with MASKLINE_EVENTS_URL (whsec_<base64>, newest first)');
+  }
   if (!parsed.success || problems.length > 0) {
     throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
   }
@@ -287,5 +347,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, role: ProcessRo
     codecToken: e.MASKLINE_CODEC_TOKEN,
     codecCorsOrigins: e.MASKLINE_CODEC_CORS_ORIGINS,
     callRecordRetentionDays: e.MASKLINE_CALL_RECORD_RETENTION_DAYS,
+    events: {
+      url: e.MASKLINE_EVENTS_URL,
+      secrets:
+        e.MASKLINE_EVENTS_SECRETS.length > 0 || !developmentMode ? e.MASKLINE_EVENTS_SECRETS : [DEVELOPMENT_EVENTS_SECRET],
+      developmentSecret: e.MASKLINE_EVENTS_SECRETS.length === 0 && developmentMode,
+      includeNumbers: e.MASKLINE_EVENTS_INCLUDE_NUMBERS === 'true',
+      allowPlainHttp: developmentMode,
+    },
   };
 }
