@@ -5,13 +5,15 @@ import type { BookingClient } from '../bookings/client';
 import type { BookingEraser } from '../bookings/erasure';
 import type { CallEventRecorder } from '../calls/callEvents';
 import type { CallRouter } from '../calls/callRouter';
+import type { BookingEventsClient } from '../events/eventsClient';
 import type { Logger } from '../logging/logger';
 import type { NumberSync } from '../numbers/numberSync';
 import type { NumberPool } from '../store/numberPool';
 import { allowWebhookSources, requireApiKey, requireWebhookSecret } from './auth';
 import { bodyParseError, errorResponses } from './errors';
 import { canonicalPathsOnly } from './paths';
-import { bookingRoutes } from './routes/bookings';
+import { bookingEventRoutes } from './routes/bookingEvents';
+import { bookingRoutes, type BookingCreationOptions } from './routes/bookings';
 import { codecRoutes, type CodecEndpointOptions } from './routes/codec';
 import { healthRoutes, type Readiness } from './routes/health';
 import { numberRoutes } from './routes/numbers';
@@ -31,6 +33,9 @@ export interface AppDependencies {
   numbers: NumberPool;
   bookings: BookingClient;
   bookingEraser: BookingEraser;
+  bookingEvents: BookingEventsClient;
+  /** How new bookings' events are addressed and read (callbackUrl rules, party numbers). */
+  bookingCreation?: BookingCreationOptions;
   callRouter: CallRouter;
   callEvents: CallEventRecorder;
   /** Applies 8x8's VIRTUAL_NUMBER_UPDATE webhooks to the pool. */
@@ -76,7 +81,11 @@ export function createApp(deps: AppDependencies): Koa {
 
   const api = new Router({ sensitive: true });
   api.use(requireApiKey(deps.apiKey, deps.developmentMode), jsonBody);
-  api.use(numberRoutes(deps.numbers).routes(), bookingRoutes(deps.bookings, deps.bookingEraser).routes());
+  api.use(
+    numberRoutes(deps.numbers).routes(),
+    bookingRoutes(deps.bookings, deps.bookingEraser, deps.bookingCreation).routes(),
+    bookingEventRoutes(deps.bookingEvents).routes(),
+  );
 
   const webhooks = new Router({ sensitive: true });
   // A call action's every error answer, the guards' refusals included, still carries a callflow.

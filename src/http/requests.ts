@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { BOOKING_DEFAULTS, BOOKING_LIMITS, type BookingRequest, type Party } from '../domain/booking';
 import { parseValidPhoneNumber } from '../domain/phoneNumbers';
+import { isEventsUrl } from '../config';
 import { HttpError } from './errors';
 
 /** Validation of the booking platform's requests: a typed value, or a 400 that names the field. */
@@ -37,6 +38,7 @@ const bookingRequestSchema = z
     expiresInSeconds: wholeSeconds(BOOKING_LIMITS.expiresInSeconds).default(BOOKING_DEFAULTS.expiresInSeconds),
     gracePeriodSeconds: wholeSeconds(BOOKING_LIMITS.gracePeriodSeconds).default(BOOKING_DEFAULTS.gracePeriodSeconds),
     geoMatch: z.enum(['prefer', 'strict']).default(BOOKING_DEFAULTS.geoMatch),
+    callbackUrl: z.string().max(2048).optional(),
   })
   .superRefine((request, ctx) => {
     const [first, second] = request.parties;
@@ -77,9 +79,20 @@ function valueAt(body: unknown, path: readonly PropertyKey[]): unknown {
   return value;
 }
 
-export function parseBookingRequest(body: unknown): BookingRequest {
-  const request = parseOrThrow(bookingRequestSchema, body);
-  return { ...request, parties: request.parties as [Party, Party] };
+export function parseBookingRequest(
+  body: unknown,
+  events: { allowPlainHttp: boolean; eventNumbers: boolean } = { allowPlainHttp: false, eventNumbers: false },
+): BookingRequest {
+  const { callbackUrl, ...request } = parseOrThrow(bookingRequestSchema, body);
+  if (callbackUrl !== undefined && !isEventsUrl(callbackUrl, events.allowPlainHttp)) {
+    throw new HttpError(400, 'invalid_request', 'callbackUrl: must be an https:// URL (http:// only on loopback)');
+  }
+  return {
+    ...request,
+    parties: request.parties as [Party, Party],
+    ...(callbackUrl !== undefined ? { callbackUrl } : {}),
+    ...(events.eventNumbers ? { eventNumbers: true } : {}),
+  };
 }
 
 export function parseNumberRequest(body: unknown) {

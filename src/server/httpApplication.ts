@@ -3,6 +3,7 @@ import { BookingEraser } from '../bookings/erasure';
 import { CallEventRecorder } from '../calls/callEvents';
 import { CallRouter } from '../calls/callRouter';
 import type { Config } from '../config';
+import { BookingEventsClient } from '../events/eventsClient';
 import { createApp } from '../http/app';
 import type { Logger } from '../logging/logger';
 import { pingDatabase, type Database } from '../store/database';
@@ -64,6 +65,8 @@ export function createHttpApplication(config: Config, deps: { database: Database
     numbers,
     bookings,
     bookingEraser: new BookingEraser(bookings, callRecords, new MongoAllocationStore(deps.database.collections)),
+    bookingEvents: new BookingEventsClient(deps.temporal, config.temporalTaskQueue),
+    bookingCreation: { allowPlainHttp: config.events.allowPlainHttp, eventNumbers: config.events.includeNumbers },
     callRouter,
     callEvents,
     numberSync,

@@ -29,12 +29,23 @@ function present(booking: BookingView) {
   };
 }
 
+export interface BookingCreationOptions {
+  /** A callbackUrl may be plain http to any host (development mode); otherwise https, or http on loopback. */
+  allowPlainHttp: boolean;
+  /** The deployment has events name the parties' numbers (MASKLINE_EVENTS_INCLUDE_NUMBERS). */
+  eventNumbers: boolean;
+}
+
 /** The booking platform's API: create a masked pairing, read it, complete or cancel it, erase it once ended. */
-export function bookingRoutes(bookings: BookingClient, eraser: BookingEraser): Router {
+export function bookingRoutes(
+  bookings: BookingClient,
+  eraser: BookingEraser,
+  creation: BookingCreationOptions = { allowPlainHttp: false, eventNumbers: false },
+): Router {
   const router = new Router({ prefix: '/v1/bookings', sensitive: true });
 
   router.post('/', async (ctx) => {
-    const request = parseBookingRequest(ctx.request.body);
+    const request = parseBookingRequest(ctx.request.body, creation);
     try {
       const { created, booking } = await bookings.create(request);
       ctx.status = created ? 201 : 200;
