@@ -68,6 +68,14 @@ export class EventSender {
       // Only the status matters; the body is read and dropped so the connection can be reused.
       await response.arrayBuffer().catch(() => undefined);
     } catch (error) {
+      if (signal?.aborted) {
+        return {
+          kind: 'retry',
+          responseStatus: null,
+          error: 'the attempt was stopped (worker shutting down)',
+          retryAfterMs: null,
+        };
+      }
       const reason = timeout.aborted ? `no answer within ${ATTEMPT_TIMEOUT_MS} ms` : errorCode(error);
       return { kind: 'retry', responseStatus: null, error: `receiver unreachable: ${reason}`, retryAfterMs: null };
     }
