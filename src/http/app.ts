@@ -6,6 +6,7 @@ import type { BookingEraser } from '../bookings/erasure';
 import type { CallEventRecorder } from '../calls/callEvents';
 import type { CallRouter } from '../calls/callRouter';
 import type { BookingEventsClient } from '../events/eventsClient';
+import type { BookingList } from '../bookings/bookingList';
 import type { Logger } from '../logging/logger';
 import type { NumberSync } from '../numbers/numberSync';
 import type { NumberPool } from '../store/numberPool';
@@ -13,6 +14,7 @@ import { allowWebhookSources, requireApiKey, requireWebhookSecret } from './auth
 import { bodyParseError, errorResponses } from './errors';
 import { canonicalPathsOnly } from './paths';
 import { bookingEventRoutes } from './routes/bookingEvents';
+import { bookingListRoutes } from './routes/bookingList';
 import { bookingRoutes, type BookingCreationOptions } from './routes/bookings';
 import { codecRoutes, type CodecEndpointOptions } from './routes/codec';
 import { healthRoutes, type Readiness } from './routes/health';
@@ -34,6 +36,7 @@ export interface AppDependencies {
   bookings: BookingClient;
   bookingEraser: BookingEraser;
   bookingEvents: BookingEventsClient;
+  bookingList: BookingList;
   /** How new bookings' events are addressed and read (callbackUrl rules, party numbers). */
   bookingCreation?: BookingCreationOptions;
   callRouter: CallRouter;
@@ -85,6 +88,7 @@ export function createApp(deps: AppDependencies): Koa {
     numberRoutes(deps.numbers).routes(),
     bookingRoutes(deps.bookings, deps.bookingEraser, deps.bookingCreation).routes(),
     bookingEventRoutes(deps.bookingEvents).routes(),
+    bookingListRoutes(deps.bookingList).routes(),
   );
 
   const webhooks = new Router({ sensitive: true });

@@ -3,6 +3,7 @@ import { BookingEraser } from '../bookings/erasure';
 import { CallEventRecorder } from '../calls/callEvents';
 import { CallRouter } from '../calls/callRouter';
 import type { Config } from '../config';
+import { BookingList } from '../bookings/bookingList';
 import { BookingEventsClient } from '../events/eventsClient';
 import { createApp } from '../http/app';
 import type { Logger } from '../logging/logger';
@@ -66,6 +67,7 @@ export function createHttpApplication(config: Config, deps: { database: Database
     bookings,
     bookingEraser: new BookingEraser(bookings, callRecords, new MongoAllocationStore(deps.database.collections)),
     bookingEvents: new BookingEventsClient(deps.temporal, config.temporalTaskQueue),
+    bookingList: new BookingList(deps.temporal),
     bookingCreation: { allowPlainHttp: config.events.allowPlainHttp, eventNumbers: config.events.includeNumbers },
     callRouter,
     callEvents,
