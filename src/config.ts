@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { DEFAULT_BASE_URL, type EightByEightAccount } from './eightbyeight/apiClient';
+import { DEVELOPMENT_EVENTS_SECRET, isEventsUrl, type EventsConfig } from './events/eventTargets';
 import { DEVELOPMENT_KEY, KEY_BYTES, type EncryptionKey } from './temporal/payloadEncryption';
 
 /**
@@ -54,37 +55,6 @@ export interface Config {
   callRecordRetentionDays: number;
   /** Booking events: where they go, how they are signed, whether they name numbers (src/events/). */
   events: EventsConfig;
-}
-
-export interface EventsConfig {
-  /** The platform's receiver of booking events (MASKLINE_EVENTS_URL); a booking's callbackUrl overrides it. */
-  url: string | null;
-  /** Standard Webhooks secrets (`whsec_…`), newest first; every one signs, so a receiver may hold either. */
-  secrets: string[];
-  /** True when MASKLINE_EVENTS_SECRETS is unset in development mode and the public development secret signs. */
-  developmentSecret: boolean;
-  /** Whether events carry the parties' numbers beside their roles (MASKLINE_EVENTS_INCLUDE_NUMBERS). */
-  includeNumbers: boolean;
-  /** Plain http to any host (development mode); otherwise https, or http to loopback only. */
-  allowPlainHttp: boolean;
-}
-
-/** Signs events in development mode when no secret is set; published here, so never a production secret. */
-export const DEVELOPMENT_EVENTS_SECRET = `whsec_${Buffer.from('maskline-development-events-secret').toString('base64')}`;
-
-/**
- * Where events may be posted: https, or plain http to this machine (a receiver under test, `maskline events
- * listen`) or, in development mode, anywhere.
- */
-export function isEventsUrl(value: string, allowPlainHttp: boolean): boolean {
-  try {
-    const url = new URL(value);
-    if (url.username || url.password) return false;
-    const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
-    return url.protocol === 'https:' || (url.protocol === 'http:' && (loopback || allowPlainHttp));
-  } catch {
-    return false;
-  }
 }
 
 const eventSecrets = z
@@ -146,14 +116,17 @@ const encryptionKeys = z
     return keys;
   });
 
+/** `a, b,,c` → `['a', 'b', 'c']`. */
+function commaSeparated(list: string): string[] {
+  return list
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+}
+
 const originList = z
   .string()
-  .transform((value) =>
-    value
-      .split(',')
-      .map((origin) => origin.trim())
-      .filter(Boolean),
-  )
+  .transform(commaSeparated)
   .pipe(
     z.array(
       z.string().regex(/^https?:\/\/[^/\s]+$/, 'each origin must be scheme://host[:port], e.g. http://localhost:8233'),
@@ -190,12 +163,7 @@ const environmentSchema = z.object({
   MASKLINE_WEBHOOK_ALLOWED_SOURCES: z
     .string()
     .default('')
-    .transform((list) =>
-      list
-        .split(',')
-        .map((entry) => entry.trim())
-        .filter(Boolean),
-    )
+    .transform(commaSeparated)
     .refine(
       (entries) => entries.every(isAddressOrRange),
       'must be a comma-separated list of IP addresses or CIDR ranges',
@@ -350,7 +318,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, role: ProcessRo
     events: {
       url: e.MASKLINE_EVENTS_URL,
       secrets:
-        e.MASKLINE_EVENTS_SECRETS.length > 0 || !developmentMode ? e.MASKLINE_EVENTS_SECRETS : [DEVELOPMENT_EVENTS_SECRET],
+        e.MASKLINE_EVENTS_SECRETS.length > 0 || !developmentMode
+          ? e.MASKLINE_EVENTS_SECRETS
+          : [DEVELOPMENT_EVENTS_SECRET],
       developmentSecret: e.MASKLINE_EVENTS_SECRETS.length === 0 && developmentMode,
       includeNumbers: e.MASKLINE_EVENTS_INCLUDE_NUMBERS === 'true',
       allowPlainHttp: developmentMode,

@@ -5,6 +5,7 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import type { BookingRequest, BookingStatus, CallRecord, Party } from '../domain/booking';
+import type { CallEvent } from '../domain/callHistory';
 import type { BookingErrorCode } from './errors';
 
 export function bookingWorkflowId(bookingId: string): string {
@@ -44,22 +45,11 @@ export interface ConfirmBookingResult {
 
 export type CloseAction = 'complete' | 'cancel';
 
-/** A call-status or session-summary event, reduced to what the booking keeps (roles, never numbers). */
-export interface CallEventSignal {
-  sessionId: string;
-  callerRole: string | null;
-  kind: 'status' | 'summary';
-  at: string;
-  /** The leg's status (CALL_CONNECTED, ...) or the session's outcome (COMPLETED, NO_ANSWER, ...). */
-  status: string;
-  startedAt?: string;
-  endedAt?: string;
-  durationSeconds?: number;
-  /** The stored event's key (`status:<8x8 eventId>`, `summary:<sessionId>`): a repeat carries the same one. */
-  eventId?: string;
-  /** When Maskline received the event (ISO 8601): orders the events 8x8 stamped with the same time. */
-  receivedAt?: string;
-}
+/**
+ * A call-status or session-summary event, reduced to what the booking keeps (roles, never numbers): the event
+ * the booking's call history merges (src/domain/callHistory.ts), sent as the `callEvent` signal.
+ */
+export type CallEventSignal = CallEvent;
 
 /** The failure types the workflow's refusals carry: booking error codes, answered as errors.ts says. */
 export const BookingFailure = {

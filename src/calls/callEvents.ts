@@ -49,48 +49,57 @@ export class CallEventRecorder {
 
   async recordStatus(event: CallStatusEvent): Promise<RecordOutcome> {
     const booking = await this.bookingOfCall(event.sessionId, { source: event.source, destination: event.destination });
-    const signal: CallEventSignal = {
-      sessionId: event.sessionId,
-      callerRole: booking.callerRole,
-      kind: 'status',
-      at: event.timestamp ?? new Date().toISOString(),
-      status: event.callStatus,
-    };
-    return this.store({
-      _id: `status:${event.eventId}`,
-      kind: 'status',
-      sessionId: event.sessionId,
-      bookingId: booking.bookingId,
-      detail: { signal, callId: event.callId, callDirection: event.callDirection ?? null },
-    });
+    return this.storeEvent(
+      'status',
+      event.eventId,
+      event.sessionId,
+      booking,
+      { at: event.timestamp ?? new Date().toISOString(), status: event.callStatus },
+      { callId: event.callId, callDirection: event.callDirection ?? null },
+    );
   }
 
   async recordSummary(event: SessionSummaryEvent): Promise<RecordOutcome> {
     const inbound = event.callA;
     const booking = await this.bookingOfCall(event.sessionId, inbound ?? {});
     const duration = event.callB?.callDurationSeconds ?? inbound?.callDurationSeconds;
-    const signal: CallEventSignal = {
-      sessionId: event.sessionId,
-      callerRole: booking.callerRole,
-      kind: 'summary',
-      at: event.endTime ?? new Date().toISOString(),
-      status: event.sessionStatus,
-      ...(event.startTime ? { startedAt: event.startTime } : {}),
-      ...(event.endTime ? { endedAt: event.endTime } : {}),
-      ...(duration !== undefined ? { durationSeconds: duration } : {}),
-    };
-    return this.store({
-      // One summary per session: a repeated delivery lands on the same key.
-      _id: `summary:${event.sessionId}`,
-      kind: 'summary',
-      sessionId: event.sessionId,
-      bookingId: booking.bookingId,
-      detail: {
-        signal,
+    // One summary per session: a repeated delivery lands on the same key.
+    return this.storeEvent(
+      'summary',
+      event.sessionId,
+      event.sessionId,
+      booking,
+      {
+        at: event.endTime ?? new Date().toISOString(),
+        status: event.sessionStatus,
+        ...(event.startTime ? { startedAt: event.startTime } : {}),
+        ...(event.endTime ? { endedAt: event.endTime } : {}),
+        ...(duration !== undefined ? { durationSeconds: duration } : {}),
+      },
+      {
         lastAction: event.lastAction ?? null,
         callCount: event.callCount ?? null,
         errorCode: event.errorDetails?.errorCode ?? null,
       },
+    );
+  }
+
+  /** Stores an event under `<kind>:<key>` with the signal its booking is to be told, and passes it on. */
+  private storeEvent(
+    kind: CallEventSignal['kind'],
+    key: string,
+    sessionId: string,
+    booking: BookingOfCall,
+    told: Omit<CallEventSignal, 'sessionId' | 'callerRole' | 'kind'>,
+    detail: Record<string, unknown>,
+  ): Promise<RecordOutcome> {
+    const signal: CallEventSignal = { sessionId, callerRole: booking.callerRole, kind, ...told };
+    return this.store({
+      _id: `${kind}:${key}`,
+      kind,
+      sessionId,
+      bookingId: booking.bookingId,
+      detail: { signal, ...detail },
     });
   }
 

@@ -8,7 +8,7 @@ import {
 } from '../eightbyeight/apiClient';
 import { toE164 } from '../domain/phoneNumbers';
 import { readEnvironment, requireEightByEightAccount } from './environment';
-import { CliError } from './masklineApi';
+import { CliError, httpUrl } from './masklineApi';
 import { print, printTable } from './output';
 
 /** Where each webhook type goes on Maskline; VNU uses the one URL that takes every type. */
@@ -158,13 +158,7 @@ function printWebhooks(webhooks: RegisteredWebhook[]): void {
 }
 
 function publicBaseUrl(raw: string): string {
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw new CliError(`--public-url: not a URL: ${raw}`);
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new CliError(`--public-url: not http(s): ${raw}`);
+  const url = httpUrl('--public-url', raw);
   if (url.search || url.hash) throw new CliError('--public-url: no query or fragment, just scheme://host[/prefix]');
   return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
 }

@@ -3,7 +3,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Command, Option } from 'commander';
 import { Webhook } from 'standardwebhooks';
-import { DEVELOPMENT_EVENTS_SECRET } from '../config';
+import { DEVELOPMENT_EVENTS_SECRET } from '../events/eventTargets';
 import { CliError } from './masklineApi';
 import { print } from './output';
 

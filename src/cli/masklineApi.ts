@@ -6,6 +6,18 @@ export class CliError extends Error {
   override name = 'CliError';
 }
 
+/** An option's value as an http(s) URL, or a CliError that names the option. */
+export function httpUrl(option: string, raw: string): URL {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new CliError(`${option}: not a URL: ${raw}`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new CliError(`${option}: not http(s): ${raw}`);
+  return url;
+}
+
 export interface Answer {
   status: number;
   body: unknown;
@@ -24,13 +36,7 @@ export class MasklineApi {
     baseUrl: string,
     private readonly credentials: { apiKey: string | null; webhookSecret: string | null },
   ) {
-    let url: URL;
-    try {
-      url = new URL(baseUrl);
-    } catch {
-      throw new CliError(`--api-url: not a URL: ${baseUrl}`);
-    }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new CliError(`--api-url: not http(s): ${baseUrl}`);
+    httpUrl('--api-url', baseUrl);
     this.baseUrl = baseUrl.replace(/\/+$/, '');
   }
 

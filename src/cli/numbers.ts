@@ -82,43 +82,46 @@ export function numbersCommand(): Command {
     print(`added ${added.number} (${added.countryCode ?? 'no country'}): ${added.status}`);
   });
 
-  apiUrlOption(
-    numbers
-      .command('drain')
-      .description(
-        'stop giving the number to new bookings; bookings that hold it keep it. Never undone by a sync; ' +
-          '`numbers restore` gives it back',
-      )
-      .argument('<number>', 'the virtual number, E.164'),
-  ).action(async (raw: string, options: { apiUrl?: string }) => {
-    const number = phoneNumberArgument(raw);
-    const drained = (await masklineApi(options).call(
-      'DELETE',
-      `/v1/numbers/${encodeURIComponent(number)}`,
-    )) as PoolNumber;
-    print(
+  numberStatusCommand(numbers, {
+    name: 'drain',
+    description:
+      'stop giving the number to new bookings; bookings that hold it keep it. Never undone by a sync; ' +
+      '`numbers restore` gives it back',
+    request: (path) => ['DELETE', path],
+    said: (drained) =>
       `${drained.number} is ${drained.status}: it takes no new bookings; ${drained.liveBookings} live booking(s) keep it`,
-    );
   });
 
-  apiUrlOption(
-    numbers
-      .command('restore')
-      .description(
-        'give a drained or disabled number back to the pool: it takes new bookings again. The one way back from a ' +
-          "drain; the next sync still applies 8x8's word (a number 8x8 no longer lists drains again)",
-      )
-      .argument('<number>', 'the virtual number, E.164'),
-  ).action(async (raw: string, options: { apiUrl?: string }) => {
-    const number = phoneNumberArgument(raw);
-    const restored = (await masklineApi(options).call(
-      'POST',
-      `/v1/numbers/${encodeURIComponent(number)}/restore`,
-    )) as PoolNumber;
-    print(`${restored.number} is ${restored.status} again: it takes new bookings`);
+  numberStatusCommand(numbers, {
+    name: 'restore',
+    description:
+      'give a drained or disabled number back to the pool: it takes new bookings again. The one way back from a ' +
+      "drain; the next sync still applies 8x8's word (a number 8x8 no longer lists drains again)",
+    request: (path) => ['POST', `${path}/restore`],
+    said: (restored) => `${restored.number} is ${restored.status} again: it takes new bookings`,
   });
 
   return numbers;
+}
+
+/** A command that changes one number's status through the API (`drain`, `restore`) and says what it is now. */
+function numberStatusCommand(
+  numbers: Command,
+  command: {
+    name: string;
+    description: string;
+    /** The API request, from the number's path `/v1/numbers/<number>`. */
+    request: (path: string) => ['DELETE' | 'POST', string];
+    said: (number: PoolNumber) => string;
+  },
+): void {
+  apiUrlOption(
+    numbers.command(command.name).description(command.description).argument('<number>', 'the virtual number, E.164'),
+  ).action(async (raw: string, options: { apiUrl?: string }) => {
+    const number = phoneNumberArgument(raw);
+    const [method, path] = command.request(`/v1/numbers/${encodeURIComponent(number)}`);
+    print(command.said((await masklineApi(options).call(method, path)) as PoolNumber));
+  });
 }
 
 function printChanges(changes: StatusChange[]) {

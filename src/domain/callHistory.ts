@@ -17,7 +17,7 @@ export interface CallEvent {
   startedAt?: string;
   endedAt?: string;
   durationSeconds?: number;
-  /** The stored event's key; the same event passed on twice carries the same one. */
+  /** The stored event's key (`status:<8x8 eventId>`, `summary:<sessionId>`): passed on twice, it is the same. */
   eventId?: string;
   /** When Maskline received it (ISO 8601): orders events that 8x8 stamped with the same time. */
   receivedAt?: string;

@@ -10,7 +10,7 @@ import { parsePhoneNumberFromString as parseInFull } from 'libphonenumber-js/max
 export type E164 = string;
 
 /** Longer than any number written with separators (15 digits at most): refused before any work is done. */
-const MAX_WRITTEN_LENGTH = 32;
+export const MAX_WRITTEN_LENGTH = 32;
 /** What people and 8x8 put between digits: spaces, dashes, dots, slashes, brackets (`+44 (0)20 7946 0958`). */
 const SEPARATORS = /[\s\-./()]/g;
 /** E.164: a calling code that never starts with 0, at most 15 digits in all; 7 is the shortest real plan. */

@@ -1,5 +1,5 @@
 import { Webhook } from 'standardwebhooks';
-import { isEventsUrl, type EventsConfig } from '../config';
+import { isEventsUrl, type EventsConfig } from './eventTargets';
 import type { BookingEvent, EventStream } from './bookingEvents';
 
 /** A receiver that takes longer than this to answer has the attempt fail and retried. */

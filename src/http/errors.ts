@@ -1,4 +1,5 @@
 import type { Context, Next } from 'koa';
+import { BOOKING_ERRORS, BookingError } from '../bookings/errors';
 import type { Logger } from '../logging/logger';
 import { isStoreUnavailable } from '../store/database';
 
@@ -19,7 +20,16 @@ export function errorBody(code: string, message: string) {
   return { error: { code, message } };
 }
 
-/** Turns every thrown error into `{"error": {"code", "message"}}`; only our own bugs and outages are 5xx. */
+/** A booking service's refusal as the catalogue answers it: its status, and Retry-After where retrying may succeed. */
+function fromBookingError(error: BookingError): HttpError {
+  const { status, retry } = BOOKING_ERRORS[error.code];
+  return new HttpError(status, error.code, error.message, retry ? { 'Retry-After': '5' } : {});
+}
+
+/**
+ * Turns every thrown error into `{"error": {"code", "message"}}`; only our own bugs and outages are 5xx. The one
+ * place a BookingError becomes an answer, so that handlers read parse → call → shape.
+ */
 export function errorResponses(logger: Logger) {
   return async (ctx: Context, next: Next) => {
     try {
@@ -27,7 +37,8 @@ export function errorResponses(logger: Logger) {
       if (ctx.status === 404 && ctx.body === undefined) {
         throw new HttpError(404, 'not_found', `no route for ${ctx.method} ${ctx.path}`);
       }
-    } catch (error) {
+    } catch (thrown) {
+      const error = thrown instanceof BookingError ? fromBookingError(thrown) : thrown;
       if (error instanceof HttpError) {
         ctx.status = error.status;
         ctx.set(error.headers);

@@ -1,13 +1,44 @@
+import { z } from 'zod';
+import { BOOKING_ERRORS, type BookingErrorCode } from '../bookings/errors';
+import { BOOKING_LIMITS } from '../domain/booking';
+import { bookingIdSchema, bookingRequestSchema, numberRequestSchema, partySchema, phoneNumberSchema } from './requests';
+import { codecPayloadSchema, codecPayloadsSchema } from './routes/codec';
+
 /**
  * The OpenAPI 3.1 description of Maskline's HTTP API (served at /openapi.json).
  *
- * Written by hand from the implementation, and held to it by test/http.openapi.test.ts, which validates every
- * answer of the running server against this document. Shapes the implementation fixes are closed
- * (`additionalProperties: false`) so that a field added or renamed in the code fails that test until it is
- * described here. Request schemas stay open: the API ignores fields it does not know.
+ * The request schemas are generated from the zod schemas that validate the requests (zod 4's own
+ * z.toJSONSchema, in its `input` mode: what a client sends, before defaults and transforms), and the booking
+ * error codes with their statuses come from the catalogue (src/bookings/errors.ts); the rest is written by hand
+ * from the implementation. Held to it by test/http.openapi.test.ts, which validates every answer of the running
+ * server against this document. Shapes the implementation fixes are closed (`additionalProperties: false`) so
+ * that a field added or renamed in the code fails that test until it is described here. Request schemas stay
+ * open: the API ignores fields it does not know.
  */
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+
+/** A component schema without the keys that only a standalone JSON Schema document carries. */
+function asComponent(schema: object): object {
+  const { $schema: _dialect, $id: _id, ...component } = schema as Record<string, unknown>;
+  return component;
+}
+
+const requestSchemas = z.registry<{ id: string }>();
+requestSchemas.add(phoneNumberSchema, { id: 'PhoneNumberInput' });
+requestSchemas.add(partySchema, { id: 'PartyInput' });
+requestSchemas.add(bookingRequestSchema, { id: 'BookingRequest' });
+requestSchemas.add(numberRequestSchema, { id: 'NumberRequest' });
+requestSchemas.add(codecPayloadSchema, { id: 'CodecPayload' });
+requestSchemas.add(codecPayloadsSchema, { id: 'CodecPayloads' });
+
+// A transform (the phone number's normalisation) has no JSON Schema; in input mode its input side is described.
+const generated = Object.fromEntries(
+  Object.entries(
+    z.toJSONSchema(requestSchemas, { io: 'input', uri: (id) => `#/components/schemas/${id}` }).schemas,
+  ).map(([id, schema]) => [id, asComponent(schema)]),
+);
+const bookingId = asComponent(z.toJSONSchema(bookingIdSchema, { io: 'input' }));
 const json = (schema: object) => ({ 'application/json': { schema } });
 
 // Every error answer is `{"error": {"code", "message"}}`; each response lists the codes it can carry.
@@ -42,6 +73,32 @@ const callActionErrorAnswer = (description: string, codes: readonly string[]) =>
   }),
 });
 
+/**
+ * The answer to booking refusals that share a status, as the catalogue says: its status, Retry-After where the
+ * request may succeed later, and (unless the route says it in its own words) each code's meaning.
+ */
+function bookingRefusal(codes: readonly BookingErrorCode[], description?: string) {
+  const [first, ...others] = codes.map((code) => BOOKING_ERRORS[code]);
+  if (!first || others.some((other) => other.status !== first.status || other.retry !== first.retry)) {
+    throw new Error(`booking errors ${codes.join(', ')} are not answered alike`);
+  }
+  const meaning = description ?? codes.map((code) => `\`${code}\`: ${BOOKING_ERRORS[code].description}.`).join(' ');
+  return {
+    [String(first.status)]: errorAnswer(
+      first.retry ? `${meaning} Try again after Retry-After.` : meaning,
+      codes,
+      first.retry ? retryAfter : undefined,
+    ),
+  };
+}
+
+/** An 8x8 webhook of one type: the envelope, and the payload fields Maskline reads (others are allowed). */
+const eightByEightWebhook = (eventType: string, required: readonly string[], properties: object) => ({
+  allOf: [ref('EightByEightWebhook')],
+  required: ['eventType', 'payload'],
+  properties: { eventType: { const: eventType }, payload: { type: 'object', required, properties } },
+});
+
 const FORBIDDEN_SOURCE =
   'The request comes from an address off the webhook allow-list (MASKLINE_WEBHOOK_ALLOWED_SOURCES; checked before the secret, only when the list is set).';
 
@@ -53,13 +110,15 @@ const apiKeySecurity = [{ apiKey: [] }];
 const webhookSecurity = [{ webhookSecret: [] }];
 const open: never[] = [];
 
-const bookingIdParameter = {
-  name: 'bookingId',
+const pathParameter = (name: string, description: string) => ({
+  name,
   in: 'path',
   required: true,
-  description: "The booking platform's id of the booking.",
+  description,
   schema: { type: 'string', minLength: 1 },
-};
+});
+
+const bookingIdParameter = pathParameter('bookingId', "The booking platform's id of the booking.");
 
 // Answers every route that reads a JSON body can give before the route itself runs.
 const bodyAnswers = {
@@ -98,22 +157,14 @@ const booking = {
         'invalid_json',
       ]),
       '401': { $ref: '#/components/responses/Unauthorized' },
-      '404': errorAnswer('The bookingId belongs to a booking that has ended and whose state could not be read.', [
-        'booking_not_found',
-      ]),
-      '409': errorAnswer(
-        '`booking_conflict`: the bookingId exists with other parties. `no_number_available`: no virtual number of ' +
-          'the pool is free for both parties (each may hold a number in one live booking only).',
-        ['booking_conflict', 'no_number_available'],
+      ...bookingRefusal(
+        ['booking_not_found'],
+        'The bookingId belongs to a booking that has ended and whose state could not be read.',
       ),
+      ...bookingRefusal(['booking_conflict', 'no_number_available']),
       ...bodyAnswers,
       ...internalError,
-      '503': errorAnswer(
-        '`allocation_failed`: allocation gave up (after two minutes of retries). `temporal_unavailable`: the booking ' +
-          'service cannot be reached. Try again after Retry-After.',
-        ['allocation_failed', 'temporal_unavailable'],
-        retryAfter,
-      ),
+      ...bookingRefusal(['allocation_failed', 'temporal_unavailable']),
     },
   },
 };
@@ -129,7 +180,7 @@ const bookingById = {
     responses: {
       '200': { description: 'The booking.', content: json(ref('Booking')) },
       '401': { $ref: '#/components/responses/Unauthorized' },
-      '404': errorAnswer('There is no booking with this id.', ['booking_not_found']),
+      ...bookingRefusal(['booking_not_found'], 'There is no booking with this id.'),
       ...internalError,
       '503': { $ref: '#/components/responses/TemporalUnavailable' },
     },
@@ -157,8 +208,8 @@ const closeBooking = (action: 'complete' | 'cancel') => ({
       '202': { description: 'Accepted: the booking is closing.', content: json(ref('BookingClosing')) },
       '400': errorAnswer('A request body was sent and is not valid JSON.', ['invalid_json']),
       '401': { $ref: '#/components/responses/Unauthorized' },
-      '404': errorAnswer('There is no booking with this id.', ['booking_not_found']),
-      '409': errorAnswer('The booking has already ended (or, for complete, was cancelled).', ['booking_closed']),
+      ...bookingRefusal(['booking_not_found'], 'There is no booking with this id.'),
+      ...bookingRefusal(['booking_closed'], 'The booking has already ended (or, for complete, was cancelled).'),
       ...bodyAnswers,
       ...internalError,
       '503': { $ref: '#/components/responses/TemporalUnavailable' },
@@ -201,13 +252,10 @@ const numbers = {
   },
 };
 
-const numberParameter = {
-  name: 'number',
-  in: 'path',
-  required: true,
-  description: 'The virtual number, URL-encoded (`%2B6560000001`); the leading `+` may be omitted.',
-  schema: { type: 'string', minLength: 1 },
-};
+const numberParameter = pathParameter(
+  'number',
+  'The virtual number, URL-encoded (`%2B6560000001`); the leading `+` may be omitted.',
+);
 
 const numberByValue = {
   delete: {
@@ -299,8 +347,8 @@ const bookingData = {
         content: json(ref('BookingErasure')),
       },
       '401': { $ref: '#/components/responses/Unauthorized' },
-      '404': errorAnswer('There is no booking with this id (or it has already been erased).', ['booking_not_found']),
-      '409': errorAnswer('The booking is live: complete or cancel it, and let it end, first.', ['booking_live']),
+      ...bookingRefusal(['booking_not_found'], 'There is no booking with this id (or it has already been erased).'),
+      ...bookingRefusal(['booking_live'], 'The booking is live: complete or cancel it, and let it end, first.'),
       ...internalError,
       '503': errorAnswer(
         'The booking service or the store cannot be reached. Nothing was erased, or the erasure may be repeated; try again after Retry-After.',
@@ -582,13 +630,10 @@ export const openApiDocument = {
         ['store_unavailable'],
         retryAfter,
       ),
-      TemporalUnavailable: errorAnswer(
-        'The booking service cannot be reached. Try again after Retry-After.',
-        ['temporal_unavailable'],
-        retryAfter,
-      ),
+      TemporalUnavailable: bookingRefusal(['temporal_unavailable'], 'The booking service cannot be reached.')['503'],
     },
     schemas: {
+      ...generated,
       ErrorDetail: {
         type: 'object',
         required: ['code', 'message'],
@@ -596,14 +641,24 @@ export const openApiDocument = {
         properties: {
           code: {
             type: 'string',
-            description:
-              'Stable, for programs. Known codes: `invalid_request`, `invalid_json` (not JSON, or a `__proto__` or ' +
-              '`constructor.prototype` key, refused as prototype poisoning), `unauthorized`, `not_found` (no ' +
-              'such route: path, method, or spelling of the path), `number_exists`, `number_not_found`, `booking_not_found`, `booking_conflict`, ' +
-              '`no_number_available`, `booking_closed`, `payload_too_large`, `unsupported_media_type`, ' +
-              '`invalid_webhook`, `unknown_event_type`, `forbidden_source`, `allocation_failed`, `temporal_unavailable`, ' +
-              '`store_unavailable`, `not_ready`, `booking_live`, `undecodable_payload`, ' +
-              '`internal_error`.',
+            description: `Stable, for programs. Known codes: ${[
+              '`invalid_request`',
+              '`invalid_json` (not JSON, or a `__proto__` or `constructor.prototype` key, refused as prototype poisoning)',
+              '`unauthorized`',
+              '`not_found` (no such route: path, method, or spelling of the path)',
+              '`number_exists`',
+              '`number_not_found`',
+              '`payload_too_large`',
+              '`unsupported_media_type`',
+              '`invalid_webhook`',
+              '`unknown_event_type`',
+              '`forbidden_source`',
+              '`store_unavailable`',
+              '`not_ready`',
+              '`undecodable_payload`',
+              '`internal_error`',
+              ...Object.keys(BOOKING_ERRORS).map((code) => `\`${code}\``),
+            ].join(', ')}.`,
           },
           message: { type: 'string', description: 'For developers; names the offending field where there is one.' },
         },
@@ -619,15 +674,6 @@ export const openApiDocument = {
         pattern: '^\\+[1-9][0-9]{1,14}$',
         description: 'A phone number in E.164 form, the one form Maskline answers with.',
         examples: ['+6591234567'],
-      },
-      PhoneNumberInput: {
-        type: 'string',
-        minLength: 1,
-        maxLength: 32,
-        description:
-          'An international phone number. Spaces, dashes and brackets are allowed and the leading `+` may be ' +
-          "omitted; it must be a valid number of its country's numbering plan. Stored and answered in E.164.",
-        examples: ['+6591234567', '+65 9123 4567', '6591234567'],
       },
       Timestamp: { type: 'string', format: 'date-time', examples: ['2025-01-31T08:00:00.000Z'] },
       Health: {
@@ -666,27 +712,6 @@ export const openApiDocument = {
         },
       },
       CheckResult: { enum: ['ok', 'unavailable'] },
-      NumberRequest: {
-        type: 'object',
-        required: ['number'],
-        description: 'Fields not listed here are ignored.',
-        properties: {
-          number: ref('PhoneNumberInput'),
-          referenceId: {
-            type: 'string',
-            minLength: 1,
-            maxLength: 128,
-            description: "8x8's or your own id of the number.",
-          },
-          countryCode: {
-            type: 'string',
-            pattern: '^[A-Za-z]{2}$',
-            description:
-              "ISO 3166-1 alpha-2, stored in upper case. Default: the number's country, when its plan tells.",
-            examples: ['SG'],
-          },
-        },
-      },
       NumberStatus: {
         enum: ['active', 'disabled', 'draining'],
         description:
@@ -712,61 +737,6 @@ export const openApiDocument = {
         required: ['numbers'],
         additionalProperties: false,
         properties: { numbers: { type: 'array', items: ref('PoolNumber') } },
-      },
-      PartyInput: {
-        type: 'object',
-        required: ['role', 'number'],
-        properties: {
-          role: {
-            type: 'string',
-            minLength: 1,
-            maxLength: 64,
-            description: 'e.g. `rider`, `driver`; trimmed; must not be blank.',
-          },
-          number: ref('PhoneNumberInput'),
-        },
-      },
-      BookingRequest: {
-        type: 'object',
-        required: ['bookingId', 'parties'],
-        description: 'Fields not listed here are ignored.',
-        properties: {
-          bookingId: {
-            type: 'string',
-            minLength: 1,
-            maxLength: 128,
-            pattern: '^[A-Za-z0-9._:-]+$',
-            description: "The booking platform's id; the idempotency key of the request.",
-            examples: ['ride-1842'],
-          },
-          parties: {
-            type: 'array',
-            minItems: 2,
-            maxItems: 2,
-            items: ref('PartyInput'),
-            description: 'Exactly two parties, with different roles and different numbers.',
-          },
-          expiresInSeconds: {
-            type: 'integer',
-            minimum: 1,
-            maximum: 2592000,
-            default: 14400,
-            description:
-              'The booking expires (and its number is released) this long after it is created; at most 30 days.',
-          },
-          gracePeriodSeconds: {
-            type: 'integer',
-            minimum: 0,
-            maximum: 86400,
-            default: 600,
-            description: 'After completion, calls keep connecting this long; at most a day.',
-          },
-          geoMatch: {
-            enum: ['prefer', 'strict'],
-            default: 'prefer',
-            description: "Whether the virtual number should (`prefer`) or must (`strict`) be of the parties' country.",
-          },
-        },
       },
       Party: {
         type: 'object',
@@ -815,7 +785,7 @@ export const openApiDocument = {
         ],
         additionalProperties: false,
         properties: {
-          bookingId: { type: 'string', minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9._:-]+$' },
+          bookingId,
           status: ref('BookingStatus'),
           virtualNumber: {
             anyOf: [ref('E164'), { type: 'null' }],
@@ -824,7 +794,11 @@ export const openApiDocument = {
           parties: { type: 'array', minItems: 2, maxItems: 2, items: ref('Party') },
           expiresAt: ref('Timestamp'),
           createdAt: ref('Timestamp'),
-          gracePeriodSeconds: { type: 'integer', minimum: 0, maximum: 86400 },
+          gracePeriodSeconds: {
+            type: 'integer',
+            minimum: BOOKING_LIMITS.gracePeriodSeconds.min,
+            maximum: BOOKING_LIMITS.gracePeriodSeconds.max,
+          },
           graceEndsAt: { anyOf: [ref('Timestamp'), { type: 'null' }], description: 'Set once completed.' },
           endedAt: { anyOf: [ref('Timestamp'), { type: 'null' }], description: 'Set once ended (or refused).' },
           calls: { type: 'array', items: ref('CallRecord') },
@@ -967,75 +941,61 @@ export const openApiDocument = {
         examples: ['6591234567'],
       },
       EightByEightCount: { type: ['number', 'string'], description: 'A number, or a numeric string.' },
-      CallActionWebhook: {
-        allOf: [ref('EightByEightWebhook')],
-        required: ['eventType', 'payload'],
-        properties: {
-          eventType: { const: 'CALL_ACTION' },
-          payload: {
-            type: 'object',
-            required: ['callId', 'sessionId', 'callStatus', 'source', 'destination'],
-            properties: {
-              eventId: { type: 'string' },
-              callId: { type: 'string', minLength: 1 },
-              sessionId: { type: 'string', minLength: 1 },
-              subAccountId: { type: 'string' },
-              callStatus: {
-                type: 'string',
-                minLength: 1,
-                description: '`CALL_RECEIVED` for a new call; `ACTION_COMPLETED` after an action of ours.',
-              },
-              source: {
-                type: ['string', 'number'],
-                minLength: 1,
-                description:
-                  "The caller's number; anything else (a withheld number, `anonymous`) is a caller who hears the notice.",
-              },
-              destination: { allOf: [ref('EightByEightPhoneNumber')], description: 'The virtual number dialled.' },
-              clientActionId: { type: 'string' },
-              eventData: {
-                description:
-                  'Digits captured by the previous action: `{"dtmf": "..."}`, its JSON as a string, or the bare digits.',
-              },
-              timestamp: { type: 'string' },
-            },
+      CallActionWebhook: eightByEightWebhook(
+        'CALL_ACTION',
+        ['callId', 'sessionId', 'callStatus', 'source', 'destination'],
+        {
+          eventId: { type: 'string' },
+          callId: { type: 'string', minLength: 1 },
+          sessionId: { type: 'string', minLength: 1 },
+          subAccountId: { type: 'string' },
+          callStatus: {
+            type: 'string',
+            minLength: 1,
+            description: '`CALL_RECEIVED` for a new call; `ACTION_COMPLETED` after an action of ours.',
           },
-        },
-      },
-      CallStatusWebhook: {
-        allOf: [ref('EightByEightWebhook')],
-        required: ['eventType', 'payload'],
-        properties: {
-          eventType: { const: 'CALL_STATUS' },
-          payload: {
-            type: 'object',
-            required: ['eventId', 'callId', 'sessionId', 'callStatus', 'source', 'destination'],
-            properties: {
-              eventId: { type: 'string', minLength: 1, description: 'Repeats of one eventId are recorded once.' },
-              callId: { type: 'string', minLength: 1 },
-              sessionId: { type: 'string', minLength: 1 },
-              callStatus: { type: 'string', minLength: 1, examples: ['CALL_CONNECTED'] },
-              callDirection: { type: 'string' },
-              source: {
-                type: ['string', 'number'],
-                minLength: 1,
-                description:
-                  "The leg's calling number; anything else (a withheld number, `anonymous`) is kept as unknown, and the event is still recorded.",
-              },
-              destination: {
-                type: ['string', 'number'],
-                minLength: 1,
-                description: "The leg's called number; anything else is kept as unknown, as for `source`.",
-              },
-              timestamp: {
-                type: 'string',
-                description: "8x8's time of the change: a booking shows the status with the newest one.",
-              },
-              callDuration: ref('EightByEightCount'),
-            },
+          source: {
+            type: ['string', 'number'],
+            minLength: 1,
+            description:
+              "The caller's number; anything else (a withheld number, `anonymous`) is a caller who hears the notice.",
           },
+          destination: { allOf: [ref('EightByEightPhoneNumber')], description: 'The virtual number dialled.' },
+          clientActionId: { type: 'string' },
+          eventData: {
+            description:
+              'Digits captured by the previous action: `{"dtmf": "..."}`, its JSON as a string, or the bare digits.',
+          },
+          timestamp: { type: 'string' },
         },
-      },
+      ),
+      CallStatusWebhook: eightByEightWebhook(
+        'CALL_STATUS',
+        ['eventId', 'callId', 'sessionId', 'callStatus', 'source', 'destination'],
+        {
+          eventId: { type: 'string', minLength: 1, description: 'Repeats of one eventId are recorded once.' },
+          callId: { type: 'string', minLength: 1 },
+          sessionId: { type: 'string', minLength: 1 },
+          callStatus: { type: 'string', minLength: 1, examples: ['CALL_CONNECTED'] },
+          callDirection: { type: 'string' },
+          source: {
+            type: ['string', 'number'],
+            minLength: 1,
+            description:
+              "The leg's calling number; anything else (a withheld number, `anonymous`) is kept as unknown, and the event is still recorded.",
+          },
+          destination: {
+            type: ['string', 'number'],
+            minLength: 1,
+            description: "The leg's called number; anything else is kept as unknown, as for `source`.",
+          },
+          timestamp: {
+            type: 'string',
+            description: "8x8's time of the change: a booking shows the status with the newest one.",
+          },
+          callDuration: ref('EightByEightCount'),
+        },
+      ),
       SessionLeg: {
         type: 'object',
         properties: {
@@ -1050,76 +1010,54 @@ export const openApiDocument = {
           callDuration: ref('EightByEightCount'),
         },
       },
-      SessionSummaryWebhook: {
-        allOf: [ref('EightByEightWebhook')],
-        required: ['eventType', 'payload'],
-        properties: {
-          eventType: { const: 'SESSION_SUMMARY' },
-          payload: {
+      SessionSummaryWebhook: eightByEightWebhook('SESSION_SUMMARY', ['sessionId', 'sessionStatus'], {
+        sessionId: { type: 'string', minLength: 1, description: 'One summary per session is recorded.' },
+        sessionStatus: {
+          type: 'string',
+          minLength: 1,
+          description:
+            '`COMPLETED`, `NO_ANSWER` (or `NO ANSWER`), `BUSY`, `CANCELED` (or `CANCELLED`), `FAILED`, `ERROR`, ...',
+        },
+        startTime: { type: 'string' },
+        endTime: { type: 'string' },
+        lastAction: { type: 'string' },
+        callCount: ref('EightByEightCount'),
+        errorDetails: {
+          type: 'object',
+          properties: { errorMsg: { type: 'string' }, errorCode: { type: ['integer', 'string'] } },
+        },
+        details: {
+          type: 'object',
+          description:
+            'The inbound leg (`callA`, caller to virtual number) and the outbound leg (`callB`); `CallA` is read too.',
+          properties: { callA: ref('SessionLeg'), callB: ref('SessionLeg') },
+        },
+      }),
+      VirtualNumberUpdateWebhook: eightByEightWebhook('VIRTUAL_NUMBER_UPDATE', ['updateEventType', 'virtualNumbers'], {
+        subAccountId: { type: 'string' },
+        updateEventType: { type: 'string', description: '`SNAPSHOT` or `UPDATES`, in any case.' },
+        totalNumbers: {
+          type: ['number', 'string'],
+          description:
+            "How many numbers the subaccount has. A SNAPSHOT drains the pool's numbers it does not list only " +
+            'when it lists this many: without it, or listing fewer, it cannot be known whole.',
+        },
+        virtualNumbers: {
+          type: 'array',
+          items: {
             type: 'object',
-            required: ['sessionId', 'sessionStatus'],
+            required: ['msisdn', 'operationalStatus'],
             properties: {
-              sessionId: { type: 'string', minLength: 1, description: 'One summary per session is recorded.' },
-              sessionStatus: {
-                type: 'string',
-                minLength: 1,
-                description:
-                  '`COMPLETED`, `NO_ANSWER` (or `NO ANSWER`), `BUSY`, `CANCELED` (or `CANCELLED`), `FAILED`, `ERROR`, ...',
-              },
-              startTime: { type: 'string' },
-              endTime: { type: 'string' },
-              lastAction: { type: 'string' },
-              callCount: ref('EightByEightCount'),
-              errorDetails: {
-                type: 'object',
-                properties: { errorMsg: { type: 'string' }, errorCode: { type: ['integer', 'string'] } },
-              },
-              details: {
-                type: 'object',
-                description:
-                  'The inbound leg (`callA`, caller to virtual number) and the outbound leg (`callB`); `CallA` is read too.',
-                properties: { callA: ref('SessionLeg'), callB: ref('SessionLeg') },
-              },
+              msisdn: ref('EightByEightPhoneNumber'),
+              countryCode: { type: 'string' },
+              operationalStatus: { type: 'string', minLength: 1, examples: ['Active'] },
+              referenceId: { type: 'string' },
+              updatedTimestamp: { type: 'string' },
+              updateStatus: { type: 'string' },
             },
           },
         },
-      },
-      VirtualNumberUpdateWebhook: {
-        allOf: [ref('EightByEightWebhook')],
-        required: ['eventType', 'payload'],
-        properties: {
-          eventType: { const: 'VIRTUAL_NUMBER_UPDATE' },
-          payload: {
-            type: 'object',
-            required: ['updateEventType', 'virtualNumbers'],
-            properties: {
-              subAccountId: { type: 'string' },
-              updateEventType: { type: 'string', description: '`SNAPSHOT` or `UPDATES`, in any case.' },
-              totalNumbers: {
-                type: ['number', 'string'],
-                description:
-                  "How many numbers the subaccount has. A SNAPSHOT drains the pool's numbers it does not list only " +
-                  'when it lists this many: without it, or listing fewer, it cannot be known whole.',
-              },
-              virtualNumbers: {
-                type: 'array',
-                items: {
-                  type: 'object',
-                  required: ['msisdn', 'operationalStatus'],
-                  properties: {
-                    msisdn: ref('EightByEightPhoneNumber'),
-                    countryCode: { type: 'string' },
-                    operationalStatus: { type: 'string', minLength: 1, examples: ['Active'] },
-                    referenceId: { type: 'string' },
-                    updatedTimestamp: { type: 'string' },
-                    updateStatus: { type: 'string' },
-                  },
-                },
-              },
-            },
-          },
-        },
-      },
+      }),
       CallRecordingStatusWebhook: {
         allOf: [ref('EightByEightWebhook')],
         properties: { eventType: { const: 'CALL_RECORDING_STATUS' } },
@@ -1154,23 +1092,6 @@ export const openApiDocument = {
             },
           },
         },
-      },
-      CodecPayload: {
-        type: 'object',
-        description: 'A Temporal payload in proto3 JSON: metadata values and data in base64.',
-        properties: {
-          metadata: {
-            type: ['object', 'null'],
-            additionalProperties: { type: 'string', contentEncoding: 'base64' },
-            examples: [{ encoding: 'YmluYXJ5L2VuY3J5cHRlZA==', 'encryption-key-id': 'azE=' }],
-          },
-          data: { type: ['string', 'null'], contentEncoding: 'base64' },
-        },
-      },
-      CodecPayloads: {
-        type: 'object',
-        required: ['payloads'],
-        properties: { payloads: { type: 'array', items: ref('CodecPayload') } },
       },
     },
   },

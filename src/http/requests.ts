@@ -1,19 +1,46 @@
 import { z } from 'zod';
 import { BOOKING_DEFAULTS, BOOKING_LIMITS, type BookingRequest, type Party } from '../domain/booking';
-import { parseValidPhoneNumber } from '../domain/phoneNumbers';
-import { isEventsUrl } from '../config';
+import { MAX_WRITTEN_LENGTH, parseValidPhoneNumber } from '../domain/phoneNumbers';
+import { isEventsUrl } from '../events/eventTargets';
 import { HttpError } from './errors';
 
-/** Validation of the booking platform's requests: a typed value, or a 400 that names the field. */
+/**
+ * Validation of the booking platform's requests: a typed value, or a 400 that names the field. The OpenAPI
+ * document's request schemas are generated from these (src/http/openapi.ts), so a field's description sits here
+ * beside its rule.
+ */
 
-const phoneNumber = z.string().transform((raw, ctx) => {
-  const parsed = parseValidPhoneNumber(raw);
-  if (!parsed) {
-    ctx.addIssue({ code: 'custom', message: 'not a valid phone number (E.164, e.g. +6591234567)' });
-    return z.NEVER;
-  }
-  return parsed.e164;
-});
+// The metadata sits on the input side of each transform: the document describes what a client sends.
+export const phoneNumberSchema = z
+  .string()
+  // The length limit is parseValidPhoneNumber's (its refusal says why): documented here, not checked twice.
+  .meta({
+    minLength: 1,
+    maxLength: MAX_WRITTEN_LENGTH,
+    description:
+      'An international phone number. Spaces, dashes and brackets are allowed and the leading `+` may be ' +
+      "omitted; it must be a valid number of its country's numbering plan. Stored and answered in E.164.",
+    examples: ['+6591234567', '+65 9123 4567', '6591234567'],
+  })
+  .transform((raw, ctx) => {
+    const parsed = parseValidPhoneNumber(raw);
+    if (!parsed) {
+      ctx.addIssue({ code: 'custom', message: 'not a valid phone number (E.164, e.g. +6591234567)' });
+      return z.NEVER;
+    }
+    return parsed.e164;
+  });
+
+/** The booking platform's id of a booking, as every booking was created with: the rule for reading one too. */
+export const bookingIdSchema = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(128)
+  .regex(/^[A-Za-z0-9._:-]+$/, 'may contain only letters, digits and . _ : -');
+
+export function isBookingId(value: string): boolean {
+  return bookingIdSchema.safeParse(value).success;
+}
 
 const wholeSeconds = (limits: { min: number; max: number }) =>
   z
@@ -22,24 +49,47 @@ const wholeSeconds = (limits: { min: number; max: number }) =>
     .min(limits.min, `must be at least ${limits.min}`)
     .max(limits.max, `must be at most ${limits.max}`);
 
-const partySchema = z.object({
-  role: z.string().trim().min(1, 'must not be empty').max(64),
-  number: phoneNumber,
+export const partySchema = z.object({
+  role: z
+    .string()
+    .trim()
+    .min(1, 'must not be empty')
+    .max(64)
+    .meta({ description: 'e.g. `rider`, `driver`; trimmed; must not be blank.' }),
+  number: phoneNumberSchema,
 });
 
-const bookingRequestSchema = z
+export const bookingRequestSchema = z
   .object({
-    bookingId: z
+    bookingId: bookingIdSchema.meta({
+      description: "The booking platform's id; the idempotency key of the request.",
+      examples: ['ride-1842'],
+    }),
+    parties: z
+      .array(partySchema)
+      .length(2, 'must list exactly two parties')
+      .meta({ description: 'Exactly two parties, with different roles and different numbers.' }),
+    expiresInSeconds: wholeSeconds(BOOKING_LIMITS.expiresInSeconds).default(BOOKING_DEFAULTS.expiresInSeconds).meta({
+      description: 'The booking expires (and its number is released) this long after it is created; at most 30 days.',
+    }),
+    gracePeriodSeconds: wholeSeconds(BOOKING_LIMITS.gracePeriodSeconds)
+      .default(BOOKING_DEFAULTS.gracePeriodSeconds)
+      .meta({ description: 'After completion, calls keep connecting this long; at most a day.' }),
+    geoMatch: z.enum(['prefer', 'strict']).default(BOOKING_DEFAULTS.geoMatch).meta({
+      description: "Whether the virtual number should (`prefer`) or must (`strict`) be of the parties' country.",
+    }),
+    callbackUrl: z
       .string()
-      .min(1, 'must not be empty')
-      .max(128)
-      .regex(/^[A-Za-z0-9._:-]+$/, 'may contain only letters, digits and . _ : -'),
-    parties: z.array(partySchema).length(2, 'must list exactly two parties'),
-    expiresInSeconds: wholeSeconds(BOOKING_LIMITS.expiresInSeconds).default(BOOKING_DEFAULTS.expiresInSeconds),
-    gracePeriodSeconds: wholeSeconds(BOOKING_LIMITS.gracePeriodSeconds).default(BOOKING_DEFAULTS.gracePeriodSeconds),
-    geoMatch: z.enum(['prefer', 'strict']).default(BOOKING_DEFAULTS.geoMatch),
-    callbackUrl: z.string().max(2048).optional(),
+      .max(2048)
+      .optional()
+      .meta({
+        description:
+          "Where this booking's events are posted instead of the deployment's MASKLINE_EVENTS_URL: https " +
+          '(plain http only to loopback, or in development mode).',
+        examples: ['https://platform.example.com/maskline-events'],
+      }),
   })
+  .meta({ description: 'Fields not listed here are ignored.' })
   .superRefine((request, ctx) => {
     const [first, second] = request.parties;
     if (first && second && first.number === second.number) {
@@ -50,15 +100,21 @@ const bookingRequestSchema = z
     }
   });
 
-const numberRequestSchema = z.object({
-  number: phoneNumber,
-  referenceId: z.string().min(1).max(128).optional(),
-  countryCode: z
-    .string()
-    .regex(/^[A-Za-z]{2}$/, 'must be an ISO 3166-1 alpha-2 code such as SG')
-    .transform((code) => code.toUpperCase())
-    .optional(),
-});
+export const numberRequestSchema = z
+  .object({
+    number: phoneNumberSchema,
+    referenceId: z.string().min(1).max(128).optional().meta({ description: "8x8's or your own id of the number." }),
+    countryCode: z
+      .string()
+      .regex(/^[A-Za-z]{2}$/, 'must be an ISO 3166-1 alpha-2 code such as SG')
+      .meta({
+        description: "ISO 3166-1 alpha-2, stored in upper case. Default: the number's country, when its plan tells.",
+        examples: ['SG'],
+      })
+      .transform((code) => code.toUpperCase())
+      .optional(),
+  })
+  .meta({ description: 'Fields not listed here are ignored.' });
 
 function parseOrThrow<T>(schema: z.ZodType<T>, body: unknown): T {
   const parsed = schema.safeParse(body);

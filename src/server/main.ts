@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { ConfigError, loadConfig } from '../config';
+import { exitOnFailure } from '../logging/exit';
 import { createLogger } from '../logging/logger';
 import { connectDatabase, ensureIndexesWhenReachable } from '../store/database';
 import { connectTemporalClient } from '../temporal/connection';
@@ -71,13 +72,4 @@ async function main() {
   }
 }
 
-main().catch((error: unknown) => {
-  if (error instanceof ConfigError) {
-    console.error(error.message);
-  } else {
-    createLogger({ name: 'maskline-http' }).fatal({ err: error }, 'http server failed');
-  }
-  // Exit rather than linger: connections opened before the failure would keep a process alive that does no work,
-  // and a supervisor (Docker, npm start) only restarts or reports one that has stopped.
-  process.exit(1);
-});
+main().catch(exitOnFailure('maskline-http', 'http server failed', [ConfigError]));

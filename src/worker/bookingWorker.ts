@@ -5,7 +5,7 @@ import { createEventActivities } from '../../activities/events';
 import { createNumberSyncActivities } from '../../activities/numberSync';
 import { createReconciliationActivities } from '../../activities/reconciliation';
 import { createRetentionActivities } from '../../activities/retention';
-import type { EventsConfig } from '../config';
+import type { EventsConfig } from '../events/eventTargets';
 import { EightByEightApiClient, type EightByEightAccount } from '../eightbyeight/apiClient';
 import { EventSender } from '../events/eventSender';
 import { CallRecords } from '../store/callRecords';

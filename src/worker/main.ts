@@ -1,5 +1,6 @@
 import { NativeConnection } from '@temporalio/worker';
 import { ConfigError, loadConfig } from '../config';
+import { exitOnFailure } from '../logging/exit';
 import { createLogger } from '../logging/logger';
 import { connectDatabase, ensureIndexes } from '../store/database';
 import { connectTemporalClient } from '../temporal/connection';
@@ -19,7 +20,9 @@ async function main() {
   }
 
   if (config.events.developmentSecret) {
-    logger.warn('DEVELOPMENT EVENTS SECRET: MASKLINE_EVENTS_SECRETS is unset; booking events are signed with a public one');
+    logger.warn(
+      'DEVELOPMENT EVENTS SECRET: MASKLINE_EVENTS_SECRETS is unset; booking events are signed with a public one',
+    );
   }
 
   const database = await connectDatabase(config.mongodbUri);
@@ -64,13 +67,4 @@ async function main() {
   logger.flush();
 }
 
-main().catch((error: unknown) => {
-  if (error instanceof ConfigError) {
-    console.error(error.message);
-  } else {
-    createLogger({ name: 'maskline-worker' }).fatal({ err: error }, 'worker failed');
-  }
-  // Exit rather than linger: connections opened before the failure would keep a process alive that does no work,
-  // and a supervisor (Docker, npm start) only restarts or reports one that has stopped.
-  process.exit(1);
-});
+main().catch(exitOnFailure('maskline-worker', 'worker failed', [ConfigError]));

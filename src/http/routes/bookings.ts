@@ -1,17 +1,9 @@
 import Router from '@koa/router';
 import type { BookingClient } from '../../bookings/client';
-import { BOOKING_ERRORS, BookingError } from '../../bookings/errors';
 import type { BookingEraser } from '../../bookings/erasure';
 import { HttpError } from '../errors';
-import { parseBookingRequest } from '../requests';
+import { isBookingId, parseBookingRequest } from '../requests';
 import type { BookingView } from '../../bookings/contract';
-
-function asHttpError(error: unknown): unknown {
-  if (!(error instanceof BookingError)) return error;
-  const { status, retry } = BOOKING_ERRORS[error.code];
-  const headers: Record<string, string> = retry ? { 'Retry-After': '5' } : {};
-  return new HttpError(status, error.code, error.message, headers);
-}
 
 /** What the platform sees of a booking. */
 function present(booking: BookingView) {
@@ -36,7 +28,10 @@ export interface BookingCreationOptions {
   eventNumbers: boolean;
 }
 
-/** The booking platform's API: create a masked pairing, read it, complete or cancel it, erase it once ended. */
+/**
+ * The booking platform's API: create a masked pairing, read it, complete or cancel it, erase it once ended. A
+ * BookingError thrown here is answered by errorResponses (../errors.ts) as the catalogue says.
+ */
 export function bookingRoutes(
   bookings: BookingClient,
   eraser: BookingEraser,
@@ -46,48 +41,33 @@ export function bookingRoutes(
 
   router.post('/', async (ctx) => {
     const request = parseBookingRequest(ctx.request.body, creation);
-    try {
-      const { created, booking } = await bookings.create(request);
-      ctx.status = created ? 201 : 200;
-      ctx.body = present(booking);
-    } catch (error) {
-      throw asHttpError(error);
-    }
+    const { created, booking } = await bookings.create(request);
+    ctx.status = created ? 201 : 200;
+    ctx.body = present(booking);
   });
 
   router.get('/:bookingId', async (ctx) => {
-    try {
-      const booking = await bookings.get(ctx.params.bookingId ?? '');
-      if (!booking) throw new HttpError(404, 'booking_not_found', `no booking ${ctx.params.bookingId}`);
-      ctx.body = present(booking);
-    } catch (error) {
-      throw asHttpError(error);
-    }
+    const booking = await bookings.get(ctx.params.bookingId ?? '');
+    if (!booking) throw new HttpError(404, 'booking_not_found', `no booking ${ctx.params.bookingId}`);
+    ctx.body = present(booking);
   });
 
   for (const action of ['complete', 'cancel'] as const) {
     router.post(`/:bookingId/${action}`, async (ctx) => {
       const bookingId = ctx.params.bookingId ?? '';
-      try {
-        const status = action === 'complete' ? await bookings.complete(bookingId) : await bookings.cancel(bookingId);
-        ctx.status = 202;
-        ctx.body = { bookingId, status };
-      } catch (error) {
-        throw asHttpError(error);
-      }
+      const status = action === 'complete' ? await bookings.complete(bookingId) : await bookings.cancel(bookingId);
+      ctx.status = 202;
+      ctx.body = { bookingId, status };
     });
   }
 
   router.delete('/:bookingId/data', async (ctx) => {
     const bookingId = ctx.params.bookingId ?? '';
     // No booking can have an id outside the creation rules; such an id never reaches a Temporal query.
-    if (!/^[A-Za-z0-9._:-]{1,128}$/.test(bookingId)) throw new HttpError(404, 'booking_not_found', 'no such booking');
-    try {
-      ctx.status = 202;
-      ctx.body = await eraser.erase(bookingId);
-    } catch (error) {
-      throw asHttpError(error);
-    }
+    if (!isBookingId(bookingId)) throw new HttpError(404, 'booking_not_found', 'no such booking');
+    const erased = await eraser.erase(bookingId);
+    ctx.status = 202;
+    ctx.body = erased;
   });
 
   return router;

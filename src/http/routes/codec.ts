@@ -1,4 +1,5 @@
 import { bodyParser } from '@koa/bodyparser';
+import cors from '@koa/cors';
 import Router from '@koa/router';
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import type { Context, Next } from 'koa';
@@ -15,16 +16,22 @@ export interface CodecEndpointOptions {
 }
 
 /** A Temporal payload in proto3 JSON: every bytes field, metadata values and data, in base64. */
-const base64 = z.string().regex(/^[A-Za-z0-9+/_-]*={0,2}$/, 'must be base64');
-const requestSchema = z.object({
-  payloads: z.array(
-    z.object({
-      metadata: z.record(z.string(), base64).nullish(),
-      data: base64.nullish(),
-    }),
-  ),
-});
-type JsonPayload = z.infer<typeof requestSchema>['payloads'][number];
+const base64 = z
+  .string()
+  .regex(/^[A-Za-z0-9+/_-]*={0,2}$/, 'must be base64')
+  .meta({ contentEncoding: 'base64' });
+export const codecPayloadSchema = z
+  .object({
+    metadata: z
+      .record(z.string(), base64)
+      .nullish()
+      .meta({ examples: [{ encoding: 'YmluYXJ5L2VuY3J5cHRlZA==', 'encryption-key-id': 'azE=' }] }),
+    data: base64.nullish(),
+  })
+  .meta({ description: 'A Temporal payload in proto3 JSON: metadata values and data in base64.' });
+/** The body of a request, and of its answer. */
+export const codecPayloadsSchema = z.object({ payloads: z.array(codecPayloadSchema) });
+type JsonPayload = z.infer<typeof codecPayloadSchema>;
 
 const fromJson = (payload: JsonPayload): Payload => ({
   metadata: Object.fromEntries(
@@ -52,7 +59,7 @@ const toJson = (payload: Payload) => ({
 export function codecRoutes(options: CodecEndpointOptions): Router {
   const door = new Router({ sensitive: true });
   door.use(
-    cors(options.corsOrigins),
+    ...uiCors(options.corsOrigins),
     requireCodecToken(options.token, options.developmentMode),
     bodyParser({
       enableTypes: ['json'],
@@ -75,7 +82,7 @@ function operations(options: CodecEndpointOptions): Router {
   router.options(['/decode', '/encode'], () => {});
   for (const operation of ['decode', 'encode'] as const) {
     router.post(`/${operation}`, async (ctx) => {
-      const parsed = requestSchema.safeParse(ctx.request.body);
+      const parsed = codecPayloadsSchema.safeParse(ctx.request.body);
       if (!parsed.success) {
         throw new HttpError(400, 'invalid_request', 'expected {"payloads": [{"metadata": {...}, "data": "<base64>"}]}');
       }
@@ -94,23 +101,24 @@ function operations(options: CodecEndpointOptions): Router {
 
 /**
  * CORS for the Temporal UI's origins, with credentials (the UI can send cookies or its access token). A preflight
- * is answered here, before the credential check, as browsers send none with it.
+ * is answered before the credential check, as browsers send none with it: by @koa/cors for an allowed origin, and
+ * with a bare 204 (no permission) for any other, rather than the token's 401.
  */
-function cors(origins: readonly string[]) {
+function uiCors(origins: readonly string[]) {
   const allowed = new Set(origins);
-  return async (ctx: Context, next: Next) => {
-    ctx.vary('Origin');
-    const origin = ctx.get('origin');
-    if (allowed.has(origin)) {
-      ctx.set('Access-Control-Allow-Origin', origin);
-      ctx.set('Access-Control-Allow-Credentials', 'true');
-    }
-    if (ctx.method !== 'OPTIONS') return next();
-    if (allowed.has(origin)) {
-      ctx.set('Access-Control-Allow-Methods', 'POST, OPTIONS');
-      ctx.set('Access-Control-Allow-Headers', 'Content-Type, Authorization, X-Namespace');
-      ctx.set('Access-Control-Max-Age', '600');
-    }
-    ctx.status = 204;
-  };
+  return [
+    cors({
+      origin: (ctx) => (allowed.has(ctx.get('origin')) ? ctx.get('origin') : ''),
+      credentials: true,
+      allowMethods: 'POST, OPTIONS',
+      allowHeaders: 'Content-Type, Authorization, X-Namespace',
+      maxAge: 600,
+      // Headers set on ctx stay on error answers (errorResponses keeps them); our HttpErrors are not rewritten.
+      keepHeadersOnError: false,
+    }),
+    async (ctx: Context, next: Next) => {
+      if (ctx.method !== 'OPTIONS') return next();
+      ctx.status = 204;
+    },
+  ];
 }
