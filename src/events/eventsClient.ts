@@ -10,7 +10,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { bookingWorkflowId } from '../bookings/contract';
 import { BookingError } from '../bookings/errors';
 import { bookingEventsWorkflow } from '../../workflows/bookingEvents';
-import { detailTypes } from '../temporal/serviceErrors';
+import { detailTypes, isTransientRefusal } from '../temporal/serviceErrors';
 import { pendingDelivery, type BookingEventRecord } from './bookingEvents';
 import {
   EVENT_NOT_FOUND,
@@ -38,7 +38,11 @@ export class BookingEventsClient {
   ) {}
 
   /** The booking's events, oldest first; null when there is no such booking. */
-  async list(bookingId: string): Promise<BookingEventsView | null> {
+  list(bookingId: string): Promise<BookingEventsView | null> {
+    return unavailableAsBookingError(() => this.read(bookingId));
+  }
+
+  private async read(bookingId: string): Promise<BookingEventsView | null> {
     const booking = await this.query(bookingWorkflowId(bookingId));
     if (booking === 'not_found') return null;
     if (booking === 'no_events') {
@@ -62,8 +66,12 @@ export class BookingEventsClient {
    * Sends one event again, with its id (receivers that dedupe by `webhook-id` see it once). Throws
    * BookingError('booking_not_found') or EventNotFoundError.
    */
-  async redeliver(bookingId: string, eventId: string): Promise<BookingEventRecord> {
-    const view = await this.list(bookingId);
+  redeliver(bookingId: string, eventId: string): Promise<BookingEventRecord> {
+    return unavailableAsBookingError(() => this.requeue(bookingId, eventId));
+  }
+
+  private async requeue(bookingId: string, eventId: string): Promise<BookingEventRecord> {
+    const view = await this.read(bookingId);
     if (!view) throw new BookingError('booking_not_found', `no booking ${bookingId}`);
     if (!view.events.some((record) => record.event.id === eventId)) {
       throw new EventNotFoundError(`booking ${bookingId} has no event ${eventId}`);
@@ -125,6 +133,28 @@ export class BookingEventsClient {
       throw error;
     }
   }
+}
+
+/** Temporal did not answer (down, or past the deadline): the platform hears "try again", as for bookings. */
+async function unavailableAsBookingError<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (isUnreachable(error)) {
+      throw new BookingError('temporal_unavailable', 'the booking service cannot reach Temporal, try again');
+    }
+    throw error;
+  }
+}
+
+/** Temporal unreachable, busy or past the deadline, whichever wrapper the SDK put around it. */
+function isUnreachable(error: unknown): boolean {
+  for (let cause = error, depth = 0; cause instanceof Error && depth < 5; cause = cause.cause, depth++) {
+    if (isGrpcServiceError(cause) && !isNotFound(cause)) return true;
+    if (isTransientRefusal(cause)) return true;
+    if (/deadline exceeded|failed to connect|connection refused|unavailable/i.test(cause.message)) return true;
+  }
+  return false;
 }
 
 /** The workflow is not there, or has ended (for an update): never a namespace that is not there, also code 5. */

@@ -1,5 +1,7 @@
 import Router from '@koa/router';
+import { isGrpcServiceError } from '@temporalio/client';
 import { z } from 'zod';
+import { BookingError } from '../../bookings/errors';
 import type { BookingList } from '../../bookings/bookingList';
 import { parseValidPhoneNumber } from '../../domain/phoneNumbers';
 import { HttpError } from '../errors';
@@ -68,9 +70,10 @@ export function bookingListRoutes(list: BookingList): Router {
       if (token !== null && (error as { code?: unknown }).code === 3) {
         throw new HttpError(400, 'invalid_request', 'cursor: not a cursor this API gave');
       }
-      throw new HttpError(503, 'temporal_unavailable', 'the booking service cannot reach Temporal, try again', {
-        'Retry-After': '5',
-      });
+      if (isGrpcServiceError(error)) {
+        throw new BookingError('temporal_unavailable', 'the booking service cannot reach Temporal, try again');
+      }
+      throw error;
     }
     ctx.body = {
       bookings: page.bookings,
