@@ -183,6 +183,9 @@ export class EventOutbox {
   }
 
   private async deliver(event: BookingEvent): Promise<Partial<BookingEventRecord['delivery']>> {
+    // Nowhere to send it: no activity at all, so that a deployment without a receiver pays nothing per event.
+    if (this.stream.deliver === false)
+      return { status: 'not_configured', attempts: 0, responseStatus: null, error: null };
     try {
       const result: EventDeliveryResult = await deliverBookingEvent(this.stream, event);
       return result.status === 'delivered'

@@ -88,7 +88,11 @@ export class BookingState {
     this.confirmations = carried?.confirmations ?? 0;
     this.calls = new Map((carried?.calls ?? []).map((call) => [call.sessionId, call]));
     this.events = new EventOutbox(
-      { bookingId: request.bookingId, callbackUrl: request.callbackUrl ?? null },
+      {
+        bookingId: request.bookingId,
+        callbackUrl: request.callbackUrl ?? null,
+        ...(request.eventDelivery === false ? { deliver: false } : {}),
+      },
       this.holder.run || info.firstExecutionRunId,
       patched(BOOKING_EVENTS_PATCH),
       carried?.events,

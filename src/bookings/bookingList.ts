@@ -30,7 +30,11 @@ export interface BookingSummary {
  * entry per run.
  */
 export class BookingList {
-  constructor(private readonly client: Client) {}
+  /** The deployment's task queue: a Temporal namespace may hold other deployments' bookings too. */
+  constructor(
+    private readonly client: Client,
+    private readonly taskQueue: string,
+  ) {}
 
   async page(
     filter: BookingListFilter,
@@ -41,7 +45,7 @@ export class BookingList {
       this.client.workflowService.listWorkflowExecutions({
         namespace: this.client.options.namespace,
         pageSize: limit,
-        query: visibilityQuery(filter),
+        query: visibilityQuery(filter, this.taskQueue),
         ...(pageToken ? { nextPageToken: pageToken } : {}),
       }),
     );
@@ -51,9 +55,9 @@ export class BookingList {
 }
 
 /** Every value is validated at the edge; quoting stays as a second guard against a quote in one. */
-function visibilityQuery(filter: BookingListFilter): string {
+function visibilityQuery(filter: BookingListFilter, taskQueue: string): string {
   const quote = (value: string) => JSON.stringify(value);
-  const clauses = ['WorkflowType = "bookingWorkflow"'];
+  const clauses = ['WorkflowType = "bookingWorkflow"', `TaskQueue = ${quote(taskQueue)}`];
   if (filter.status) clauses.push(`${BookingStatusAttribute.name} = ${quote(filter.status)}`);
   if (filter.virtualNumber) clauses.push(`${VirtualNumberAttribute.name} = ${quote(filter.virtualNumber)}`);
   if (filter.createdFrom) clauses.push(`StartTime >= ${quote(filter.createdFrom.toISOString())}`);

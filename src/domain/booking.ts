@@ -19,6 +19,11 @@ export interface BookingRequest {
   callbackUrl?: string;
   /** Whether its events name the parties' numbers beside their roles (a deployment setting, stamped at creation). */
   eventNumbers?: boolean;
+  /**
+   * False when, at creation, neither the booking nor the deployment named a receiver: its events are recorded
+   * (readable back) but no delivery is attempted. Unset: delivered.
+   */
+  eventDelivery?: boolean;
 }
 
 export const BOOKING_DEFAULTS = {

@@ -85,6 +85,8 @@ export interface EventStream {
   bookingId: string;
   /** The booking's own receiver; otherwise the deployment's (MASKLINE_EVENTS_URL). */
   callbackUrl: string | null;
+  /** False: no receiver was configured when the booking was created; events are recorded, not posted. */
+  deliver?: boolean;
 }
 
 /** 8x8's session status, in the few words the platform acts on. */

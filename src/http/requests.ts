@@ -137,7 +137,11 @@ function valueAt(body: unknown, path: readonly PropertyKey[]): unknown {
 
 export function parseBookingRequest(
   body: unknown,
-  events: { allowPlainHttp: boolean; eventNumbers: boolean } = { allowPlainHttp: false, eventNumbers: false },
+  events: { allowPlainHttp: boolean; eventNumbers: boolean; eventsUrlSet: boolean } = {
+    allowPlainHttp: false,
+    eventNumbers: false,
+    eventsUrlSet: false,
+  },
 ): BookingRequest {
   const { callbackUrl, ...request } = parseOrThrow(bookingRequestSchema, body);
   if (callbackUrl !== undefined && !isEventsUrl(callbackUrl, events.allowPlainHttp)) {
@@ -148,6 +152,7 @@ export function parseBookingRequest(
     parties: request.parties as [Party, Party],
     ...(callbackUrl !== undefined ? { callbackUrl } : {}),
     ...(events.eventNumbers ? { eventNumbers: true } : {}),
+    ...(callbackUrl === undefined && !events.eventsUrlSet ? { eventDelivery: false } : {}),
   };
 }
 

@@ -26,6 +26,8 @@ export interface BookingCreationOptions {
   allowPlainHttp: boolean;
   /** The deployment has events name the parties' numbers (MASKLINE_EVENTS_INCLUDE_NUMBERS). */
   eventNumbers: boolean;
+  /** The deployment has a receiver of events (MASKLINE_EVENTS_URL); without one, only a callbackUrl gets them. */
+  eventsUrlSet: boolean;
 }
 
 /**
@@ -35,7 +37,7 @@ export interface BookingCreationOptions {
 export function bookingRoutes(
   bookings: BookingClient,
   eraser: BookingEraser,
-  creation: BookingCreationOptions = { allowPlainHttp: false, eventNumbers: false },
+  creation: BookingCreationOptions = { allowPlainHttp: false, eventNumbers: false, eventsUrlSet: false },
 ): Router {
   const router = new Router({ prefix: '/v1/bookings', sensitive: true });
 
