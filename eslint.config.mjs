@@ -22,6 +22,7 @@ const SRC = [
   'cli',
   'temporal',
   'logging',
+  'events',
   'config',
 ];
 const OUTSIDE_SRC = ['workflows', 'activities', 'harness', 'test', 'bench', 'scripts'];
@@ -47,7 +48,7 @@ function layer(files, { allowed = [], typesOnly = [], packages = [], patterns: e
 const importRules = [
   layer(['src/domain/**/*.ts'], { allowed: ['domain'], packages: FRAMEWORKS }),
   layer(['workflows/**/*.ts'], {
-    allowed: ['workflows', 'domain', 'bookings'],
+    allowed: ['workflows', 'domain', 'bookings', 'events'],
     typesOnly: ['activities'],
     // Of src/bookings, only what the sandbox may bundle: the contract and its catalogue of errors.
     patterns: [{ regex: '^\\.\\./src/bookings/(?!contract$|errors$)', message: 'workflows/ reads the contract only' }],
@@ -59,7 +60,15 @@ const importRules = [
     ],
   }),
   layer(['activities/**/*.ts'], {
-    allowed: ['activities', 'domain', 'bookings', 'numbers', 'store', 'eightbyeight', 'logging'],
+    allowed: ['activities', 'domain', 'bookings', 'numbers', 'store', 'eightbyeight', 'logging', 'events'],
+  }),
+  layer(['src/events/**/*.ts'], {
+    allowed: ['events', 'domain', 'bookings', 'temporal', 'logging', 'workflows'],
+  }),
+  // What the workflow sandbox bundles of events: their types and messages.
+  layer(['src/events/bookingEvents.ts', 'src/events/messages.ts'], {
+    allowed: ['events'],
+    packages: except(FRAMEWORKS, ['@temporalio/*']),
   }),
   layer(['src/logging/**/*.ts'], { allowed: ['logging'] }),
   layer(['src/eightbyeight/**/*.ts'], { allowed: ['eightbyeight', 'domain'] }),
@@ -77,9 +86,9 @@ const importRules = [
   }),
   layer(['src/calls/**/*.ts'], { allowed: ['calls', 'domain', 'bookings', 'store', 'eightbyeight', 'logging'] }),
   layer(['src/http/**/*.ts'], {
-    allowed: ['http', 'domain', 'bookings', 'calls', 'numbers', 'store', 'eightbyeight', 'logging'],
+    allowed: ['http', 'domain', 'bookings', 'calls', 'numbers', 'store', 'eightbyeight', 'logging', 'events'],
   }),
-  layer(['src/config.ts'], { allowed: ['eightbyeight', 'temporal'] }),
+  layer(['src/config.ts'], { allowed: ['eightbyeight', 'temporal', 'events'] }),
   layer(['src/server/**/*.ts'], { allowed: except(SRC, ['worker', 'cli']) }),
   layer(['src/worker/**/*.ts'], { allowed: [...except(SRC, ['http', 'server', 'cli']), 'activities'] }),
   layer(['src/cli/**/*.ts'], { allowed: except(SRC, ['http', 'server', 'worker', 'temporal']) }),

@@ -124,6 +124,7 @@ export async function startStack(
         database,
         eightByEight: config.eightByEight,
         encryptionKeys: config.encryptionKeys,
+        events: config.events,
         workflowBundlePath: process.env.MASKLINE_WORKFLOW_BUNDLE,
       });
       workers.push({ worker, run: worker.run(), connection });

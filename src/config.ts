@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { ADMISSION_DEFAULTS, type AdmissionLimits } from './bookings/admission';
 import { DEFAULT_BASE_URL, type EightByEightAccount } from './eightbyeight/apiClient';
+import { DEVELOPMENT_EVENTS_SECRET, isEventsUrl, type EventsConfig } from './events/eventTargets';
 import { DEVELOPMENT_KEY, KEY_BYTES, type EncryptionKey } from './temporal/payloadEncryption';
 
 /**
@@ -55,7 +56,23 @@ export interface Config {
   callRecordRetentionDays: number;
   /** How many booking creations one HTTP server runs at once, and how many wait (and how long) past that. */
   creationAdmission: AdmissionLimits;
+  /** Booking events: where they go, how they are signed, whether they name numbers (src/events/). */
+  events: EventsConfig;
 }
+
+const eventSecrets = z
+  .string()
+  .default('')
+  .transform((list) =>
+    list
+      .split(',')
+      .map((entry) => entry.trim())
+      .filter(Boolean),
+  )
+  .refine(
+    (secrets) => secrets.every((secret) => /^whsec_[A-Za-z0-9+/]{22,}={0,2}$/.test(secret)),
+    'must be a comma-separated list of whsec_<base64> secrets (at least 16 bytes each), newest first',
+  );
 
 const optionalSecret = z
   .string()
@@ -171,6 +188,12 @@ const environmentSchema = z.object({
   MASKLINE_CREATIONS_IN_FLIGHT: z.coerce.number().int().min(1).max(10_000).default(ADMISSION_DEFAULTS.inFlight),
   MASKLINE_CREATIONS_QUEUED: z.coerce.number().int().min(0).max(100_000).default(ADMISSION_DEFAULTS.queued),
   MASKLINE_CREATION_QUEUE_WAIT_MS: z.coerce.number().int().min(0).max(5_000).default(ADMISSION_DEFAULTS.queueWaitMs),
+  MASKLINE_EVENTS_URL: z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v.trim() === '' ? null : v.trim())),
+  MASKLINE_EVENTS_SECRETS: eventSecrets,
+  MASKLINE_EVENTS_INCLUDE_NUMBERS: z.enum(['true', 'false', '']).default('false'),
 });
 
 export class ConfigError extends Error {
@@ -264,6 +287,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, role: ProcessRo
       problems.push("or, on a developer's machine only, MASKLINE_DEVELOPMENT_MODE=true runs without them");
     }
   }
+  const eventsUrl = parsed.success ? parsed.data.MASKLINE_EVENTS_URL : null;
+  if (eventsUrl !== null && !isEventsUrl(eventsUrl, developmentMode)) {
+    problems.push('MASKLINE_EVENTS_URL: must be an https:// URL (http:// only on loopback or in development mode)');
+  }
+  if (eventsUrl !== null && !developmentMode && parsed.success && parsed.data.MASKLINE_EVENTS_SECRETS.length === 0) {
+    problems.push('MASKLINE_EVENTS_SECRETS: required with MASKLINE_EVENTS_URL (whsec_<base64>, newest first)');
+  }
   if (!parsed.success || problems.length > 0) {
     throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
   }
@@ -295,6 +325,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, role: ProcessRo
       inFlight: e.MASKLINE_CREATIONS_IN_FLIGHT,
       queued: e.MASKLINE_CREATIONS_QUEUED,
       queueWaitMs: e.MASKLINE_CREATION_QUEUE_WAIT_MS,
+    },
+    events: {
+      url: e.MASKLINE_EVENTS_URL,
+      secrets:
+        e.MASKLINE_EVENTS_SECRETS.length > 0 || !developmentMode
+          ? e.MASKLINE_EVENTS_SECRETS
+          : [DEVELOPMENT_EVENTS_SECRET],
+      developmentSecret: e.MASKLINE_EVENTS_SECRETS.length === 0 && developmentMode,
+      includeNumbers: e.MASKLINE_EVENTS_INCLUDE_NUMBERS === 'true',
+      allowPlainHttp: developmentMode,
     },
   };
 }

@@ -58,6 +58,9 @@ const NOT_PRODUCED_HERE: Record<string, string> = {
   'DELETE /v1/bookings/{bookingId}/data 500': 'only a bug (outages are a 503)',
   'POST /codec/decode 500': 'only a bug',
   'POST /codec/encode 500': 'only a bug',
+  'GET /v1/bookings 500': 'only a bug (a Temporal outage is a 503)',
+  'GET /v1/bookings/{bookingId}/events 500': 'only a bug (a Temporal outage is a 503)',
+  'POST /v1/bookings/{bookingId}/events/{eventId}/redeliver 500': 'only a bug (a Temporal outage is a 503)',
 };
 
 const BODY_ROUTES = [
@@ -371,6 +374,30 @@ describe('every answer of the HTTP API is the one its OpenAPI document describes
       assert.equal(unknown.body.error.code, 'booking_not_found');
     });
 
+    it('lists bookings and reads a booking’s events with 200; redelivers one with 202; 400 and 404 as documented', async () => {
+      const listed = await eventually(
+        () => send('GET', `/v1/bookings?status=active&limit=10`),
+        (answer) => answer.body.bookings.some((booking: { bookingId: string }) => booking.bookingId === first),
+      );
+      assert.equal(listed.status, 200);
+      const invalid = await send('GET', '/v1/bookings?status=lost');
+      assert.equal(invalid.status, 400);
+      assert.equal(invalid.body.error.code, 'invalid_request');
+
+      const events = await send('GET', `/v1/bookings/${first}/events`);
+      assert.equal(events.status, 200);
+      assert.equal(events.body.events[0].event.type, 'booking.active');
+      assert.equal((await send('GET', `/v1/bookings/${uniqueId('ride')}/events`)).status, 404);
+      const eventId = events.body.events[0].event.id;
+      const redelivery = await send('POST', `/v1/bookings/${first}/events/${eventId}/redeliver`);
+      assert.equal(redelivery.status, 202);
+      const unknown = await send('POST', `/v1/bookings/${first}/events/evt_unknown/redeliver`);
+      assert.equal(unknown.status, 404);
+      assert.equal(unknown.body.error.code, 'event_not_found');
+      const badNumbers = await send('GET', '/v1/numbers?limit=0');
+      assert.equal(badNumbers.status, 400);
+    });
+
     it('answers 401 and asks for a bearer token on every /v1 route without the API key, or with a wrong one', async () => {
       const routes: [string, string][] = [
         ['POST', '/v1/numbers'],
@@ -382,6 +409,9 @@ describe('every answer of the HTTP API is the one its OpenAPI document describes
         ['POST', `/v1/bookings/${first}/complete`],
         ['POST', `/v1/bookings/${first}/cancel`],
         ['DELETE', `/v1/bookings/${first}/data`],
+        ['GET', '/v1/bookings'],
+        ['GET', `/v1/bookings/${first}/events`],
+        ['POST', `/v1/bookings/${first}/events/evt_x/redeliver`],
       ];
       for (const [method, path] of routes) {
         for (const authorization of [null, `Bearer ${API_KEY}-wrong`, API_KEY]) {
@@ -588,6 +618,9 @@ describe('every answer of the HTTP API is the one its OpenAPI document describes
           ['POST', `/v1/bookings/${first}/complete`, undefined],
           ['POST', `/v1/bookings/${first}/cancel`, undefined],
           ['DELETE', `/v1/bookings/${first}/data`, undefined],
+          ['GET', '/v1/bookings', undefined],
+          ['GET', `/v1/bookings/${first}/events`, undefined],
+          ['POST', `/v1/bookings/${first}/events/evt_x/redeliver`, undefined],
         ];
         const answers = [];
         for (const [method, path, json] of requests)

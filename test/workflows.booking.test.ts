@@ -6,6 +6,9 @@ import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Runtime, Worker } from '@temporalio/worker';
 import type { BookingActivities } from '../activities/booking';
+import type { EventActivities } from '../activities/events';
+import type { BookingEvent } from '../src/events/bookingEvents';
+import { bookingEventsQuery } from '../src/events/messages';
 import type { Holder } from '../src/domain/allocation';
 import { BOOKING_DEFAULTS, type BookingRequest } from '../src/domain/booking';
 import { bookingWorkflow } from '../workflows/booking';
@@ -26,6 +29,8 @@ class StubActivities {
   readonly released: Holder[] = [];
   readonly completing: Holder[] = [];
   readonly allocations: Holder[] = [];
+  /** Every booking event posted, in the order the platform received them. */
+  readonly events: BookingEvent[] = [];
   /** What the next allocation does. */
   allocate: (
     request: BookingRequest,
@@ -33,8 +38,13 @@ class StubActivities {
     { outcome: 'allocated'; virtualNumber: string } | { outcome: 'refused'; reason: 'no_number_available' }
   > = async () => ({ outcome: 'allocated', virtualNumber: '+6560000001' });
 
-  activities(): Pick<BookingActivities, 'allocateVirtualNumber' | 'markCompleting' | 'releaseVirtualNumber'> {
+  activities(): Pick<BookingActivities, 'allocateVirtualNumber' | 'markCompleting' | 'releaseVirtualNumber'> &
+    EventActivities {
     return {
+      deliverBookingEvent: async (_stream, event) => {
+        this.events.push(event);
+        return { status: 'delivered', responseStatus: 204, attempts: 1 };
+      },
       allocateVirtualNumber: async (request, holder) => {
         this.allocations.push(holder!);
         return this.allocate(request);
@@ -113,6 +123,86 @@ describe('the booking workflow, with time skipped', { timeout: 120_000 }, () => 
   }
 
   const releasesOf = (bookingId: string) => stubs.released.filter((holder) => holder.bookingId === bookingId);
+  const eventsOf = (bookingId: string) => stubs.events.filter((event) => event.bookingId === bookingId);
+  const typesOf = (bookingId: string) => eventsOf(bookingId).map((event) => event.type);
+
+  it('each way a booking ends is told to the platform, in order, after its active event', async () => {
+    const expiring = request({ expiresInSeconds: 3600 });
+    const completing = request({ gracePeriodSeconds: 600 });
+    const cancelled = request();
+    for (const booking of [expiring, completing, cancelled]) await start(booking);
+    const handle = (booking: BookingRequest) => env.client.workflow.getHandle(`booking-${booking.bookingId}`);
+    await handle(completing).executeUpdate(closeBookingUpdate, { args: ['complete'] });
+    await handle(cancelled).executeUpdate(closeBookingUpdate, { args: ['cancel'] });
+    await handle(cancelled).executeUpdate(closeBookingUpdate, { args: ['cancel'] });
+    for (const booking of [expiring, completing, cancelled]) await handle(booking).result();
+
+    assert.deepEqual(typesOf(expiring.bookingId), ['booking.active', 'booking.expired']);
+    assert.deepEqual(typesOf(completing.bookingId), ['booking.active', 'booking.completing', 'booking.completed']);
+    assert.deepEqual(typesOf(cancelled.bookingId), ['booking.active', 'booking.cancelled']);
+    const [active] = eventsOf(expiring.bookingId);
+    assert.equal(active?.type, 'booking.active');
+    assert.deepEqual(active.data.parties, [{ role: 'rider' }, { role: 'driver' }], 'roles, never numbers');
+    assert.equal(active.data.virtualNumber, '+6560000001');
+    const ids = stubs.events.map((event) => event.id);
+    assert.equal(new Set(ids).size, ids.length, 'every event has an id of its own');
+    const view = await handle(completing).query(bookingEventsQuery);
+    assert.deepEqual(
+      view.events.map((record) => [record.event.type, record.delivery.status]),
+      [
+        ['booking.active', 'delivered'],
+        ['booking.completing', 'delivered'],
+        ['booking.completed', 'delivered'],
+      ],
+    );
+  });
+
+  it('a call is told once as connected and once as ended, whoever called, however often 8x8 repeats', async () => {
+    const booking = request();
+    const { handle } = await start(booking);
+    const at = (second: number) => new Date(1_700_000_000_000 + second * 1000).toISOString();
+    const status = (status: string, second: number): CallEventSignal => ({
+      sessionId: 'session-1',
+      callerRole: 'driver',
+      kind: 'status',
+      at: at(second),
+      status,
+    });
+    const summary: CallEventSignal = {
+      sessionId: 'session-1',
+      callerRole: 'driver',
+      kind: 'summary',
+      at: at(60),
+      status: 'NO_ANSWER',
+      startedAt: at(0),
+      endedAt: at(60),
+      durationSeconds: 0,
+    };
+    for (const event of [status('CALL_INITIATED', 0), status('CALL_CONNECTED', 5), status('CALL_CONNECTED', 5)]) {
+      await handle.signal(callEventSignal, event);
+    }
+    await handle.signal(callEventSignal, summary);
+    await handle.signal(callEventSignal, summary);
+    await handle.executeUpdate(closeBookingUpdate, { args: ['cancel'] });
+    await handle.result();
+
+    const calls = eventsOf(booking.bookingId).filter((event) => event.type.startsWith('call.'));
+    assert.deepEqual(
+      calls.map((event) => event.type),
+      ['call.connected', 'call.ended'],
+    );
+    const [connected, ended] = calls;
+    assert.ok(connected?.type === 'call.connected' && ended?.type === 'call.ended');
+    assert.deepEqual(connected.data, {
+      sessionId: 'session-1',
+      caller: { role: 'driver' },
+      callee: { role: 'rider' },
+      connectedAt: at(5),
+    });
+    assert.equal(ended.data.outcome, 'no_answer');
+    assert.equal(ended.data.durationSeconds, 0);
+    assert.equal(ended.timestamp, at(60));
+  });
 
   it('a booking nobody closes expires when its time is up, and gives its number back once', async () => {
     const booking = request({ expiresInSeconds: 4 * 3600 });
@@ -164,6 +254,10 @@ describe('the booking workflow, with time skipped', { timeout: 120_000 }, () => 
       await assert.rejects(handle.result(), WorkflowFailedError);
       // Nothing was claimed; the run ends at once, so that the platform's retry starts a new one.
       assert.equal(releasesOf(booking.bookingId).length, 0);
+      assert.deepEqual(
+        eventsOf(booking.bookingId).map((event) => [event.type, event.data]),
+        [['booking.refused', { reason: 'no_number_available' }]],
+      );
       assert.equal((await handle.query(bookingStateQuery)).status, 'refused');
     } finally {
       stubs.allocate = async () => ({ outcome: 'allocated', virtualNumber: '+6560000001' });

@@ -50,6 +50,13 @@ const { markCompleting, releaseVirtualNumber } = proxyActivities<BookingActiviti
 const HISTORY_EVENTS_BEFORE_CONTINUING = 2_000;
 
 /**
+ * An ended booking waits this long for the platform to take its last events, and hands what is still owed to an
+ * events workflow after that. A refused one waits less: until its run fails, a retry of its bookingId joins it.
+ */
+const EVENTS_SETTLE_MS = 30_000;
+const REFUSED_EVENTS_SETTLE_MS = 3_000;
+
+/**
  * One booking's story: allocate a virtual number, hold the pairing while the booking is live, then give the
  * number back — after a grace period on completion, at once on cancellation, or when the booking expires.
  *
@@ -59,6 +66,7 @@ const HISTORY_EVENTS_BEFORE_CONTINUING = 2_000;
 export async function bookingWorkflow(request: BookingRequest, carried?: CarriedBooking): Promise<BookingView> {
   const booking = new BookingState(request, carried);
   booking.handleMessages();
+  booking.events.start();
 
   if (!carried) {
     booking.publishStatus();
@@ -75,7 +83,12 @@ export async function bookingWorkflow(request: BookingRequest, carried?: Carried
     if (isCancellation(error)) booking.end('cancelled');
     throw error;
   } finally {
-    if (!continuing) await CancellationScope.nonCancellable(() => release(booking));
+    if (!continuing) {
+      await CancellationScope.nonCancellable(async () => {
+        await release(booking);
+        await booking.events.finish(EVENTS_SETTLE_MS);
+      });
+    }
   }
 
   await condition(allHandlersFinished);
@@ -151,6 +164,7 @@ async function refuse(booking: BookingState, reason: RefusalReason): Promise<nev
   if (reason === BookingFailure.allocationFailed) await releaseVirtualNumber(booking.holder);
   booking.numberReleased = true;
   booking.publishStatus();
+  await booking.events.finish(REFUSED_EVENTS_SETTLE_MS);
   await condition(allHandlersFinished);
   throw ApplicationFailure.create({
     type: reason,

@@ -1,4 +1,11 @@
-import { ApplicationFailure, condition, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import {
+  ApplicationFailure,
+  condition,
+  patched,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { Holder } from '../src/domain/allocation';
 import { isEnded, isSameBooking, type BookingRequest, type BookingStatus } from '../src/domain/booking';
 import { callRecords, recordCallEvent, type CallEntry, type CallHistory } from '../src/domain/callHistory';
@@ -15,6 +22,11 @@ import {
   type CloseAction,
   type RefusalReason,
 } from '../src/bookings/contract';
+import { callOutcomeOf, type EventParty } from '../src/events/bookingEvents';
+import { EventOutbox, type CarriedEvents } from './bookingEvents';
+
+/** Runs started before events existed replay without them (see test/workflows.replay.test.ts). */
+const BOOKING_EVENTS_PATCH = 'booking-events';
 
 /** A booking keeps this many calls; older ones stay in the store's call records only. */
 const MAX_CALLS_KEPT = 100;
@@ -30,6 +42,7 @@ export interface CarriedBooking {
   calls: CallEntry[];
   createdAt: string;
   expiresAt: string;
+  events?: CarriedEvents;
 }
 
 /**
@@ -50,6 +63,8 @@ export class BookingState {
   numberReleased = false;
   private confirmations: number;
   private readonly calls: CallHistory;
+  /** What the platform is told of this booking, delivered in order (workflows/bookingEvents.ts). */
+  readonly events: EventOutbox;
 
   constructor(
     readonly request: BookingRequest,
@@ -72,6 +87,16 @@ export class BookingState {
     this.graceEndsAt = carried?.graceEndsAt ? new Date(carried.graceEndsAt) : null;
     this.confirmations = carried?.confirmations ?? 0;
     this.calls = new Map((carried?.calls ?? []).map((call) => [call.sessionId, call]));
+    this.events = new EventOutbox(
+      {
+        bookingId: request.bookingId,
+        callbackUrl: request.callbackUrl ?? null,
+        ...(request.eventDelivery === false ? { deliver: false } : {}),
+      },
+      this.holder.run || info.firstExecutionRunId,
+      patched(BOOKING_EVENTS_PATCH),
+      carried?.events,
+    );
   }
 
   handleMessages(): void {
@@ -81,6 +106,7 @@ export class BookingState {
       validator: (action) => this.validateClose(action),
     });
     setHandler(callEventSignal, (event) => this.recordCall(event));
+    this.events.handleMessages();
   }
 
   view(): BookingView {
@@ -111,6 +137,7 @@ export class BookingState {
       calls: [...this.calls.values()],
       createdAt: this.createdAt.toISOString(),
       expiresAt: this.expiresAt.toISOString(),
+      events: this.events.carryOver(),
     };
   }
 
@@ -133,20 +160,30 @@ export class BookingState {
   activate(virtualNumber: string): void {
     this.virtualNumber = virtualNumber;
     this.status = 'active';
+    this.events.emit('booking.active', {
+      virtualNumber,
+      expiresAt: this.expiresAt.toISOString(),
+      parties: this.request.parties.map((party) => this.eventParty(party.role)!),
+    });
   }
 
   refuse(reason: RefusalReason): void {
     this.refusal = reason;
     this.status = 'refused';
     this.endedAt = new Date();
+    this.events.emit('booking.refused', { reason });
   }
 
   startGrace(): void {
     this.graceEndsAt = new Date(Date.now() + this.request.gracePeriodSeconds * 1000);
+    this.events.emit('booking.completing', { graceEndsAt: this.graceEndsAt.toISOString() });
   }
 
   end(status: 'expired' | 'completed' | 'cancelled'): void {
     this.status = status;
+    if (status === 'expired') this.events.emit('booking.expired', { expiredAt: new Date().toISOString() });
+    else if (status === 'completed') this.events.emit('booking.completed', {});
+    else this.events.emit('booking.cancelled', {}, new Date(), 'booking.cancelled');
   }
 
   numberGivenBack(): void {
@@ -188,7 +225,7 @@ export class BookingState {
     await condition(() => this.status !== 'allocating');
     if (action === 'cancel' && this.status !== 'cancelled') {
       this.closeRequest = 'cancel';
-      this.status = 'cancelled';
+      this.end('cancelled');
     } else if (action === 'complete' && this.status === 'active') {
       this.closeRequest = 'complete';
       this.status = 'completing';
@@ -212,10 +249,49 @@ export class BookingState {
   /** A call event, merged into the booking's calls whatever order it comes in (src/domain/callHistory.ts). */
   private recordCall(event: CallEventSignal): void {
     recordCallEvent(this.calls, event);
+    this.emitCallEvent(event);
     // The oldest go first: a Map keeps insertion order.
     for (const sessionId of this.calls.keys()) {
       if (this.calls.size <= MAX_CALLS_KEPT) break;
       this.calls.delete(sessionId);
     }
   }
+
+  /** call.connected at the session's first CALL_CONNECTED, call.ended at its summary; 8x8's repeats emit nothing. */
+  private emitCallEvent(event: CallEventSignal): void {
+    const callerRole = this.calls.get(event.sessionId)?.earliestWithRole?.callerRole ?? event.callerRole;
+    const caller = callerRole === null ? null : this.eventParty(callerRole);
+    const calleeRole = this.request.parties.find((party) => callerRole !== null && party.role !== callerRole)?.role;
+    const callee = calleeRole === undefined ? null : this.eventParty(calleeRole);
+    const at = validDate(event.at) ?? new Date();
+    if (event.kind === 'status' && event.status === 'CALL_CONNECTED') {
+      const connectedAt = at.toISOString();
+      const body = { sessionId: event.sessionId, caller, callee, connectedAt };
+      this.events.emit('call.connected', body, at, `connected:${event.sessionId}`);
+    } else if (event.kind === 'summary') {
+      const body = {
+        sessionId: event.sessionId,
+        caller,
+        callee,
+        outcome: callOutcomeOf(event.status),
+        sessionStatus: event.status,
+        startedAt: event.startedAt ?? null,
+        endedAt: event.endedAt ?? null,
+        durationSeconds: event.durationSeconds ?? null,
+      };
+      this.events.emit('call.ended', body, at, `ended:${event.sessionId}`);
+    }
+  }
+
+  /** A party as events name it: by role, and by number only where the deployment asked for that. */
+  private eventParty(role: string): EventParty | null {
+    const party = this.request.parties.find((candidate) => candidate.role === role);
+    if (!party) return null;
+    return this.request.eventNumbers ? { role, number: party.number } : { role };
+  }
+}
+
+function validDate(text: string): Date | null {
+  const time = Date.parse(text);
+  return Number.isNaN(time) ? null : new Date(time);
 }

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import type { BookingView } from '../bookings/contract';
+import { bookingEventsCommand } from './bookingEvents';
 import { apiUrlOption, masklineApi } from './masklineApi';
 import { print, printTable } from './output';
 
@@ -44,5 +45,6 @@ export function bookingsCommand(): Command {
     }
   });
 
+  bookings.addCommand(bookingEventsCommand());
   return bookings;
 }

@@ -49,16 +49,19 @@ export function numbersCommand(): Command {
   apiUrlOption(
     numbers.command('list').description('every number of the pool with its status and live bookings'),
   ).action(async (options: { apiUrl?: string }) => {
-    const answer = (await masklineApi(options).call('GET', '/v1/numbers')) as { numbers: PoolNumber[] };
+    const api = masklineApi(options);
+    // The API answers a page at a time; the operator asked for every number.
+    const all: PoolNumber[] = [];
+    let cursor: string | null = null;
+    do {
+      const path: string = `/v1/numbers?limit=200${cursor === null ? '' : `&cursor=${encodeURIComponent(cursor)}`}`;
+      const answer = (await api.call('GET', path)) as { numbers: PoolNumber[]; nextCursor: string | null };
+      all.push(...answer.numbers);
+      cursor = answer.nextCursor;
+    } while (cursor !== null);
     printTable(
       ['NUMBER', 'STATUS', 'LIVE BOOKINGS', 'COUNTRY', 'REFERENCE'],
-      answer.numbers.map((n) => [
-        n.number,
-        n.status,
-        String(n.liveBookings),
-        n.countryCode ?? '-',
-        n.referenceId ?? '-',
-      ]),
+      all.map((n) => [n.number, n.status, String(n.liveBookings), n.countryCode ?? '-', n.referenceId ?? '-']),
     );
   });
 

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { bookingsCommand } from './bookings';
 import { eightByEightCommand } from './eightByEight';
+import { eventsCommand } from './events';
 import { numbersCommand } from './numbers';
 import { simulateCommand } from './simulate';
 
@@ -17,6 +18,7 @@ export function createProgram(): Command {
   program.addCommand(numbersCommand());
   program.addCommand(bookingsCommand());
   program.addCommand(simulateCommand());
+  program.addCommand(eventsCommand());
   // Commander copies these settings only to subcommands made with .command(); ours are added, so copy them down.
   const inherit = (parent: Command) =>
     parent.commands.forEach((command) => {

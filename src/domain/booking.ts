@@ -15,6 +15,15 @@ export interface BookingRequest {
   expiresInSeconds: number;
   gracePeriodSeconds: number;
   geoMatch: GeoMatch;
+  /** Where this booking's events go instead of the deployment's receiver (https; http on loopback). */
+  callbackUrl?: string;
+  /** Whether its events name the parties' numbers beside their roles (a deployment setting, stamped at creation). */
+  eventNumbers?: boolean;
+  /**
+   * False when, at creation, neither the booking nor the deployment named a receiver: its events are recorded
+   * (readable back) but no delivery is attempted. Unset: delivered.
+   */
+  eventDelivery?: boolean;
 }
 
 export const BOOKING_DEFAULTS = {

@@ -6,13 +6,17 @@ import type { BookingClient } from '../bookings/client';
 import type { BookingEraser } from '../bookings/erasure';
 import type { CallEventRecorder } from '../calls/callEvents';
 import type { CallRouter } from '../calls/callRouter';
+import type { BookingEventsClient } from '../events/eventsClient';
+import type { BookingList } from '../bookings/bookingList';
 import type { Logger } from '../logging/logger';
 import type { NumberSync } from '../numbers/numberSync';
 import type { NumberPool } from '../store/numberPool';
 import { allowWebhookSources, requireApiKey, requireWebhookSecret } from './auth';
 import { bodyParseError, errorResponses } from './errors';
 import { canonicalPathsOnly } from './paths';
-import { bookingRoutes } from './routes/bookings';
+import { bookingEventRoutes } from './routes/bookingEvents';
+import { bookingListRoutes } from './routes/bookingList';
+import { bookingRoutes, type BookingCreationOptions } from './routes/bookings';
 import { codecRoutes, type CodecEndpointOptions } from './routes/codec';
 import { healthRoutes, type Readiness } from './routes/health';
 import { numberRoutes } from './routes/numbers';
@@ -33,6 +37,10 @@ export interface AppDependencies {
   bookings: BookingClient;
   bookingEraser: BookingEraser;
   creationAdmission: Admission;
+  bookingEvents: BookingEventsClient;
+  bookingList: BookingList;
+  /** How new bookings' events are addressed and read (callbackUrl rules, party numbers). */
+  bookingCreation?: BookingCreationOptions;
   callRouter: CallRouter;
   callEvents: CallEventRecorder;
   /** Applies 8x8's VIRTUAL_NUMBER_UPDATE webhooks to the pool. */
@@ -80,7 +88,9 @@ export function createApp(deps: AppDependencies): Koa {
   api.use(requireApiKey(deps.apiKey, deps.developmentMode), jsonBody);
   api.use(
     numberRoutes(deps.numbers).routes(),
-    bookingRoutes(deps.bookings, deps.bookingEraser, deps.creationAdmission).routes(),
+    bookingRoutes(deps.bookings, deps.bookingEraser, deps.creationAdmission, deps.bookingCreation).routes(),
+    bookingEventRoutes(deps.bookingEvents).routes(),
+    bookingListRoutes(deps.bookingList).routes(),
   );
 
   const webhooks = new Router({ sensitive: true });

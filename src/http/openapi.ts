@@ -3,6 +3,14 @@ import { BOOKING_ERRORS, type BookingErrorCode } from '../bookings/errors';
 import { BOOKING_LIMITS } from '../domain/booking';
 import { bookingIdSchema, bookingRequestSchema, numberRequestSchema, partySchema, phoneNumberSchema } from './requests';
 import { codecPayloadSchema, codecPayloadsSchema } from './routes/codec';
+import {
+  eventComponentSchemas,
+  eventPaths,
+  eventWebhooks,
+  listBookings,
+  numberListInvalid,
+  numberListParameters,
+} from './openapiEvents';
 
 /**
  * The OpenAPI 3.1 description of Maskline's HTTP API (served at /openapi.json).
@@ -135,6 +143,7 @@ const internalError = { '500': { $ref: '#/components/responses/InternalError' } 
 const storeUnavailable = { '503': { $ref: '#/components/responses/StoreUnavailable' } };
 
 const booking = {
+  get: listBookings,
   post: {
     operationId: 'createBooking',
     tags: ['bookings'],
@@ -241,10 +250,12 @@ const numbers = {
   get: {
     operationId: 'listNumbers',
     tags: ['numbers'],
-    summary: 'List the pool, in number order',
+    summary: 'List the pool, in number order, a page at a time',
     security: apiKeySecurity,
+    parameters: numberListParameters,
     responses: {
-      '200': { description: 'Every number of the pool.', content: json(ref('NumberList')) },
+      '200': { description: 'A page of the pool.', content: json(ref('NumberList')) },
+      '400': numberListInvalid,
       '401': { $ref: '#/components/responses/Unauthorized' },
       ...internalError,
       ...storeUnavailable,
@@ -449,7 +460,9 @@ export const openApiDocument = {
     { name: '8x8 webhooks', description: '8x8 Voice API webhooks: call routing and call records.' },
     { name: 'operations', description: 'Health, readiness and this document.' },
     { name: 'codec', description: "The Temporal UI's codec server: Temporal payloads are encrypted at rest." },
+    { name: 'events', description: 'Booking events Maskline posts to the platform, and reading them back.' },
   ],
+  webhooks: eventWebhooks,
   paths: {
     '/healthz': {
       get: {
@@ -578,6 +591,7 @@ export const openApiDocument = {
       },
     },
     '/v1/bookings/{bookingId}/data': bookingData,
+    ...eventPaths,
     '/codec/decode': codecOperation('decode'),
     '/codec/encode': codecOperation('encode'),
   },
@@ -634,6 +648,7 @@ export const openApiDocument = {
     },
     schemas: {
       ...generated,
+      ...eventComponentSchemas,
       ErrorDetail: {
         type: 'object',
         required: ['code', 'message'],
@@ -656,6 +671,7 @@ export const openApiDocument = {
               '`store_unavailable`',
               '`not_ready`',
               '`undecodable_payload`',
+              '`event_not_found`',
               '`internal_error`',
               ...Object.keys(BOOKING_ERRORS).map((code) => `\`${code}\``),
             ].join(', ')}.`,
@@ -734,9 +750,12 @@ export const openApiDocument = {
       },
       NumberList: {
         type: 'object',
-        required: ['numbers'],
+        required: ['numbers', 'nextCursor'],
         additionalProperties: false,
-        properties: { numbers: { type: 'array', items: ref('PoolNumber') } },
+        properties: {
+          numbers: { type: 'array', items: ref('PoolNumber') },
+          nextCursor: { type: ['string', 'null'], description: 'Pass as `cursor` for the next page; null at the end.' },
+        },
       },
       Party: {
         type: 'object',

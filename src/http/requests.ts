@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { BOOKING_DEFAULTS, BOOKING_LIMITS, type BookingRequest, type Party } from '../domain/booking';
 import { MAX_WRITTEN_LENGTH, parseValidPhoneNumber } from '../domain/phoneNumbers';
+import { isEventsUrl } from '../events/eventTargets';
 import { HttpError } from './errors';
 
 /**
@@ -77,6 +78,16 @@ export const bookingRequestSchema = z
     geoMatch: z.enum(['prefer', 'strict']).default(BOOKING_DEFAULTS.geoMatch).meta({
       description: "Whether the virtual number should (`prefer`) or must (`strict`) be of the parties' country.",
     }),
+    callbackUrl: z
+      .string()
+      .max(2048)
+      .optional()
+      .meta({
+        description:
+          "Where this booking's events are posted instead of the deployment's MASKLINE_EVENTS_URL: https " +
+          '(plain http only to loopback, or in development mode).',
+        examples: ['https://platform.example.com/maskline-events'],
+      }),
   })
   .meta({ description: 'Fields not listed here are ignored.' })
   .superRefine((request, ctx) => {
@@ -124,9 +135,25 @@ function valueAt(body: unknown, path: readonly PropertyKey[]): unknown {
   return value;
 }
 
-export function parseBookingRequest(body: unknown): BookingRequest {
-  const request = parseOrThrow(bookingRequestSchema, body);
-  return { ...request, parties: request.parties as [Party, Party] };
+export function parseBookingRequest(
+  body: unknown,
+  events: { allowPlainHttp: boolean; eventNumbers: boolean; eventsUrlSet: boolean } = {
+    allowPlainHttp: false,
+    eventNumbers: false,
+    eventsUrlSet: false,
+  },
+): BookingRequest {
+  const { callbackUrl, ...request } = parseOrThrow(bookingRequestSchema, body);
+  if (callbackUrl !== undefined && !isEventsUrl(callbackUrl, events.allowPlainHttp)) {
+    throw new HttpError(400, 'invalid_request', 'callbackUrl: must be an https:// URL (http:// only on loopback)');
+  }
+  return {
+    ...request,
+    parties: request.parties as [Party, Party],
+    ...(callbackUrl !== undefined ? { callbackUrl } : {}),
+    ...(events.eventNumbers ? { eventNumbers: true } : {}),
+    ...(callbackUrl === undefined && !events.eventsUrlSet ? { eventDelivery: false } : {}),
+  };
 }
 
 export function parseNumberRequest(body: unknown) {

@@ -4,6 +4,8 @@ import { BookingEraser } from '../bookings/erasure';
 import { CallEventRecorder } from '../calls/callEvents';
 import { CallRouter } from '../calls/callRouter';
 import type { Config } from '../config';
+import { BookingList } from '../bookings/bookingList';
+import { BookingEventsClient } from '../events/eventsClient';
 import { createApp } from '../http/app';
 import type { Logger } from '../logging/logger';
 import { pingDatabase, type Database } from '../store/database';
@@ -66,6 +68,13 @@ export function createHttpApplication(config: Config, deps: { database: Database
     bookings,
     creationAdmission: new Admission(config.creationAdmission),
     bookingEraser: new BookingEraser(bookings, callRecords, new MongoAllocationStore(deps.database.collections)),
+    bookingEvents: new BookingEventsClient(deps.temporal, config.temporalTaskQueue),
+    bookingList: new BookingList(deps.temporal, config.temporalTaskQueue),
+    bookingCreation: {
+      allowPlainHttp: config.events.allowPlainHttp,
+      eventNumbers: config.events.includeNumbers,
+      eventsUrlSet: config.events.url !== null,
+    },
     callRouter,
     callEvents,
     numberSync,

@@ -85,6 +85,36 @@ export class NumberPool {
     return docs.map((doc) => toPoolNumber(doc, counts.get(doc._id) ?? 0));
   }
 
+  /**
+   * One page of the pool, in number order, after `after` (the last number of the previous page). Status and
+   * country are equality filters, which FerretDB pushes down to PostgreSQL; the page bound is a range it scans.
+   */
+  async page(options: {
+    status?: NumberStatus;
+    countryCode?: string;
+    after?: E164;
+    limit: number;
+  }): Promise<{ numbers: PoolNumber[]; next: E164 | null }> {
+    const filter = {
+      ...(options.status ? { status: options.status } : {}),
+      ...(options.countryCode ? { countryCode: options.countryCode } : {}),
+      ...(options.after ? { _id: { $gt: options.after } } : {}),
+    };
+    const [docs, counts] = await Promise.all([
+      this.collections.numbers
+        .find(filter)
+        .sort({ _id: 1 })
+        .limit(options.limit + 1)
+        .toArray(),
+      this.liveBookingsByNumber(),
+    ]);
+    const page = docs.slice(0, options.limit);
+    return {
+      numbers: page.map((doc) => toPoolNumber(doc, counts.get(doc._id) ?? 0)),
+      next: docs.length > options.limit ? (page.at(-1)?._id ?? null) : null,
+    };
+  }
+
   async liveBookingsByNumber(): Promise<Map<E164, number>> {
     const groups = await this.collections.leases
       .aggregate<{ _id: E164; count: number }>([

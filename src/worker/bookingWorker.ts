@@ -1,10 +1,13 @@
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createBookingActivities } from '../../activities/booking';
 import { createDiagnosticActivities } from '../../activities/diagnostics';
+import { createEventActivities } from '../../activities/events';
 import { createNumberSyncActivities } from '../../activities/numberSync';
 import { createReconciliationActivities } from '../../activities/reconciliation';
 import { createRetentionActivities } from '../../activities/retention';
+import type { EventsConfig } from '../events/eventTargets';
 import { EightByEightApiClient, type EightByEightAccount } from '../eightbyeight/apiClient';
+import { EventSender } from '../events/eventSender';
 import { CallRecords } from '../store/callRecords';
 import type { Database } from '../store/database';
 import { Holdings } from '../store/holdings';
@@ -22,6 +25,8 @@ export interface BookingWorkerOptions {
   eightByEight?: EightByEightAccount | null;
   /** Payloads are encrypted with these (newest first); see payloadEncryption.ts. */
   encryptionKeys: readonly EncryptionKey[];
+  /** Where booking events go and how they are signed; without it no event is sent ("not configured"). */
+  events?: Pick<EventsConfig, 'url' | 'secrets' | 'allowPlainHttp'>;
   /**
    * A prebuilt workflow bundle (tests build it once); otherwise the workflows are bundled at start. A prebuilt
    * bundle must be built with `failureConverterPath` of createDataConverter(), or failure messages go unencrypted.
@@ -42,6 +47,9 @@ export async function createBookingWorker(options: BookingWorkerOptions): Promis
       ...createNumberSyncActivities({ numberSync: numberSyncOf(options) }),
       ...createRetentionActivities({ callRecords: new CallRecords(options.database.collections) }),
       ...createDiagnosticActivities({ database: options.database }),
+      ...createEventActivities({
+        sender: new EventSender(options.events ?? { url: null, secrets: [], allowPlainHttp: false }),
+      }),
     },
     dataConverter: createDataConverter(options.encryptionKeys),
     // Allocations run as local activities: at most this many at once, within the store's connection pool (50),

@@ -19,6 +19,12 @@ async function main() {
     );
   }
 
+  if (config.events.developmentSecret) {
+    logger.warn(
+      'DEVELOPMENT EVENTS SECRET: MASKLINE_EVENTS_SECRETS is unset; booking events are signed with a public one',
+    );
+  }
+
   const database = await connectDatabase(config.mongodbUri);
   await ensureIndexes(database);
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
@@ -29,6 +35,7 @@ async function main() {
     database,
     eightByEight: config.eightByEight,
     encryptionKeys: config.encryptionKeys,
+    events: config.events,
     workflowBundlePath: process.env.MASKLINE_WORKFLOW_BUNDLE,
   });
 

@@ -32,15 +32,29 @@ function present(booking: BookingView) {
   };
 }
 
+export interface BookingCreationOptions {
+  /** A callbackUrl may be plain http to any host (development mode); otherwise https, or http on loopback. */
+  allowPlainHttp: boolean;
+  /** The deployment has events name the parties' numbers (MASKLINE_EVENTS_INCLUDE_NUMBERS). */
+  eventNumbers: boolean;
+  /** The deployment has a receiver of events (MASKLINE_EVENTS_URL); without one, only a callbackUrl gets them. */
+  eventsUrlSet: boolean;
+}
+
 /**
  * The booking platform's API: create a masked pairing, read it, complete or cancel it, erase it once ended. A
  * BookingError thrown here is answered by errorResponses (../errors.ts) as the catalogue says.
  */
-export function bookingRoutes(bookings: BookingClient, eraser: BookingEraser, admission: Admission): Router {
+export function bookingRoutes(
+  bookings: BookingClient,
+  eraser: BookingEraser,
+  admission: Admission,
+  creation: BookingCreationOptions = { allowPlainHttp: false, eventNumbers: false, eventsUrlSet: false },
+): Router {
   const router = new Router({ prefix: '/v1/bookings', sensitive: true });
 
   router.post('/', async (ctx) => {
-    const request = parseBookingRequest(ctx.request.body);
+    const request = parseBookingRequest(ctx.request.body, creation);
     // Past the server's capacity a creation is refused at once; a retry of one under way here joins it; one
     // whose caller hung up while it waited is never started.
     const gone = callerGone(ctx.res);

@@ -1,8 +1,22 @@
 import Router from '@koa/router';
 import { countryOfNumber } from '../../domain/phoneNumbers';
 import { NumberExists, type NumberPool } from '../../store/numberPool';
+import { z } from 'zod';
 import { HttpError } from '../errors';
+import { decodeCursor, encodeCursor, pageQuery, parseQuery, singleQueryValue } from '../listing';
 import { parseNumberParam, parseNumberRequest } from '../requests';
+
+const numberListQuery = z.object({
+  status: singleQueryValue.pipe(z.enum(['active', 'disabled', 'draining']).optional()),
+  country: singleQueryValue.pipe(
+    z
+      .string()
+      .regex(/^[A-Za-z]{2}$/, 'must be an ISO 3166-1 alpha-2 code such as SG')
+      .transform((code) => code.toUpperCase())
+      .optional(),
+  ),
+  ...pageQuery,
+});
 
 /** The pool of virtual numbers: add, list, drain, restore. */
 export function numberRoutes(pool: NumberPool): Router {
@@ -24,7 +38,14 @@ export function numberRoutes(pool: NumberPool): Router {
   });
 
   router.get('/', async (ctx) => {
-    ctx.body = { numbers: await pool.list() };
+    const query = parseQuery(numberListQuery, ctx.query);
+    const page = await pool.page({
+      limit: query.limit,
+      ...(query.status ? { status: query.status } : {}),
+      ...(query.country ? { countryCode: query.country } : {}),
+      ...(query.cursor !== undefined ? { after: parseNumberParam(decodeCursor(query.cursor)) } : {}),
+    });
+    ctx.body = { numbers: page.numbers, nextCursor: page.next === null ? null : encodeCursor(page.next) };
   });
 
   router.delete('/:number', async (ctx) => {

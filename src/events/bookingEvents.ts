@@ -1,0 +1,111 @@
+/**
+ * What the booking platform is told of a booking: the events its workflow emits, and what became of each delivery.
+ * Plain types and functions only: the workflow sandbox imports this module.
+ */
+
+export const BOOKING_EVENT_TYPES = [
+  'booking.active',
+  'booking.refused',
+  'booking.completing',
+  'booking.completed',
+  'booking.cancelled',
+  'booking.expired',
+  'call.connected',
+  'call.ended',
+] as const;
+
+export type BookingEventType = (typeof BOOKING_EVENT_TYPES)[number];
+
+/** A party as events name it: by role; the number only where the deployment turns that on. */
+export interface EventParty {
+  role: string;
+  number?: string;
+}
+
+/** How a call ended, from 8x8's session summary. */
+export type CallOutcome = 'completed' | 'no_answer' | 'busy' | 'cancelled' | 'failed';
+
+export interface BookingEventBodies {
+  'booking.active': { virtualNumber: string; expiresAt: string; parties: EventParty[] };
+  'booking.refused': { reason: string };
+  'booking.completing': { graceEndsAt: string };
+  'booking.completed': Record<string, never>;
+  'booking.cancelled': Record<string, never>;
+  'booking.expired': { expiredAt: string };
+  'call.connected': { sessionId: string; caller: EventParty | null; callee: EventParty | null; connectedAt: string };
+  'call.ended': {
+    sessionId: string;
+    caller: EventParty | null;
+    callee: EventParty | null;
+    outcome: CallOutcome;
+    /** 8x8's own word for it (`COMPLETED`, `NO_ANSWER`, `BUSY`, `CANCELED`, `FAILED`, `ERROR`, ...). */
+    sessionStatus: string;
+    startedAt: string | null;
+    endedAt: string | null;
+    durationSeconds: number | null;
+  };
+}
+
+/** One event, as it is signed and posted (the Standard Webhooks payload shape: type, timestamp, data). */
+export type BookingEvent = {
+  [T in BookingEventType]: {
+    /** Unique and stable: a redelivery carries the same id (the `webhook-id` header), so receivers can dedupe. */
+    id: string;
+    type: T;
+    bookingId: string;
+    /** When it happened (ISO 8601). */
+    timestamp: string;
+    data: BookingEventBodies[T];
+  };
+}[BookingEventType];
+
+export type DeliveryStatus = 'pending' | 'delivered' | 'failed' | 'not_configured';
+
+/** What became of one event's delivery. */
+export interface EventDelivery {
+  status: DeliveryStatus;
+  /** Attempts made by the delivery that settled it (retries included); 0 while none has settled. */
+  attempts: number;
+  /** The receiver's HTTP status of the last settled attempt, when it answered. */
+  responseStatus: number | null;
+  /** Why the delivery failed, when it did (never the receiver's body). */
+  error: string | null;
+  settledAt: string | null;
+  /** Redeliveries asked for so far. */
+  redeliveries: number;
+}
+
+export interface BookingEventRecord {
+  event: BookingEvent;
+  delivery: EventDelivery;
+}
+
+/** Where a booking's events go and how they read; fixed when the booking is created. */
+export interface EventStream {
+  bookingId: string;
+  /** The booking's own receiver; otherwise the deployment's (MASKLINE_EVENTS_URL). */
+  callbackUrl: string | null;
+  /** False: no receiver was configured when the booking was created; events are recorded, not posted. */
+  deliver?: boolean;
+}
+
+/** 8x8's session status, in the few words the platform acts on. */
+export function callOutcomeOf(sessionStatus: string): CallOutcome {
+  switch (sessionStatus.toUpperCase().replace(/ /g, '_')) {
+    case 'COMPLETED':
+      return 'completed';
+    case 'NO_ANSWER':
+      return 'no_answer';
+    case 'BUSY':
+      return 'busy';
+    case 'CANCELED':
+    case 'CANCELLED':
+      return 'cancelled';
+    default:
+      return 'failed';
+  }
+}
+
+export function pendingDelivery(redeliveries = 0): EventDelivery {
+  return { status: 'pending', attempts: 0, responseStatus: null, error: null, settledAt: null, redeliveries };
+}
