@@ -41,7 +41,6 @@ async function main() {
   await once(server, 'listening');
   // Keep-alive longer than typical load balancers' idle timeout, so they never reuse a closed socket.
   server.keepAliveTimeout = 65_000;
-  logger.info({ port: (server.address() as AddressInfo).port }, 'http server listening');
 
   // Events stored while Temporal was unreachable reach their bookings once it is back. The first round runs at
   // once: it also tells this process which bookings have events left pending (by it before a restart, or by
@@ -70,6 +69,9 @@ async function main() {
       );
     });
   }
+  // Announced only once a SIGTERM would be handled: before its handler, the signal's default kills at once, and a
+  // supervisor that stops the server as soon as it is up saw it die by the signal (the shutdown test, on Node 24).
+  logger.info({ port: (server.address() as AddressInfo).port }, 'http server listening');
 }
 
 main().catch(exitOnFailure('maskline-http', 'http server failed', [ConfigError]));
