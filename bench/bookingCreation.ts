@@ -71,9 +71,8 @@ export async function bookingCreationBenchmark(
     const meter = cpuMeter({
       http: server.pid,
       worker: worker.pid,
-      ferretdb: stack.servers.ferretdb,
-      postgres: stack.servers.postgres,
-      temporal: stack.servers.temporal,
+      // The servers this bench started itself: Temporal, FerretDB and PostgreSQL.
+      ...stack.servers,
     });
     try {
       result = await runLoadGenerator(

@@ -154,9 +154,8 @@ export async function runPlatformLoad(
   const processPids = Object.fromEntries(service.processes.map((p) => [shortName(p.name), p.process.pid]));
   const cpu = cpuMeter({
     ...processPids,
-    ferretdb: stack.servers.ferretdb,
-    postgres: stack.servers.postgres,
-    temporal: stack.servers.temporal,
+    // The servers this bench started itself: Temporal, FerretDB and PostgreSQL.
+    ...stack.servers,
   });
   let before: Promise<Record<string, StoreCommandCounts>> = Promise.resolve({});
   const readAll = async () =>

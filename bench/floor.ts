@@ -46,9 +46,8 @@ export async function floorBenchmark(
     const meter = cpuMeter({
       http: server.pid,
       worker: worker.pid,
-      ferretdb: stack.servers.ferretdb,
-      postgres: stack.servers.postgres,
-      temporal: stack.servers.temporal,
+      // The servers this bench started itself: Temporal, FerretDB and PostgreSQL.
+      ...stack.servers,
     });
     try {
       result = await runLoadGenerator(
