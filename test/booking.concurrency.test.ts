@@ -109,7 +109,9 @@ describe('many bookings at once over few people and few numbers', () => {
 
   it('once every booking ends, every number is free', async () => {
     await Promise.all(
-      attempts.filter(isAllocated).map((a) => api(stack, 'POST', `/v1/bookings/${a.bookingId}/cancel`)),
+      attempts
+        .filter(isAllocated)
+        .map((a) => sendUntilFinal(send, 'POST', `/v1/bookings/${a.bookingId}/cancel`, undefined)),
     );
     const numbers = await eventually(
       () => api(stack, 'GET', '/v1/numbers'),
