@@ -112,4 +112,29 @@ describe('worker processes killed by SIGKILL and restarted', () => {
     assert.deepEqual(await cancelBookings(send, [request!.bookingId]), []);
     assert.deepEqual(await waitUntilEnded(send, [request!.bookingId], 30_000), []);
   });
+  it('while no worker runs, an ended booking is still read in full, and a live one answers 503 until a worker is back', async () => {
+    const [ended, live] = raceRequests(2, people(4, '9710'), { seed: 11, idPrefix: 'read-no-worker' });
+    const send = (method: string, route: string, body?: unknown) => stack.api(method, route, body);
+    for (const request of [ended!, live!]) {
+      assert.equal((await stack.api('POST', '/v1/bookings', request)).status, 201);
+    }
+    assert.deepEqual(await cancelBookings(send, [ended!.bookingId]), []);
+    assert.deepEqual(await waitUntilEnded(send, [ended!.bookingId], 30_000), []);
+    const whileWorkersRan = await stack.api('GET', `/v1/bookings/${ended!.bookingId}`);
+
+    await Promise.all([stack.killWorker(0), stack.killWorker(1)]);
+    try {
+      const endedRead = await stack.api('GET', `/v1/bookings/${ended!.bookingId}`);
+      assert.equal(endedRead.status, 200, JSON.stringify(endedRead.body));
+      assert.deepEqual(endedRead.body, whileWorkersRan.body);
+      assert.equal(endedRead.body.status, 'cancelled');
+      const liveRead = await stack.api('GET', `/v1/bookings/${live!.bookingId}`);
+      assert.equal(`${liveRead.status} ${liveRead.body?.error?.code}`, '503 temporal_unavailable');
+    } finally {
+      await Promise.all([stack.startWorker(0), stack.startWorker(1)]);
+    }
+    const liveRead = await stack.api('GET', `/v1/bookings/${live!.bookingId}`);
+    assert.equal(liveRead.status, 200, JSON.stringify(liveRead.body));
+    assert.deepEqual(await cancelBookings(send, [live!.bookingId]), []);
+  });
 });

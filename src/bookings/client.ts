@@ -79,10 +79,18 @@ export class BookingClient {
 
   /** The booking's state, or null when there is no such booking. */
   async get(bookingId: string): Promise<BookingView | null> {
+    const workflowId = bookingWorkflowId(bookingId);
     try {
-      return await this.withDeadline(CALL_DEADLINE_MS, () =>
-        this.client.workflow.getHandle(bookingWorkflowId(bookingId)).query(bookingStateQuery),
-      );
+      return await this.withDeadline(CALL_DEADLINE_MS, async () => {
+        const { runId, status } = await this.client.workflow.getHandle(workflowId).describe();
+        // An ended booking is read from its run's result, which Temporal keeps: a query would have a worker replay
+        // the whole history, so reads would wait on workers that are busy, down, or just killed while the booking
+        // was cached on them (its query then waits out the sticky queue's timeout). The run is named, so a new
+        // booking under the same id started meanwhile is not waited for.
+        const run = this.client.workflow.getHandle<typeof bookingWorkflow>(workflowId, runId, { followRuns: false });
+        if (status.name === 'COMPLETED') return await run.result();
+        return await run.query(bookingStateQuery);
+      });
     } catch (error) {
       if (isNotFound(error)) return null;
       throw translate(error, bookingId);
