@@ -13,6 +13,7 @@ import { numberSyncWorkflow } from '../workflows/numberSync';
 import { reconcilePairingsWorkflow } from '../workflows/reconciliation';
 import { storeRoundTripWorkflow } from '../workflows/diagnostics';
 import { callReceived, callStatus, sessionSummary } from '../src/eightbyeight/simulatedWebhooks';
+import { EventReceiver } from './eventReceiver';
 import { startOwnServers } from './ownServers';
 import { api, eventually, startStack, uniqueId, webhook } from './stack';
 
@@ -24,7 +25,18 @@ async function main() {
   fs.mkdirSync(out, { recursive: true });
   const servers = await startOwnServers();
   Object.assign(process.env, servers.env);
-  const stack = await startStack({ logLevel: 'warn' });
+  // Every booking has a receiver of its events, so the histories carry their delivery; it refuses while
+  // `receiverDown`, so one booking ends owing events and hands them to a booking-events workflow.
+  const receiver = await EventReceiver.start();
+  let receiverDown = false;
+  receiver.answer = () => (receiverDown ? 503 : 204);
+  const stack = await startStack({
+    logLevel: 'warn',
+    env: {
+      MASKLINE_EVENTS_URL: receiver.url,
+      MASKLINE_EVENTS_SECRETS: `whsec_${Buffer.alloc(24, 7).toString('base64')}`,
+    },
+  });
   const written: string[] = [];
   const save = async (name: string, workflowId: string) => {
     const history = await stack.temporal.workflow.getHandle(workflowId).fetchHistory();
@@ -83,11 +95,32 @@ async function main() {
     await ended(completed);
     await save('booking-completed', `booking-${completed}`);
 
+    // Cancelled while the platform's receiver is down: the booking ends owing its events, and hands them over.
     const cancelled = uniqueId('cancelled');
+    receiverDown = true;
     await api(stack, 'POST', '/v1/bookings', ride(cancelled));
     await api(stack, 'POST', `/v1/bookings/${cancelled}/cancel`);
     await ended(cancelled);
+    await eventually(
+      async () => (await stack.temporal.workflow.getHandle(`booking-${cancelled}`).describe()).status.name,
+      (status) => status !== 'RUNNING',
+      60_000,
+    );
     await save('booking-cancelled', `booking-${cancelled}`);
+    receiverDown = false;
+    const handedOver = await eventually(
+      async () => {
+        for await (const run of stack.temporal.workflow.list({
+          query: `WorkflowType = 'bookingEventsWorkflow' AND ExecutionStatus = 'Completed'`,
+        })) {
+          return run.workflowId;
+        }
+        return null;
+      },
+      (workflowId) => workflowId !== null,
+      60_000,
+    );
+    await save('booking-events-handed-over', handedOver!);
 
     const expired = uniqueId('expired');
     await api(stack, 'POST', '/v1/bookings', ride(expired, { expiresInSeconds: 1 }));
@@ -126,6 +159,7 @@ async function main() {
   } finally {
     await stack.stop();
     await servers.stop();
+    await receiver.down();
   }
   process.stdout.write(`recorded ${written.length} histories in ${out}: ${written.join(', ')}\n`);
 }
