@@ -6,6 +6,8 @@ import { Webhook } from 'standardwebhooks';
 import { callReceived, callStatus, sessionSummary } from '../src/eightbyeight/simulatedWebhooks';
 import { EventReceiver, type ReceivedBookingEvent } from '../harness/eventReceiver';
 import { api, eventually, startStack, uniqueId, webhook, type Stack } from '../harness/stack';
+import { parseBookingRequest } from '../src/http/requests';
+import { HttpError } from '../src/http/errors';
 
 // The booking platform's side of events: a real HTTP receiver on loopback, the real worker, Temporal and store.
 
@@ -291,5 +293,32 @@ describe('booking events, delivered to the platform', { timeout: 240_000 }, () =
     const answer = await api(stack, 'GET', `/v1/bookings/${uniqueId('nobody')}/events`);
     assert.equal(answer.status, 404);
     assert.equal(answer.body.error.code, 'booking_not_found');
+  });
+  it("a booking's own callbackUrl gets its events, signed, and the deployment's receiver none of them", async () => {
+    const own = await EventReceiver.start();
+    try {
+      const booking = await book({ callbackUrl: own.url });
+      assert.equal(booking.created.status, 201, JSON.stringify(booking.created.body));
+      assert.equal((await api(stack, 'POST', `/v1/bookings/${booking.bookingId}/cancel`)).status, 202);
+      await eventuallyReceived(own, booking.bookingId, ['booking.active', 'booking.cancelled']);
+      const verifier = new Webhook(NEW_SECRET);
+      for (const request of own.received) verifier.verify(request.body, request.headers as Record<string, string>);
+      assert.deepEqual(ofBooking(receiver.accepted(), booking.bookingId), []);
+    } finally {
+      await own.down();
+    }
+  });
+});
+
+describe('a callbackUrl where no secret can sign events', () => {
+  it('is refused with 400 at creation, rather than taken and never sent', () => {
+    const request = { bookingId: 'unsigned', parties: parties(), callbackUrl: 'https://platform.example/events' };
+    const options = { allowPlainHttp: false, eventNumbers: false, eventsUrlSet: false };
+    assert.throws(
+      () => parseBookingRequest(request, { ...options, canSign: false }),
+      (error: unknown) =>
+        error instanceof HttpError && error.status === 400 && /MASKLINE_EVENTS_SECRETS/.test(error.message),
+    );
+    assert.equal(parseBookingRequest(request, { ...options, canSign: true }).callbackUrl, request.callbackUrl);
   });
 });

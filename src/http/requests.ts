@@ -137,15 +137,24 @@ function valueAt(body: unknown, path: readonly PropertyKey[]): unknown {
 
 export function parseBookingRequest(
   body: unknown,
-  events: { allowPlainHttp: boolean; eventNumbers: boolean; eventsUrlSet: boolean } = {
+  events: { allowPlainHttp: boolean; eventNumbers: boolean; eventsUrlSet: boolean; canSign: boolean } = {
     allowPlainHttp: false,
     eventNumbers: false,
     eventsUrlSet: false,
+    canSign: false,
   },
 ): BookingRequest {
   const { callbackUrl, ...request } = parseOrThrow(bookingRequestSchema, body);
   if (callbackUrl !== undefined && !isEventsUrl(callbackUrl, events.allowPlainHttp)) {
     throw new HttpError(400, 'invalid_request', 'callbackUrl: must be an https:// URL (http:// only on loopback)');
+  }
+  // Events go out signed or not at all: taken without a secret, they would wait unsent for the booking's life.
+  if (callbackUrl !== undefined && !events.canSign) {
+    throw new HttpError(
+      400,
+      'invalid_request',
+      'callbackUrl: this deployment has no MASKLINE_EVENTS_SECRETS to sign events with, so it cannot send them',
+    );
   }
   return {
     ...request,

@@ -74,6 +74,7 @@ export function createHttpApplication(config: Config, deps: { database: Database
       allowPlainHttp: config.events.allowPlainHttp,
       eventNumbers: config.events.includeNumbers,
       eventsUrlSet: config.events.url !== null,
+      canSign: config.events.secrets.length > 0,
     },
     callRouter,
     callEvents,

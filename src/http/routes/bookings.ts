@@ -39,6 +39,8 @@ export interface BookingCreationOptions {
   eventNumbers: boolean;
   /** The deployment has a receiver of events (MASKLINE_EVENTS_URL); without one, only a callbackUrl gets them. */
   eventsUrlSet: boolean;
+  /** The deployment has a secret to sign events with (MASKLINE_EVENTS_SECRETS); without one, no callbackUrl. */
+  canSign: boolean;
 }
 
 /**
@@ -49,7 +51,12 @@ export function bookingRoutes(
   bookings: BookingClient,
   eraser: BookingEraser,
   admission: Admission,
-  creation: BookingCreationOptions = { allowPlainHttp: false, eventNumbers: false, eventsUrlSet: false },
+  creation: BookingCreationOptions = {
+    allowPlainHttp: false,
+    eventNumbers: false,
+    eventsUrlSet: false,
+    canSign: false,
+  },
 ): Router {
   const router = new Router({ prefix: '/v1/bookings', sensitive: true });
 
