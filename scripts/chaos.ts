@@ -15,13 +15,18 @@
  *    answer the notice within 2 s; calls route again once it is back on the same port and data) and Temporal
  *    stopped (calls connect, creation answers 503 temporal_unavailable, status and summary webhooks are stored and
  *    reach the booking once Temporal is back).
- * 4. Logs: no phone number unmasked in any line the app processes printed.
+ * 4. Booking events: CHAOS_EVENTS_BOOKINGS bookings send their events to a receiver of the platform's, which goes
+ *    down for CHAOS_RECEIVER_DOWN_S while they end and a worker dies; once it is back, every event each booking
+ *    recorded must arrive, in the booking's order (duplicates are allowed: delivery is at least once).
+ * 5. Logs: no phone number unmasked in any line the app processes printed.
  *
  * Env: CHAOS_BOOKINGS (2000), CHAOS_PARTIES (200), CHAOS_NUMBERS (50), CHAOS_WORKERS (3), CHAOS_CONCURRENCY (16),
- * CHAOS_SECOND_WAVE (300), CHAOS_OUTAGE_EVENTS (40), CHAOS_SEED (1), CHAOS_TIME_LIMIT_S (540),
+ * CHAOS_SECOND_WAVE (300), CHAOS_OUTAGE_EVENTS (40), CHAOS_EVENTS_BOOKINGS (40), CHAOS_RECEIVER_DOWN_S (60),
+ * CHAOS_SEED (1), CHAOS_TIME_LIMIT_S (540),
  * CHAOS_OUT (.data/chaos/latest.json; the app processes' log lines go beside it, as .log). Exit code 0 only when
  * every check held.
  */
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { MongoClient, type Db } from 'mongodb';
@@ -48,6 +53,7 @@ import {
 import { callReceived, callStatus, sessionSummary } from '../src/eightbyeight/simulatedWebhooks';
 import { validateCallActionAnswer } from '../harness/eightbyeightSchemas';
 import { ProcessStack } from '../harness/processStack';
+import { EventReceiver } from '../harness/eventReceiver';
 
 const setting = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const BOOKINGS = setting('CHAOS_BOOKINGS', 2000);
@@ -59,6 +65,10 @@ const WORKERS = setting('CHAOS_WORKERS', 3);
 const CONCURRENCY = setting('CHAOS_CONCURRENCY', 16);
 const SECOND_WAVE = setting('CHAOS_SECOND_WAVE', 300);
 const OUTAGE_EVENTS = setting('CHAOS_OUTAGE_EVENTS', 40);
+const EVENTS_BOOKINGS = setting('CHAOS_EVENTS_BOOKINGS', 40);
+const RECEIVER_DOWN_MS = setting('CHAOS_RECEIVER_DOWN_S', 60) * 1000;
+/** Delivery backs off 1 s doubling: an event that failed all the receiver's outage is retried within about as long. */
+const EVENTS_ARRIVE_WITHIN_MS = RECEIVER_DOWN_MS + 120_000;
 const SEED = setting('CHAOS_SEED', 1);
 const TIME_LIMIT_MS = setting('CHAOS_TIME_LIMIT_S', 540) * 1000;
 const OUT = process.env.CHAOS_OUT ?? path.join(repoRoot, '.data', 'chaos', 'latest.json');
@@ -104,6 +114,18 @@ const figures = {
       deliveredAfterMs: -1,
     },
   },
+  bookingEvents: {
+    bookings: 0,
+    receiverDownSeconds: 0,
+    recorded: 0,
+    delivered: 0,
+    lost: -1,
+    /** Bookings whose events could not be read at all: their losses are unknown, and the check fails. */
+    unread: 0,
+    outOfOrder: 0,
+    duplicates: 0,
+    lastArrivedAfterMs: -1,
+  },
   logs: { appLines: 0, unmaskedLines: 0 },
   numbersLeaked: -1,
   eventsLost: -1,
@@ -117,7 +139,11 @@ function timeLeft(): number {
 
 async function main(): Promise<boolean> {
   say(`starting: ${WORKERS} workers, ${NUMBERS} numbers, ${PARTIES} people, ${BOOKINGS} bookings (seed ${SEED})`);
-  const stack = await ProcessStack.start({ workers: WORKERS });
+  // Booking events are signed with this (phase 4's receiver does not check: the suite's tests do).
+  const stack = await ProcessStack.start({
+    workers: WORKERS,
+    env: { MASKLINE_EVENTS_SECRETS: `whsec_${randomBytes(24).toString('base64')}` },
+  });
   const client = await MongoClient.connect(stack.mongodbUri, { serverSelectionTimeoutMS: 5_000 });
   const db = client.db();
   const send: Send = (method, route, body) => stack.api(method, route, body);
@@ -161,7 +187,16 @@ async function main(): Promise<boolean> {
     // 3. Outages.
     await outages(stack, send, db);
 
-    // 4. Logs.
+    // 4. Booking events, with the platform's receiver down.
+    await receiverOutage(stack, send, persons);
+    const events = figures.bookingEvents;
+    say(
+      `booking events: receiver down ${events.receiverDownSeconds} s over ${events.bookings} bookings; ` +
+        `${events.delivered}/${events.recorded} delivered (${events.lost} lost, ${events.outOfOrder} out of order, ` +
+        `${events.duplicates} duplicates), the last ${events.lastArrivedAfterMs} ms after it came back`,
+    );
+
+    // 5. Logs.
     const appLines = stack.lines.filter((line) => /^\[(http|worker-\d+)\]/.test(line));
     figures.logs.appLines = appLines.length;
     figures.logs.unmaskedLines = appLines.filter((line) => unmaskedPhoneNumbers(line).length > 0).length;
@@ -179,6 +214,9 @@ async function main(): Promise<boolean> {
     figures.crashes.secondNumbersAfterHttpKill === 0 &&
     figures.numbersLeaked === 0 &&
     figures.eventsLost === 0 &&
+    figures.bookingEvents.lost === 0 &&
+    figures.bookingEvents.unread === 0 &&
+    figures.bookingEvents.outOfOrder === 0 &&
     figures.outages.store.invalidAnswers === 0 &&
     figures.outages.store.slowestNoticeMs < NOTICE_WITHIN_MS &&
     figures.outages.store.recoveredAfterMs >= 0 &&
@@ -245,6 +283,79 @@ async function crashes(stack: ProcessStack, send: Send, db: Db, firstWave: Booki
   }).finally(() => (releasing = false));
   while (releasing && timeLeft() > 180_000) await killAndRestart('duringRelease');
   await release;
+}
+
+/**
+ * The platform's receiver of booking events goes down while its bookings end and a worker dies: their events wait
+ * in the bookings' outboxes and in the events workflows they hand over to, and must all arrive once it is back.
+ */
+async function receiverOutage(stack: ProcessStack, send: Send, persons: string[]) {
+  const events = figures.bookingEvents;
+  const receiver = await EventReceiver.start();
+  try {
+    const requests = raceRequests(EVENTS_BOOKINGS, persons, {
+      seed: SEED + 2,
+      idPrefix: `events-${SEED}`,
+      gracePeriodSeconds: 1,
+    }).map((request) => ({ ...request, callbackUrl: receiver.url }));
+    const bookings = (await createBookings(send, requests, 8)).filter(allocated).map((a) => a.request.bookingId);
+    events.bookings = bookings.length;
+
+    await receiver.down();
+    const downAt = Date.now();
+    await inBatches(bookings, 8, async (id) => {
+      await sendUntilFinal(send, 'POST', `/v1/bookings/${id}/${random() < 0.5 ? 'cancel' : 'complete'}`, undefined);
+    });
+    const worker = Math.floor(random() * WORKERS);
+    await stack.killWorker(worker);
+    await sleep(1_000);
+    await stack.startWorker(worker);
+    await sleep(Math.max(0, RECEIVER_DOWN_MS - (Date.now() - downAt)));
+    await receiver.up();
+    const upAt = Date.now();
+    events.receiverDownSeconds = Math.round((upAt - downAt) / 1000);
+
+    // What each booking recorded, oldest first, once it has ended (its last event is its end).
+    const recorded = new Map<string, string[]>();
+    const arrived = () => new Set(receiver.accepted().map((event) => event.id));
+    const settled = async (id: string) => {
+      const answer = await send('GET', `/v1/bookings/${id}/events`);
+      if (answer.status !== 200) return false;
+      const records: { event: { id: string; type: string } }[] = answer.body.events;
+      const ended = records.some(({ event }) => /^booking\.(completed|cancelled|expired)$/.test(event.type));
+      recorded.set(
+        id,
+        records.map(({ event }) => event.id),
+      );
+      const got = arrived();
+      return ended && records.every(({ event }) => got.has(event.id));
+    };
+    let pending = [...bookings];
+    while (pending.length > 0 && Date.now() - upAt < EVENTS_ARRIVE_WITHIN_MS) {
+      const still: string[] = [];
+      await inBatches(pending, 8, async (id) => {
+        if (!(await settled(id))) still.push(id);
+      });
+      pending = still;
+      if (pending.length > 0) await sleep(1_000);
+    }
+    const accepted = receiver.accepted();
+    const got = new Set(accepted.map((event) => event.id));
+    const ids = [...recorded.values()].flat();
+    events.recorded = ids.length;
+    events.delivered = ids.filter((id) => got.has(id)).length;
+    events.lost = events.recorded - events.delivered;
+    events.unread = bookings.filter((id) => !recorded.has(id)).length;
+    events.duplicates = accepted.length - got.size;
+    events.lastArrivedAfterMs = Math.max(0, ...receiver.received.map((request) => request.receivedAt - upAt));
+    // In order per booking: the first arrival of each of its events follows the order it recorded them in.
+    for (const [bookingId, order] of recorded) {
+      const firstArrivals = [...new Set(accepted.filter((e) => e.bookingId === bookingId).map((e) => e.id))];
+      if (firstArrivals.join() !== order.filter((id) => got.has(id)).join()) events.outOfOrder += 1;
+    }
+  } finally {
+    await receiver.down();
+  }
 }
 
 /** Creation requests under way when the HTTP server dies: the retry must return the same booking and number. */
