@@ -5,7 +5,9 @@ import {
   type ScheduleOptionsStartWorkflowAction,
 } from '@temporalio/client';
 import type { Workflow } from '@temporalio/common';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../logging/logger';
+import { isTransientAnywhere } from './serviceErrors';
 import { reconcilePairingsWorkflow } from '../../workflows/reconciliation';
 import { numberSyncWorkflow } from '../../workflows/numberSync';
 import { callRecordRetentionWorkflow } from '../../workflows/retention';
@@ -120,4 +122,28 @@ export async function ensureCallRecordRetention(
     },
   });
   options.logger.info({ every, retentionDays: options.retentionDays }, 'call record retention scheduled');
+}
+
+/**
+ * Runs `setUp` until Temporal accepts it: a refusal Temporal marks transient (busy, a deadline passed, briefly
+ * unreachable) is tried again, backing off 1 s doubling to 15 s, for up to `patienceMs`; any other failure, or one
+ * past that, is thrown. A worker restarted while Temporal is busy (after a crash, under load) must come back
+ * rather than die on its first slow answer; one whose keys cannot read the schedules still fails at once.
+ */
+export async function untilAccepted(
+  what: string,
+  setUp: () => Promise<void>,
+  logger: Logger,
+  { patienceMs = 120_000, firstDelayMs = 1_000 } = {},
+): Promise<void> {
+  const giveUpAt = Date.now() + patienceMs;
+  for (let delayMs = firstDelayMs; ; delayMs = Math.min(delayMs * 2, 15_000)) {
+    try {
+      return await setUp();
+    } catch (error) {
+      if (!isTransientAnywhere(error) || Date.now() + delayMs > giveUpAt) throw error;
+      logger.warn({ err: error, retryInMs: delayMs }, `${what}: Temporal refused for now, trying again`);
+      await sleep(delayMs);
+    }
+  }
 }

@@ -60,3 +60,13 @@ export function isTransientRefusal(error: unknown): boolean {
   // The SDK puts an update-with-start operation's own message in `message`, the server's in `details`.
   return error.code === 9 /* FAILED_PRECONDITION */ && WORKFLOW_NOT_READY.test(`${error.details} ${error.message}`);
 }
+
+/**
+ * Whether an error, or one it wraps (the SDK's ServiceError around a gRPC one, say), is a transient refusal.
+ */
+export function isTransientAnywhere(error: unknown): boolean {
+  for (let cause = error, depth = 0; cause instanceof Error && depth < 5; cause = cause.cause, depth++) {
+    if (isTransientRefusal(cause)) return true;
+  }
+  return false;
+}

@@ -4,7 +4,12 @@ import { exitOnFailure } from '../logging/exit';
 import { createLogger } from '../logging/logger';
 import { connectDatabase, ensureIndexes } from '../store/database';
 import { connectTemporalClient } from '../temporal/connection';
-import { ensureCallRecordRetention, ensureNumberSync, ensurePairingReconciliation } from '../temporal/schedules';
+import {
+  ensureCallRecordRetention,
+  ensureNumberSync,
+  ensurePairingReconciliation,
+  untilAccepted,
+} from '../temporal/schedules';
 import { installTemporalLogging } from '../temporal/logging';
 import { createBookingWorker } from './bookingWorker';
 
@@ -40,26 +45,38 @@ async function main() {
   });
 
   const client = await connectTemporalClient(config);
-  await ensurePairingReconciliation(client, {
-    taskQueue: config.temporalTaskQueue,
-    every: config.reconcileEvery,
-    logger,
-  });
-  await ensureNumberSync(client, {
-    taskQueue: config.temporalTaskQueue,
-    every: config.numberSyncEvery,
-    enabled: config.eightByEight !== null,
-    logger,
-  });
-  await ensureCallRecordRetention(client, {
-    taskQueue: config.temporalTaskQueue,
-    retentionDays: config.callRecordRetentionDays,
-    logger,
-  });
+  // Bookings are served while the schedules are set up; a set-up that fails for good stops the worker.
+  const running = worker.run();
+  running.catch(() => undefined); // its failure is thrown where it is awaited, below
+  const setUpSchedules = async () => {
+    await ensurePairingReconciliation(client, {
+      taskQueue: config.temporalTaskQueue,
+      every: config.reconcileEvery,
+      logger,
+    });
+    await ensureNumberSync(client, {
+      taskQueue: config.temporalTaskQueue,
+      every: config.numberSyncEvery,
+      enabled: config.eightByEight !== null,
+      logger,
+    });
+    await ensureCallRecordRetention(client, {
+      taskQueue: config.temporalTaskQueue,
+      retentionDays: config.callRecordRetentionDays,
+      logger,
+    });
+  };
+  try {
+    await untilAccepted('setting up the schedules', setUpSchedules, logger);
+  } catch (error) {
+    if (worker.getState() === 'RUNNING') worker.shutdown();
+    await running.catch(() => undefined);
+    throw error;
+  }
 
   logger.info({ taskQueue: config.temporalTaskQueue, namespace: config.temporalNamespace }, 'worker running');
   // The SDK shuts the worker down on SIGINT/SIGTERM: it stops polling and lets running tasks finish.
-  await worker.run();
+  await running;
   await client.connection.close();
   await connection.close();
   await database.close();
