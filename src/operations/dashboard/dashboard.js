@@ -99,19 +99,20 @@ function drawHeadroom(countries) {
     const facts = document.createElement('p');
     facts.className = country.partiesAtCapacity > 0 ? 'facts full' : 'facts';
     const parts = [
-      ['free', ' free · '],
-      ['held', ' held · '],
-      ['unavailable', ' unavailable · '],
-      ['liveBookings', ' live bookings · '],
-      ['partiesAtCapacity', ' people at capacity · busiest person has room for '],
-      ['busiestPartyRoom', ' more'],
+      ['', 'free', ' free · '],
+      ['', 'held', ' held · '],
+      ['', 'unavailable', ' unavailable · '],
+      ['', 'liveBookings', ' live bookings · '],
+      ['people at capacity: ', 'partiesAtCapacity', ' · '],
+      ['the busiest person has room for ', 'busiestPartyRoom', ' more'],
     ];
-    for (const [key, text] of parts) {
+    for (const [before, key, after] of parts) {
+      facts.appendChild(document.createTextNode(before));
       const value = document.createElement('span');
       value.dataset.figure = key;
       value.textContent = String(country[key]);
       facts.appendChild(value);
-      facts.appendChild(document.createTextNode(text));
+      facts.appendChild(document.createTextNode(after));
     }
     row.appendChild(facts);
     container.appendChild(row);
