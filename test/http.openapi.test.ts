@@ -60,6 +60,7 @@ const NOT_PRODUCED_HERE: Record<string, string> = {
   'POST /codec/encode 500': 'only a bug',
   'GET /v1/bookings 500': 'only a bug (a Temporal outage is a 503)',
   'GET /v1/bookings/{bookingId}/events 500': 'only a bug (a Temporal outage is a 503)',
+  'GET /v1/operations/summary 500': 'only a bug (a store outage is a 503; a Temporal outage nulls its figures)',
   'POST /v1/bookings/{bookingId}/events/{eventId}/redeliver 500': 'only a bug (a Temporal outage is a 503)',
 };
 
@@ -249,6 +250,28 @@ describe('every answer of the HTTP API is the one its OpenAPI document describes
     });
   });
 
+  describe("the operators' views", () => {
+    it('/v1/operations/summary answers the pool headroom and the vital figures', async () => {
+      const summary = await send('GET', '/v1/operations/summary');
+      assert.equal(summary.status, 200);
+      assert.equal(summary.body.callActions.budgetSeconds, 5);
+      assert.ok(Array.isArray(summary.body.pool.countries));
+    });
+
+    it('/dashboard and its script and styles are served as documented, with a Content-Security-Policy', async () => {
+      for (const path of ['/dashboard', '/dashboard/dashboard.js', '/dashboard/dashboard.css']) {
+        const response = await fetch(`${stack.baseUrl}${path}`);
+        assert.equal(response.status, 200, path);
+        const answer = (document.paths[path]?.get as { responses: Record<string, { content: object }> }).responses;
+        const [mediaType] = Object.keys(answer['200']?.content ?? {});
+        assert.equal(response.headers.get('content-type')?.split(';')[0], mediaType, path);
+        assert.match(response.headers.get('content-security-policy') ?? '', /default-src 'none'/, path);
+        assert.ok((await response.text()).length > 0, path);
+        produced.add(`GET ${path} 200`);
+      }
+    });
+  });
+
   describe('the number pool', () => {
     it('adds a number and answers it in E.164, active, with its country', async () => {
       const added = await send('POST', '/v1/numbers', { json: { number: '+65 6000 0001', referenceId: 'vn-1' } });
@@ -412,6 +435,7 @@ describe('every answer of the HTTP API is the one its OpenAPI document describes
         ['GET', '/v1/bookings'],
         ['GET', `/v1/bookings/${first}/events`],
         ['POST', `/v1/bookings/${first}/events/evt_x/redeliver`],
+        ['GET', '/v1/operations/summary'],
       ];
       for (const [method, path] of routes) {
         for (const authorization of [null, `Bearer ${API_KEY}-wrong`, API_KEY]) {
@@ -660,13 +684,14 @@ describe('every answer of the HTTP API is the one its OpenAPI document describes
         assert.deepEqual(notReady.body.checks, { store: 'unavailable', temporal: 'ok' });
       });
 
-      it('the number pool and the call records answer 503 store_unavailable', async () => {
+      it('the number pool, the call records and the operations summary answer 503 store_unavailable', async () => {
         const requests: [string, string, unknown][] = [
           ['POST', '/v1/numbers', { number: '+6560000004' }],
           ['GET', '/v1/numbers', undefined],
           ['DELETE', '/v1/numbers/%2B6560000001', undefined],
           ['POST', '/v1/numbers/%2B6560000001/restore', undefined],
           ['DELETE', `/v1/bookings/${uniqueId('ended')}/data`, undefined],
+          ['GET', '/v1/operations/summary', undefined],
           [
             'POST',
             '/webhooks/8x8/call-status',

@@ -3,6 +3,7 @@ import { bookingsCommand } from './bookings';
 import { eightByEightCommand } from './eightByEight';
 import { eventsCommand } from './events';
 import { numbersCommand } from './numbers';
+import { poolCommand } from './pool';
 import { simulateCommand } from './simulate';
 
 /**
@@ -16,6 +17,7 @@ export function createProgram(): Command {
     .exitOverride();
   program.addCommand(eightByEightCommand());
   program.addCommand(numbersCommand());
+  program.addCommand(poolCommand());
   program.addCommand(bookingsCommand());
   program.addCommand(simulateCommand());
   program.addCommand(eventsCommand());

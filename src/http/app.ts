@@ -11,6 +11,7 @@ import type { BookingList } from '../bookings/bookingList';
 import type { Logger } from '../logging/logger';
 import type { NumberSync } from '../numbers/numberSync';
 import type { NumberPool } from '../store/numberPool';
+import type { OperationsSummaryService } from '../operations/operationsSummary';
 import { allowWebhookSources, requireApiKey, requireWebhookSecret } from './auth';
 import { bodyParseError, errorResponses } from './errors';
 import { canonicalPathsOnly } from './paths';
@@ -18,9 +19,11 @@ import { bookingEventRoutes } from './routes/bookingEvents';
 import { bookingListRoutes } from './routes/bookingList';
 import { bookingRoutes, type BookingCreationOptions } from './routes/bookings';
 import { codecRoutes, type CodecEndpointOptions } from './routes/codec';
+import { dashboardRoutes } from './routes/dashboard';
 import { healthRoutes, type Readiness } from './routes/health';
 import { numberRoutes } from './routes/numbers';
 import { openApiRoutes } from './routes/openapi';
+import { operationsRoutes } from './routes/operations';
 import { callflowOnError, webhookRoutes } from './routes/webhooks';
 
 export interface AppDependencies {
@@ -47,6 +50,8 @@ export interface AppDependencies {
   numberSync: NumberSync;
   /** The Temporal UI's codec server (`/codec/decode`, `/codec/encode`). */
   codec: CodecEndpointOptions;
+  /** The operators' summary behind `/v1/operations/summary` and the dashboard. */
+  operations: OperationsSummaryService;
 }
 
 export const MAX_BODY = '64kb';
@@ -91,6 +96,7 @@ export function createApp(deps: AppDependencies): Koa {
     bookingRoutes(deps.bookings, deps.bookingEraser, deps.creationAdmission, deps.bookingCreation).routes(),
     bookingEventRoutes(deps.bookingEvents).routes(),
     bookingListRoutes(deps.bookingList).routes(),
+    operationsRoutes(deps.operations).routes(),
   );
 
   const webhooks = new Router({ sensitive: true });
@@ -117,7 +123,14 @@ export function createApp(deps: AppDependencies): Koa {
   // No allowedMethods(): another method is 404 like an unknown path. The router answers 405 (and OPTIONS) from the
   // layers any router matched by path, when no route matched, which is before any guard runs: it answered
   // `PUT /v1/numbers` and `GET /v1/bookings/<id>%2Fcancel` without the API key.
-  const routers = [healthRoutes(deps.readiness), openApiRoutes(), codecRoutes(deps.codec), api, webhooks];
+  const routers = [
+    healthRoutes(deps.readiness),
+    openApiRoutes(),
+    dashboardRoutes(),
+    codecRoutes(deps.codec),
+    api,
+    webhooks,
+  ];
   for (const router of routers) app.use(router.routes());
   return app;
 }

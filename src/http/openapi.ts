@@ -11,6 +11,7 @@ import {
   numberListInvalid,
   numberListParameters,
 } from './openapiEvents';
+import { operationsComponentSchemas, operationsPaths } from './openapiOperations';
 
 /**
  * The OpenAPI 3.1 description of Maskline's HTTP API (served at /openapi.json).
@@ -458,7 +459,7 @@ export const openApiDocument = {
     { name: 'bookings', description: "The booking platform's API: masked pairings." },
     { name: 'numbers', description: 'The pool of virtual numbers.' },
     { name: '8x8 webhooks', description: '8x8 Voice API webhooks: call routing and call records.' },
-    { name: 'operations', description: 'Health, readiness and this document.' },
+    { name: 'operations', description: "Health, readiness, this document, and the operators' summary and dashboard." },
     { name: 'codec', description: "The Temporal UI's codec server: Temporal payloads are encrypted at rest." },
     { name: 'events', description: 'Booking events Maskline posts to the platform, and reading them back.' },
   ],
@@ -592,6 +593,7 @@ export const openApiDocument = {
     },
     '/v1/bookings/{bookingId}/data': bookingData,
     ...eventPaths,
+    ...operationsPaths,
     '/codec/decode': codecOperation('decode'),
     '/codec/encode': codecOperation('encode'),
   },
@@ -649,6 +651,7 @@ export const openApiDocument = {
     schemas: {
       ...generated,
       ...eventComponentSchemas,
+      ...operationsComponentSchemas,
       ErrorDetail: {
         type: 'object',
         required: ['code', 'message'],

@@ -14,6 +14,8 @@ import { CallRoutes } from '../store/callRoutes';
 import { MongoAllocationStore } from '../store/allocationStore';
 import { NumberSync } from '../numbers/numberSync';
 import { NumberPool } from '../store/numberPool';
+import { OperationsSummaryService } from '../operations/operationsSummary';
+import { OperationsView } from '../store/operationsView';
 import { pingTemporal } from '../temporal/connection';
 import { EncryptionCodec } from '../temporal/payloadEncryption';
 import { TemporalReachability } from '../temporal/reachability';
@@ -85,6 +87,14 @@ export function createHttpApplication(config: Config, deps: { database: Database
       developmentMode: config.developmentMode,
       corsOrigins: config.codecCorsOrigins,
     },
+    // Reads the call-action metrics from prom-client's default registry until the server's own is wired in.
+    operations: new OperationsSummaryService({
+      view: new OperationsView(deps.database.collections),
+      temporal: deps.temporal,
+      taskQueue: config.temporalTaskQueue,
+      storeTimeoutMs: config.callActionStoreTimeoutMs,
+      onTemporalError: (error) => deps.logger.warn({ err: error }, 'operations summary: Temporal visibility failed'),
+    }),
   });
   return { app, bookings, callEvents, redeliverCallEvents, callRecords, sessions, temporalReachability };
 }
