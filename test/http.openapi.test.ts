@@ -940,6 +940,7 @@ async function serveVariant(
         leases: db.collection('leases'),
         callSessions: db.collection('callSessions'),
         callEvents: db.collection('callEvents'),
+        endedPairings: db.collection('endedPairings'),
       },
       close: () => client.close(),
     } satisfies Database;
