@@ -11,6 +11,8 @@ import { callRecordRetentionWorkflow } from '../workflows/retention';
 import { createHttpApplication } from '../src/server/httpApplication';
 import { createLogger } from '../src/logging/logger';
 import { validateCallActionAnswer } from '../harness/eightbyeightSchemas';
+import { validateAt, type OpenApiDocument } from '../harness/openapi';
+import { openApiDocument } from '../src/http/openapi';
 import { api, CapturedLogs, startStack, uniqueId, webhook as post, type Stack } from '../harness/stack';
 
 // Calls that no live booking routes: a late caller of a recently ended booking goes where the booking chose,
@@ -29,8 +31,9 @@ interface Asked {
 }
 
 /** The booking platform's `ask` endpoint: a real HTTP server on loopback, one behaviour per path. */
-async function startPlatform(): Promise<{ server: Server; url: string; asked: Asked[] }> {
+async function startPlatform(): Promise<{ server: Server; url: string; asked: Asked[]; answered: unknown[] }> {
   const asked: Asked[] = [];
+  const answered: unknown[] = [];
   const server = createServer((request, response) => {
     let body = '';
     request.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
@@ -38,6 +41,7 @@ async function startPlatform(): Promise<{ server: Server; url: string; asked: As
       const path = request.url ?? '';
       asked.push({ path, headers: request.headers, body });
       const json = (value: unknown) => {
+        answered.push(value);
         response.writeHead(200, { 'content-type': 'application/json' });
         response.end(JSON.stringify(value));
       };
@@ -64,7 +68,7 @@ async function startPlatform(): Promise<{ server: Server; url: string; asked: As
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const { port } = server.address() as AddressInfo;
-  return { server, url: `http://127.0.0.1:${port}`, asked };
+  return { server, url: `http://127.0.0.1:${port}`, asked, answered };
 }
 
 async function callAction(stack: { baseUrl: string } | Stack, caller: string, virtualNumber = VN) {
@@ -230,6 +234,21 @@ describe('late callers of a recently ended booking, and callers no booking knows
     assert.equal(await stack.database.collections.endedPairings.countDocuments({ bookingId }), 0);
     // The rider is now a stranger to this number: the deployment's policy (ask) answers.
     assert.deepEqual((await callAction(stack, rider)).callflow, connectsTo(PLATFORM_NUMBER));
+  });
+
+  it('asked and answered as the OpenAPI document’s `call.out_of_session` webhook describes', () => {
+    const document = openApiDocument as unknown as OpenApiDocument;
+    const operation = ['webhooks', 'call.out_of_session', 'post'];
+    assert.ok(platform.asked.length >= 5);
+    for (const asked of platform.asked) {
+      const schema = [...operation, 'requestBody', 'content', 'application/json', 'schema'];
+      assert.deepEqual(validateAt(document, schema, JSON.parse(asked.body)), [], asked.body);
+    }
+    // Every answer the platform gave as JSON is one the document takes (the invalid one is not JSON).
+    const answerSchema = [...operation, 'responses', '200', 'content', 'application/json', 'schema'];
+    for (const answer of platform.answered) {
+      assert.deepEqual(validateAt(document, answerSchema, answer), [], JSON.stringify(answer));
+    }
   });
 
   it('refuses an askUrl that is not https (nor loopback http)', async () => {

@@ -11,6 +11,7 @@ import {
   numberListInvalid,
   numberListParameters,
 } from './openapiEvents';
+import { outOfSessionComponentSchemas, outOfSessionWebhooks } from './openapiOutOfSession';
 
 /**
  * The OpenAPI 3.1 description of Maskline's HTTP API (served at /openapi.json).
@@ -462,7 +463,7 @@ export const openApiDocument = {
     { name: 'codec', description: "The Temporal UI's codec server: Temporal payloads are encrypted at rest." },
     { name: 'events', description: 'Booking events Maskline posts to the platform, and reading them back.' },
   ],
-  webhooks: eventWebhooks,
+  webhooks: { ...eventWebhooks, ...outOfSessionWebhooks },
   paths: {
     '/healthz': {
       get: {
@@ -649,6 +650,7 @@ export const openApiDocument = {
     schemas: {
       ...generated,
       ...eventComponentSchemas,
+      ...outOfSessionComponentSchemas,
       ErrorDetail: {
         type: 'object',
         required: ['code', 'message'],
@@ -1107,6 +1109,11 @@ export const openApiDocument = {
                 type: 'integer',
                 minimum: 0,
                 description: 'Runs of the booking workflow whose history Temporal was asked to delete.',
+              },
+              endedPairings: {
+                type: 'integer',
+                minimum: 0,
+                description: 'Pairings kept for late callers (MASKLINE_ENDED_BOOKING_WINDOW) that were deleted.',
               },
             },
           },
