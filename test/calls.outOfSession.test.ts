@@ -13,7 +13,8 @@ import { createLogger } from '../src/logging/logger';
 import { validateCallActionAnswer } from '../harness/eightbyeightSchemas';
 import { validateAt, type OpenApiDocument } from '../harness/openapi';
 import { openApiDocument } from '../src/http/openapi';
-import { api, CapturedLogs, startStack, uniqueId, webhook as post, type Stack } from '../harness/stack';
+import { EventReceiver } from '../harness/eventReceiver';
+import { api, CapturedLogs, eventually, startStack, uniqueId, webhook as post, type Stack } from '../harness/stack';
 
 // Calls that no live booking routes: a late caller of a recently ended booking goes where the booking chose,
 // within the deployment's window; anyone else gets the deployment's out-of-session policy. Every answer is a
@@ -89,7 +90,7 @@ function people() {
 }
 
 /** A booking on the pool's one number, ended (cancelled, so at once) and its number given back. */
-async function endedBooking(stack: Stack, outOfSession?: Record<string, unknown>) {
+async function endedBooking(stack: Stack, outOfSession?: Record<string, unknown>, callbackUrl?: string) {
   const { rider, driver } = people();
   const bookingId = uniqueId('late');
   const created = await api(stack, 'POST', '/v1/bookings', {
@@ -99,6 +100,7 @@ async function endedBooking(stack: Stack, outOfSession?: Record<string, unknown>
       { role: 'driver', number: driver },
     ],
     ...(outOfSession ? { outOfSession } : {}),
+    ...(callbackUrl ? { callbackUrl } : {}),
   });
   assert.equal(created.status, 201, JSON.stringify(created.body));
   assert.equal(created.body.virtualNumber, VN);
@@ -113,9 +115,11 @@ async function endedBooking(stack: Stack, outOfSession?: Record<string, unknown>
 describe('late callers of a recently ended booking, and callers no booking knows', () => {
   let stack: Stack;
   let platform: Awaited<ReturnType<typeof startPlatform>>;
+  let receiver: EventReceiver;
 
   before(async () => {
     platform = await startPlatform();
+    receiver = await EventReceiver.start();
     stack = await startStack({
       env: {
         MASKLINE_EVENTS_SECRETS: SECRET,
@@ -132,6 +136,7 @@ describe('late callers of a recently ended booking, and callers no booking knows
   after(async () => {
     await stack?.stop();
     platform?.server.close();
+    await receiver?.down();
   });
 
   it('puts a party of an ended booking through to the other party, either way, with the VN as caller ID', async () => {
@@ -234,6 +239,55 @@ describe('late callers of a recently ended booking, and callers no booking knows
     assert.equal(await stack.database.collections.endedPairings.countDocuments({ bookingId }), 0);
     // The rider is now a stranger to this number: the deployment's policy (ask) answers.
     assert.deepEqual((await callAction(stack, rider)).callflow, connectsTo(PLATFORM_NUMBER));
+  });
+
+  it('tells the booking `call.turned_away` when a late caller is not put through, and not when they are', async () => {
+    const document = openApiDocument as unknown as OpenApiDocument;
+    const connected = await endedBooking(stack, { afterEnd: 'other_party' }, receiver.url);
+    const turnedAway = await endedBooking(stack, { afterEnd: 'notice' }, receiver.url);
+    const connectedCall = await post(stack, '/call-action', callReceived(connected.rider, VN));
+    assert.equal(connectedCall.body.callflow[0].action, 'makeCall');
+    const sessionId = uniqueId('late-session');
+    const call = callReceived(turnedAway.driver, VN, sessionId);
+    assert.equal((await post(stack, '/call-action', call)).body.callflow[0].action, 'say');
+    // 8x8 repeats the call action: still one event.
+    await post(stack, '/call-action', call);
+
+    const received = await eventually(
+      async () => receiver.accepted().filter((event) => event.type === 'call.turned_away'),
+      (events) => events.length > 0,
+    );
+    assert.equal(received.length, 1, JSON.stringify(received));
+    const [event] = received;
+    assert.equal(event!.bookingId, turnedAway.bookingId);
+    assert.deepEqual(
+      { ...event!.data, calledAt: undefined },
+      { sessionId, caller: { role: 'driver' }, route: 'notice', handledAs: 'notice', calledAt: undefined },
+    );
+    assert.deepEqual(validateAt(document, ['components', 'schemas', 'BookingEvent'], event), []);
+    const raw = receiver.received.find((request) => request.body.includes('call.turned_away'))!;
+    new Webhook(SECRET).verify(raw.body, {
+      'webhook-id': String(raw.headers['webhook-id']),
+      'webhook-timestamp': String(raw.headers['webhook-timestamp']),
+      'webhook-signature': String(raw.headers['webhook-signature']),
+    });
+    // Read back, after the booking's own events, with the booking's id stem.
+    const events = await eventually(
+      () => api(stack, 'GET', `/v1/bookings/${turnedAway.bookingId}/events`),
+      (answer) => answer.status === 200 && answer.body.events.at(-1)?.event.type === 'call.turned_away',
+    );
+    const types = events.body.events.map((record: { event: { type: string } }) => record.event.type);
+    assert.deepEqual(types, ['booking.active', 'booking.cancelled', 'call.turned_away']);
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    const other = await api(stack, 'GET', `/v1/bookings/${connected.bookingId}/events`);
+    assert.deepEqual(
+      other.body.events.map((record: { event: { type: string } }) => record.event.type),
+      ['booking.active', 'booking.cancelled'],
+    );
+    await eventually(
+      async () => receiver.accepted().filter((event) => event.type === 'call.turned_away').length,
+      (count) => count === 1,
+    );
   });
 
   it('asked and answered as the OpenAPI document’s `call.out_of_session` webhook describes', () => {

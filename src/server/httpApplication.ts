@@ -5,6 +5,7 @@ import { CallEventRecorder } from '../calls/callEvents';
 import { CallRouter } from '../calls/callRouter';
 import { OutOfSessionCalls } from '../calls/outOfSession';
 import { PlatformAsk } from '../calls/platformAsk';
+import { announceTurnedAway } from '../calls/turnedAway';
 import { EndedPairings } from '../store/endedPairings';
 import type { Config } from '../config';
 import { BookingList } from '../bookings/bookingList';
@@ -52,6 +53,7 @@ export function createHttpApplication(config: Config, deps: { database: Database
     storeTimeoutMs: config.callActionStoreTimeoutMs,
     logger: deps.logger,
   });
+  const bookingEvents = new BookingEventsClient(deps.temporal, config.temporalTaskQueue);
   const callRouter = new CallRouter(
     routes,
     sessions,
@@ -62,6 +64,7 @@ export function createHttpApplication(config: Config, deps: { database: Database
     },
     deps.logger,
     outOfSession,
+    announceTurnedAway(bookingEvents, config.events.includeNumbers, deps.logger),
   );
   const callEvents = new CallEventRecorder(callRecords, routes, bookings, deps.logger);
   /** Delivers the call events stored while Temporal could not be reached; the server also runs it on a timer. */
@@ -88,7 +91,7 @@ export function createHttpApplication(config: Config, deps: { database: Database
       new MongoAllocationStore(deps.database.collections),
       endedPairings,
     ),
-    bookingEvents: new BookingEventsClient(deps.temporal, config.temporalTaskQueue),
+    bookingEvents,
     bookingList: new BookingList(deps.temporal, config.temporalTaskQueue),
     bookingCreation: {
       allowPlainHttp: config.events.allowPlainHttp,
