@@ -206,7 +206,7 @@ function printCall(call: PlacedCall): void {
       `8x8 would put the caller through to ${String(makeCall.params?.destination)}, who sees ${String(makeCall.params?.source)}.`,
     );
   } else {
-    print('8x8 would say this to the caller and end the call: no booking routes them to anyone on this number.');
+    print('8x8 would play the notice to the caller and end the call: no booking puts them through on this number.');
   }
 }
 
