@@ -198,6 +198,12 @@ export const listBookings = {
   parameters: [
     query('status', 'Only bookings in this status.', ref('BookingStatus')),
     query('virtualNumber', 'Only bookings holding (or that held) this number.', { type: 'string' }),
+    query(
+      'partyRole',
+      'Only bookings one of whose parties has this role (e.g. `courier`). Bookings created before this filter ' +
+        'existed are not found by it.',
+      { type: 'string', minLength: 1, maxLength: 64 },
+    ),
     query('createdFrom', 'Created at or after.', { type: 'string', format: 'date-time' }),
     query('createdBefore', 'Created before.', { type: 'string', format: 'date-time' }),
     ...pageParameters,
