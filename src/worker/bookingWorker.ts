@@ -27,7 +27,7 @@ export interface BookingWorkerOptions {
   /** Payloads are encrypted with these (newest first); see payloadEncryption.ts. */
   encryptionKeys: readonly EncryptionKey[];
   /** Where booking events go and how they are signed; without it no event is sent ("not configured"). */
-  events?: Pick<EventsConfig, 'url' | 'secrets' | 'allowPlainHttp'>;
+  events?: Pick<EventsConfig, 'url' | 'secrets' | 'allowPlainHttp' | 'platformHosts'>;
   /**
    * A prebuilt workflow bundle (tests build it once); otherwise the workflows are bundled at start. A prebuilt
    * bundle must be built with `failureConverterPath` of createDataConverter(), or failure messages go unencrypted.
