@@ -2,6 +2,7 @@ import { Context } from '@temporalio/activity';
 import { allocateVirtualNumber as allocate, type Holder } from '../src/domain/allocation';
 import type { BookingRequest } from '../src/domain/booking';
 import type { MongoAllocationStore } from '../src/store/allocationStore';
+import type { EndedPairings } from '../src/store/endedPairings';
 
 export type AllocationResult =
   { outcome: 'allocated'; virtualNumber: string } | { outcome: 'refused'; reason: 'no_number_available' };
@@ -32,7 +33,10 @@ function checkpoint(): void {
  * The booking workflow's side effects: thin adapters over the allocation rules and the store. Each one is
  * idempotent, because Temporal retries them.
  */
-export function createBookingActivities(deps: { allocations: MongoAllocationStore }) {
+export function createBookingActivities(deps: {
+  allocations: MongoAllocationStore;
+  endedPairings?: Pick<EndedPairings, 'keepForRun'>;
+}) {
   return {
     async allocateVirtualNumber(request: BookingRequest, holder?: Holder): Promise<AllocationResult> {
       // Stop claiming two seconds before this attempt times out, so it never overlaps its retry.
@@ -52,6 +56,8 @@ export function createBookingActivities(deps: { allocations: MongoAllocationStor
     },
 
     async releaseVirtualNumber(holder: Holder | string): Promise<void> {
+      // Kept first: the release wipes the parties from the lease. No workflow change: the activity does it.
+      await deps.endedPairings?.keepForRun(holderOf(holder));
       await deps.allocations.release(holderOf(holder));
     },
   };

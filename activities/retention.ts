@@ -1,28 +1,37 @@
 import { Context } from '@temporalio/activity';
 import type { CallRecords, DeletedCallRecords } from '../src/store/callRecords';
+import type { EndedPairings } from '../src/store/endedPairings';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** The retention schedule's side effect. Idempotent: a retry finds less, or nothing, left to delete. */
 export function createRetentionActivities(deps: {
   callRecords: Pick<CallRecords, 'deleteOlderThan' | 'countUndeliveredOlderThan'>;
+  endedPairings?: Pick<EndedPairings, 'deleteClosed'>;
 }) {
   return {
     async deleteExpiredCallRecords(
       retentionDays: number,
-    ): Promise<DeletedCallRecords & { callEventsKeptUndelivered: number; cutoff: string }> {
+    ): Promise<DeletedCallRecords & { callEventsKeptUndelivered: number; cutoff: string; endedPairings?: number }> {
       const cutoff = new Date(Date.now() - retentionDays * DAY_MS);
       const deleted = await deps.callRecords.deleteOlderThan(cutoff);
+      // The pairings of ended bookings whose late-call window has closed (they route nothing already).
+      const endedPairings = deps.endedPairings ? await deps.endedPairings.deleteClosed() : undefined;
       const callEventsKeptUndelivered = await deps.callRecords.countUndeliveredOlderThan(cutoff);
       const log = Context.current().log;
-      log.info('expired call records deleted', { retentionDays, ...deleted, callEventsKeptUndelivered });
+      log.info('expired call records deleted', { retentionDays, ...deleted, callEventsKeptUndelivered, endedPairings });
       if (callEventsKeptUndelivered > 0) {
         // Kept because 8x8 was told they were received; each is retried until its booking takes it or has ended.
         log.warn('call events past the retention period kept: their bookings have not been told of them yet', {
           callEventsKeptUndelivered,
         });
       }
-      return { ...deleted, callEventsKeptUndelivered, cutoff: cutoff.toISOString() };
+      return {
+        ...deleted,
+        callEventsKeptUndelivered,
+        cutoff: cutoff.toISOString(),
+        ...(endedPairings !== undefined ? { endedPairings } : {}),
+      };
     },
   };
 }

@@ -153,6 +153,13 @@ export function validateRequestBody(document: OpenApiDocument, method: string, p
   return validate(body) ? [] : describeErrors(validate.errors).map((problem) => `${label}: ${problem}`);
 }
 
+/** Checks a value against the schema at a place in the document (e.g. a webhook's request body). */
+export function validateAt(document: OpenApiDocument, parts: readonly string[], value: unknown): string[] {
+  const validate = ajvFor(document).getSchema(`${DOCUMENT_ID}#${pointerOf(parts)}`);
+  if (!validate) return [`no schema at ${pointerOf(parts)}`];
+  return validate(value) ? [] : describeErrors(validate.errors);
+}
+
 /** Every documented answer, as `METHOD /templated/path STATUS`. */
 export function documentedAnswers(document: OpenApiDocument): string[] {
   const answers: string[] = [];

@@ -4,6 +4,8 @@ import { ADMISSION_DEFAULTS, type AdmissionLimits } from './bookings/admission';
 import { DEFAULT_BASE_URL, type EightByEightAccount } from './eightbyeight/apiClient';
 import { DEVELOPMENT_EVENTS_SECRET, isEventsUrl, type EventsConfig } from './events/eventTargets';
 import { DEVELOPMENT_KEY, KEY_BYTES, type EncryptionKey } from './temporal/payloadEncryption';
+import type { OutOfSessionConfig } from './calls/outOfSession';
+import { parseValidPhoneNumber } from './domain/phoneNumbers';
 
 /**
  * The process configuration, read once from the environment and validated before anything starts.
@@ -58,7 +60,14 @@ export interface Config {
   creationAdmission: AdmissionLimits;
   /** Booking events: where they go, how they are signed, whether they name numbers (src/events/). */
   events: EventsConfig;
+  /** Calls no live booking routes: the policy, the support number, `ask`, the late-caller window. */
+  outOfSession: OutOfSessionConfig;
 }
+
+const optionalText = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? null : v.trim()));
 
 const eventSecrets = z
   .string()
@@ -194,6 +203,32 @@ const environmentSchema = z.object({
     .transform((v) => (v === undefined || v.trim() === '' ? null : v.trim())),
   MASKLINE_EVENTS_SECRETS: eventSecrets,
   MASKLINE_EVENTS_INCLUDE_NUMBERS: z.enum(['true', 'false', '']).default('false'),
+  MASKLINE_PLATFORM_HOSTS: z
+    .string()
+    .default('')
+    .transform((list) => commaSeparated(list).map((host) => host.toLowerCase()))
+    .refine(
+      (hosts) => hosts.every((host) => /^[a-z0-9.-]+$|^\[[0-9a-f:]+\]$/.test(host)),
+      'must be a comma-separated list of host names',
+    ),
+  MASKLINE_OUT_OF_SESSION_POLICY: z.enum(['notice', 'forward', 'ask']).default('notice'),
+  MASKLINE_SUPPORT_NUMBER: optionalText.refine(
+    (number) => number === null || parseValidPhoneNumber(number) !== null,
+    'must be a valid international phone number',
+  ),
+  MASKLINE_ASK_URL: optionalText,
+  MASKLINE_ASK_TIMEOUT_MS: z.coerce.number().int().min(100).max(5000).default(1500),
+  MASKLINE_ASK_FALLBACK: z.enum(['notice', 'forward']).default('notice'),
+  MASKLINE_ENDED_BOOKING_WINDOW: z
+    .string()
+    .default('0')
+    .refine(
+      (value) => value === '0' || value === 'off' || /^\d+(s|m|h|d)$/.test(value),
+      'must be 0 (off) or a duration such as 30m, 2h',
+    )
+    .transform((value) => (value === '0' || value === 'off' ? 0 : durationMs(value) / 1000))
+    .refine((seconds) => seconds <= 30 * 86_400, 'must be at most 30d'),
+  MASKLINE_ENDED_BOOKING_ROUTE: z.enum(['other_party', 'support', 'ask', 'notice']).default('other_party'),
 });
 
 export class ConfigError extends Error {
@@ -205,11 +240,6 @@ function durationMs(every: string): number {
   const unitMs = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[unit ?? 'ms'] ?? 1;
   return Number(amount) * unitMs;
 }
-
-const optionalText = z
-  .string()
-  .optional()
-  .transform((v) => (v === undefined || v.trim() === '' ? null : v.trim()));
 
 // The API key goes out in a header: plain http only to a fake of 8x8 on this machine.
 function isApiBaseUrl(value: string): boolean {
@@ -294,6 +324,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, role: ProcessRo
   if (eventsUrl !== null && !developmentMode && parsed.success && parsed.data.MASKLINE_EVENTS_SECRETS.length === 0) {
     problems.push('MASKLINE_EVENTS_SECRETS: required with MASKLINE_EVENTS_URL (whsec_<base64>, newest first)');
   }
+  if (parsed.success) problems.push(...outOfSessionProblems(parsed.data, developmentMode));
   if (!parsed.success || problems.length > 0) {
     throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
   }
@@ -335,6 +366,40 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, role: ProcessRo
       developmentSecret: e.MASKLINE_EVENTS_SECRETS.length === 0 && developmentMode,
       includeNumbers: e.MASKLINE_EVENTS_INCLUDE_NUMBERS === 'true',
       allowPlainHttp: developmentMode,
+      platformHosts: e.MASKLINE_PLATFORM_HOSTS,
+    },
+    outOfSession: {
+      policy: e.MASKLINE_OUT_OF_SESSION_POLICY,
+      supportNumber: e.MASKLINE_SUPPORT_NUMBER === null ? null : parseValidPhoneNumber(e.MASKLINE_SUPPORT_NUMBER)!.e164,
+      askUrl: e.MASKLINE_ASK_URL,
+      askTimeoutMs: e.MASKLINE_ASK_TIMEOUT_MS,
+      askFallback: e.MASKLINE_ASK_FALLBACK,
+      endedBookingWindowSeconds: e.MASKLINE_ENDED_BOOKING_WINDOW,
+      endedBookingRoute: e.MASKLINE_ENDED_BOOKING_ROUTE,
     },
   };
+}
+
+/** The out-of-session settings that need one another: a policy that forwards needs a number, `ask` a URL. */
+function outOfSessionProblems(e: z.infer<typeof environmentSchema>, developmentMode: boolean): string[] {
+  const problems: string[] = [];
+  const forwards =
+    e.MASKLINE_OUT_OF_SESSION_POLICY === 'forward' ||
+    (e.MASKLINE_OUT_OF_SESSION_POLICY === 'ask' && e.MASKLINE_ASK_FALLBACK === 'forward');
+  if (forwards && e.MASKLINE_SUPPORT_NUMBER === null) {
+    problems.push('MASKLINE_SUPPORT_NUMBER: required when out-of-session calls are forwarded');
+  }
+  if (e.MASKLINE_OUT_OF_SESSION_POLICY === 'ask' && e.MASKLINE_ASK_URL === null) {
+    problems.push('MASKLINE_ASK_URL: required with MASKLINE_OUT_OF_SESSION_POLICY=ask');
+  }
+  if (e.MASKLINE_ASK_URL !== null && !isEventsUrl(e.MASKLINE_ASK_URL, developmentMode, e.MASKLINE_PLATFORM_HOSTS)) {
+    problems.push(
+      'MASKLINE_ASK_URL: must be an https:// URL (http:// only on loopback or in development mode) on a host of ' +
+        'MASKLINE_PLATFORM_HOSTS when that is set',
+    );
+  }
+  if (e.MASKLINE_EVENTS_URL !== null && !isEventsUrl(e.MASKLINE_EVENTS_URL, true, e.MASKLINE_PLATFORM_HOSTS)) {
+    problems.push('MASKLINE_EVENTS_URL: its host is not in MASKLINE_PLATFORM_HOSTS');
+  }
+  return problems;
 }

@@ -49,7 +49,7 @@ describe('listing bookings and numbers', { timeout: 120_000 }, () => {
     }
   });
 
-  it('lists bookings newest first, filtered by status, virtual number and creation time, a page at a time', async () => {
+  it('lists bookings newest first, filtered by status, virtual number, party role and creation time, a page at a time', async () => {
     assert.equal((await api(stack, 'POST', '/v1/numbers', { number: '+6560000499' })).status, 201);
     const createdFrom = new Date(Date.now() - 1000).toISOString();
     const ids: string[] = [];
@@ -93,9 +93,22 @@ describe('listing bookings and numbers', { timeout: 120_000 }, () => {
     const vn = active.body.bookings[0].virtualNumber;
     const byNumber = await listed(`virtualNumber=${encodeURIComponent(vn)}`);
     assert.ok(byNumber.body.bookings.every((booking: { virtualNumber: string }) => booking.virtualNumber === vn));
+    const byRole = await eventually(
+      () => listed('partyRole=driver'),
+      (answer) => answer.body.bookings.length === 3,
+    );
+    assert.deepEqual(byRole.body.bookings.map((b: { bookingId: string }) => b.bookingId).sort(), [...ids].sort());
+    assert.deepEqual((await listed('partyRole=courier')).body.bookings, []);
     const later = await api(stack, 'GET', `/v1/bookings?createdFrom=${new Date(Date.now() + 60_000).toISOString()}`);
     assert.deepEqual(later.body.bookings, []);
-    for (const bad of ['status=lost', 'virtualNumber=12', 'createdFrom=yesterday', 'limit=-1', 'cursor=%3D']) {
+    for (const bad of [
+      'status=lost',
+      'virtualNumber=12',
+      'createdFrom=yesterday',
+      'limit=-1',
+      'cursor=%3D',
+      'partyRole=',
+    ]) {
       const answer = await api(stack, 'GET', `/v1/bookings?${bad}`);
       assert.equal(answer.status, 400, bad);
     }

@@ -354,6 +354,33 @@ describe('every answer of the HTTP API is the one its OpenAPI document describes
       virtualNumber = created.body.virtualNumber;
     });
 
+    it('creates a booking that chooses its late callers’ route (outOfSession) with 201, and refuses a bad one with 400', async () => {
+      const chosen = await send('POST', '/v1/bookings', {
+        json: {
+          bookingId: uniqueId('ride'),
+          parties: [
+            { role: 'rider', number: '+6591230042' },
+            { role: 'driver', number: '+6598760042' },
+          ],
+          outOfSession: { afterEnd: 'ask', askUrl: 'https://platform.example.com/maskline-ask' },
+        },
+      });
+      assert.equal(chosen.status, 201, JSON.stringify(chosen.body));
+      const bad = await send('POST', '/v1/bookings', {
+        json: {
+          bookingId: uniqueId('ride'),
+          parties: [
+            { role: 'rider', number: '+6591230043' },
+            { role: 'driver', number: '+6598760043' },
+          ],
+          outOfSession: { afterEnd: 'somewhere' },
+        },
+      });
+      assert.equal(bad.status, 400);
+      assert.match(bad.body.error.message, /^outOfSession\.afterEnd: /);
+      assert.equal((await send('POST', `/v1/bookings/${chosen.body.bookingId}/cancel`)).status, 202);
+    });
+
     it('answers a repeat of the request with 200 and the same booking', async () => {
       const again = await bookingRequest(first, DRIVER);
       assert.equal(again.status, 200);
@@ -965,6 +992,7 @@ async function serveVariant(
         leases: db.collection('leases'),
         callSessions: db.collection('callSessions'),
         callEvents: db.collection('callEvents'),
+        endedPairings: db.collection('endedPairings'),
       },
       close: () => client.close(),
     } satisfies Database;

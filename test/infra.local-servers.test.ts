@@ -15,9 +15,11 @@ import { Supervisor } from '../scripts/local/processes';
 
 /** temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD */
 const KEYWORD = 2;
+/** temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST */
+const KEYWORD_LIST = 7;
 
 describe('the servers that npm test starts', () => {
-  test('Temporal has the BookingStatus and VirtualNumber search attributes registered as Keyword', async () => {
+  test('Temporal has BookingStatus and VirtualNumber registered as Keyword, BookingPartyRoles as KeywordList', async () => {
     const address = process.env.TEMPORAL_ADDRESS;
     assert.ok(address, 'TEMPORAL_ADDRESS is set');
     const connection = await Connection.connect({ address });
@@ -27,6 +29,7 @@ describe('the servers that npm test starts', () => {
       });
       assert.equal(customAttributes.BookingStatus, KEYWORD);
       assert.equal(customAttributes.VirtualNumber, KEYWORD);
+      assert.equal(customAttributes.BookingPartyRoles, KEYWORD_LIST);
     } finally {
       await connection.close();
     }

@@ -255,7 +255,10 @@ describe('erasing a finished booking: DELETE /v1/bookings/{bookingId}/data', () 
 
     const erased = await api(stack, 'DELETE', `/v1/bookings/${bookingId}/data`);
     assert.equal(erased.status, 202, JSON.stringify(erased.body));
-    assert.deepEqual(erased.body, { bookingId, erased: { callSessions: 1, callEvents: 1, workflowRuns: 1 } });
+    assert.deepEqual(erased.body, {
+      bookingId,
+      erased: { callSessions: 1, callEvents: 1, workflowRuns: 1, endedPairings: 0 },
+    });
     assert.equal(await stack.database.collections.callSessions.countDocuments({ bookingId }), 0);
     assert.equal(await stack.database.collections.callEvents.countDocuments({ bookingId }), 0);
     // Temporal deletes the history in the background: seconds to a minute on the dev server.

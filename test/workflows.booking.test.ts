@@ -96,6 +96,7 @@ describe('the booking workflow, with time skipped', { timeout: 120_000 }, () => 
       searchAttributes: {
         BookingStatus: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
         VirtualNumber: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+        BookingPartyRoles: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST,
       },
     });
     worker = await Worker.create({

@@ -23,8 +23,10 @@ import {
   OUTBOX_CLOSED,
   bookingEventsQuery,
   bookingEventsWorkflowId,
+  lateEventSignal,
   redeliverEventUpdate,
   type BookingEventsView,
+  type LateEvent,
 } from '../src/events/messages';
 
 // One attempt is one POST (10 s at most); Temporal retries it with backoff for a day and an hour, so a receiver
@@ -108,9 +110,15 @@ export class EventOutbox {
   handleMessages(): void {
     if (!this.enabled) return;
     setHandler(bookingEventsQuery, () => this.view());
+    // No command of its own: histories without the signal replay as before.
+    setHandler(lateEventSignal, (late) => this.emitLate(late));
     setHandler(redeliverEventUpdate, (eventId) => this.redeliver(eventId), {
       validator: (eventId) => this.validateRedelivery(eventId),
     });
+  }
+
+  emitLate(late: LateEvent): void {
+    this.emit(late.type, late.data, new Date(late.timestamp), late.onceKey);
   }
 
   /** Starts the delivery loop. Not cancellable: cancelling the booking must not cancel telling the platform so. */
@@ -251,6 +259,8 @@ export interface BookingEventsInput {
   carried: CarriedEvents;
   /** An event to send again (a redelivery asked for after the booking and its events had settled). */
   redeliver?: string;
+  /** An event learnt of after the booking and its events had settled (a late caller turned away). */
+  late?: LateEvent;
 }
 
 /**
@@ -261,6 +271,7 @@ export async function bookingEventsWorkflow(input: BookingEventsInput): Promise<
   const outbox = new EventOutbox(input.stream, input.chainId, true, input.carried);
   outbox.handleMessages();
   if (input.redeliver !== undefined) outbox.requeue(input.redeliver);
+  if (input.late !== undefined) outbox.emitLate(input.late);
   outbox.start();
   await condition(() => outbox.settled() && allHandlersFinished());
   return outbox.view();

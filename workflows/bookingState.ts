@@ -12,6 +12,7 @@ import { callRecords, recordCallEvent, type CallEntry, type CallHistory } from '
 import {
   BookingFailure,
   BookingStatusAttribute,
+  PartyRolesAttribute,
   VirtualNumberAttribute,
   bookingStateQuery,
   callEventSignal,
@@ -27,6 +28,8 @@ import { EventOutbox, type CarriedEvents } from './bookingEvents';
 
 /** Runs started before events existed replay without them (see test/workflows.replay.test.ts). */
 const BOOKING_EVENTS_PATCH = 'booking-events';
+/** Runs started before the party-role search attribute replay without it. */
+const PARTY_ROLES_PATCH = 'booking-party-roles';
 
 /** A booking keeps this many calls; older ones stay in the store's call records only. */
 const MAX_CALLS_KEPT = 100;
@@ -146,6 +149,9 @@ export class BookingState {
     upsertSearchAttributes([
       { key: BookingStatusAttribute, value: this.status },
       { key: VirtualNumberAttribute, value: this.virtualNumber ?? '' },
+      ...(patched(PARTY_ROLES_PATCH)
+        ? [{ key: PartyRolesAttribute, value: this.request.parties.map((party) => party.role) }]
+        : []),
     ]);
   }
 

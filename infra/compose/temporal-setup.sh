@@ -19,11 +19,14 @@ until temporal operator search-attribute list --namespace "$namespace" >/dev/nul
   sleep 1
 done
 
-for name in BookingStatus VirtualNumber; do
+# name:type, as scripts/local/temporal.ts SEARCH_ATTRIBUTES names them for the dev server.
+for entry in BookingStatus:Keyword VirtualNumber:Keyword BookingPartyRoles:KeywordList; do
+  name="${entry%%:*}"
+  type="${entry#*:}"
   if temporal operator search-attribute list --namespace "$namespace" | grep -qw "$name"; then
     echo "search attribute $name already registered"
   else
-    temporal operator search-attribute create --namespace "$namespace" --name "$name" --type Keyword
-    echo "registered search attribute $name (Keyword)"
+    temporal operator search-attribute create --namespace "$namespace" --name "$name" --type "$type"
+    echo "registered search attribute $name ($type)"
   fi
 done

@@ -6,7 +6,11 @@ import { canConnect, isPortFree, waitUntil } from './ports';
 import type { LineSink, ManagedProcess, Supervisor } from './processes';
 
 /** Registered when the dev server starts, so workflows can set them and the UI can filter on them. */
-export const SEARCH_ATTRIBUTES = { BookingStatus: 'Keyword', VirtualNumber: 'Keyword' } as const;
+export const SEARCH_ATTRIBUTES = {
+  BookingStatus: 'Keyword',
+  VirtualNumber: 'Keyword',
+  BookingPartyRoles: 'KeywordList',
+} as const;
 
 /**
  * The flags the TypeScript SDK's own createLocal() passes: workflow updates (and their async-accepted form) are

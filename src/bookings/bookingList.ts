@@ -2,7 +2,7 @@ import type { Client } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
 import type { BookingStatus } from '../domain/booking';
-import { BookingStatusAttribute, VirtualNumberAttribute } from './contract';
+import { BookingStatusAttribute, PartyRolesAttribute, VirtualNumberAttribute } from './contract';
 
 const LIST_DEADLINE_MS = 5_000;
 const BOOKING_PREFIX = 'booking-';
@@ -10,6 +10,8 @@ const BOOKING_PREFIX = 'booking-';
 export interface BookingListFilter {
   status?: BookingStatus;
   virtualNumber?: string;
+  /** Bookings one of whose parties has this role (bookings created before the attribute existed have none). */
+  partyRole?: string;
   createdFrom?: Date;
   createdBefore?: Date;
 }
@@ -60,6 +62,8 @@ function visibilityQuery(filter: BookingListFilter, taskQueue: string): string {
   const clauses = ['WorkflowType = "bookingWorkflow"', `TaskQueue = ${quote(taskQueue)}`];
   if (filter.status) clauses.push(`${BookingStatusAttribute.name} = ${quote(filter.status)}`);
   if (filter.virtualNumber) clauses.push(`${VirtualNumberAttribute.name} = ${quote(filter.virtualNumber)}`);
+  // A keyword list matches when one of its values equals the one asked for.
+  if (filter.partyRole) clauses.push(`${PartyRolesAttribute.name} = ${quote(filter.partyRole)}`);
   if (filter.createdFrom) clauses.push(`StartTime >= ${quote(filter.createdFrom.toISOString())}`);
   if (filter.createdBefore) clauses.push(`StartTime < ${quote(filter.createdBefore.toISOString())}`);
   return clauses.join(' AND ');

@@ -15,6 +15,8 @@ export function bookingWorkflowId(bookingId: string): string {
 /** Operators filter on these in the Temporal UI: `BookingStatus = "active"`. Never a party's number. */
 export const BookingStatusAttribute = defineSearchAttributeKey('BookingStatus', SearchAttributeType.KEYWORD);
 export const VirtualNumberAttribute = defineSearchAttributeKey('VirtualNumber', SearchAttributeType.KEYWORD);
+/** The parties' roles (`rider`, `driver`): `GET /v1/bookings?partyRole=` filters on it. Roles only, never numbers. */
+export const PartyRolesAttribute = defineSearchAttributeKey('BookingPartyRoles', SearchAttributeType.KEYWORD_LIST);
 
 /** Why a booking was refused a number. */
 export type RefusalReason = typeof BookingFailure.noNumber | typeof BookingFailure.allocationFailed;

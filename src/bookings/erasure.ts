@@ -1,11 +1,12 @@
 import type { CallRecords, DeletedCallRecords } from '../store/callRecords';
 import type { MongoAllocationStore } from '../store/allocationStore';
+import type { EndedPairings } from '../store/endedPairings';
 import type { BookingClient } from './client';
 import { BookingError } from './errors';
 
 export interface ErasedBooking {
   bookingId: string;
-  erased: DeletedCallRecords & { workflowRuns: number };
+  erased: DeletedCallRecords & { workflowRuns: number; endedPairings?: number };
 }
 
 /**
@@ -18,6 +19,8 @@ export class BookingEraser {
     private readonly bookings: Pick<BookingClient, 'runs' | 'deleteRuns'>,
     private readonly callRecords: Pick<CallRecords, 'deleteOfBooking'>,
     private readonly allocations: Pick<MongoAllocationStore, 'findLease' | 'claimsOfBooking'>,
+    /** The pairing kept for late callers (src/store/endedPairings.ts): erased with the rest. */
+    private readonly endedPairings: Pick<EndedPairings, 'deleteOfBooking'> | null = null,
   ) {}
 
   async erase(bookingId: string): Promise<ErasedBooking> {
@@ -34,13 +37,17 @@ export class BookingEraser {
       throw new BookingError('booking_live', `booking ${bookingId} still holds its virtual number; try again later`);
     }
     const records = await this.callRecords.deleteOfBooking(bookingId);
-    if (runs.length === 0 && records.callSessions === 0 && records.callEvents === 0) {
+    const pairings = this.endedPairings ? await this.endedPairings.deleteOfBooking(bookingId) : 0;
+    if (runs.length === 0 && records.callSessions === 0 && records.callEvents === 0 && pairings === 0) {
       throw new BookingError('booking_not_found', `no booking ${bookingId}`);
     }
     await this.bookings.deleteRuns(
       bookingId,
       runs.map((run) => run.runId),
     );
-    return { bookingId, erased: { ...records, workflowRuns: runs.length } };
+    return {
+      bookingId,
+      erased: { ...records, workflowRuns: runs.length, ...(this.endedPairings ? { endedPairings: pairings } : {}) },
+    };
   }
 }

@@ -3,6 +3,7 @@ import { connectCall, noticeAndHangup, type CallActionAnswer, type CallActionEve
 import type { Logger } from '../logging/logger';
 import type { CallRecords } from '../store/callRecords';
 import type { CallRoutes } from '../store/callRoutes';
+import type { OutOfSessionCalls, OutOfSessionOutcome } from './outOfSession';
 
 export interface CallRoutingSettings {
   unknownCallerNotice: string;
@@ -23,6 +24,10 @@ export class CallRouter {
     private readonly callRecords: Pick<CallRecords, 'recordSession'>,
     private readonly settings: CallRoutingSettings,
     private readonly logger: Logger,
+    /** Calls no live booking routes (late callers, the out-of-session policy); without it: the notice. */
+    private readonly outOfSession: Pick<OutOfSessionCalls, 'plan'> | null = null,
+    /** Told of each call handled out of session, off the answer's path (booking events). */
+    private readonly onOutOfSession: (event: CallActionEvent, outcome: OutOfSessionOutcome) => void = () => {},
   ) {}
 
   async answer(event: CallActionEvent): Promise<CallActionAnswer> {
@@ -35,8 +40,40 @@ export class CallRouter {
       this.recordSession(event, decision);
       return connectCall({ virtualNumber: decision.callerId, destination: decision.destination });
     }
+    if (decision.reason === 'no_live_booking' && this.outOfSession) return this.answerOutOfSession(event);
     this.logger.info({ sessionId: event.sessionId, reason: decision.reason }, 'caller turned away');
     return this.notice();
+  }
+
+  /** src/calls/outOfSession.ts decides; any failure there, or a callflow that cannot be built, is the notice. */
+  private async answerOutOfSession(event: CallActionEvent): Promise<CallActionAnswer> {
+    try {
+      const outcome = await this.outOfSession!.plan(event);
+      const { plan, pairing } = outcome;
+      this.logger.info({ sessionId: event.sessionId, reason: outcome.reason, plan: plan.kind }, 'call out of session');
+      let answer: CallActionAnswer;
+      if (plan.kind === 'connect') {
+        answer = connectCall({ virtualNumber: event.destination, destination: plan.destination });
+        if (pairing) {
+          this.recordSession(event, {
+            kind: 'connect',
+            bookingId: pairing.bookingId,
+            callerRole: pairing.callerRole,
+            destination: plan.destination,
+            callerId: event.destination,
+          });
+        }
+      } else if (plan.kind === 'say') {
+        answer = noticeAndHangup({ text: plan.text, voiceProfile: this.settings.voiceProfile });
+      } else {
+        answer = this.notice();
+      }
+      this.onOutOfSession(event, outcome);
+      return answer;
+    } catch (error) {
+      this.logger.warn({ err: error, sessionId: event.sessionId }, 'out-of-session routing failed; the notice');
+      return this.notice();
+    }
   }
 
   notice(): CallActionAnswer {

@@ -21,9 +21,23 @@ interface CallflowAction {
 }
 
 interface CallOptions {
-  from: string;
-  to: string;
+  from?: string;
+  to?: string;
+  booking?: string;
+  as?: string;
   apiUrl?: string;
+}
+
+interface BookingSeen {
+  bookingId: string;
+  status: string;
+  virtualNumber: string | null;
+  parties: { role: string; number: string }[];
+}
+
+interface EventRecord {
+  event: { id: string; type: string; timestamp: string; data: Record<string, unknown> };
+  delivery: { status: string };
 }
 
 /** `maskline simulate ...`. */
@@ -39,9 +53,11 @@ export function simulateCommand(): Command {
       .option('--json', 'print the answer as it is'),
   ).action(async (options: CallOptions & { json?: boolean }) => {
     const api = masklineApi(options);
+    const before = await eventIds(api, options.booking);
     const call = await placeCall(api, options);
     if (options.json) print(JSON.stringify(call.answer, null, 2));
     else printCall(call);
+    if (!options.json && options.booking !== undefined) await printNewEvents(api, options.booking, before);
   });
 
   callOptions(
@@ -59,10 +75,12 @@ export function simulateCommand(): Command {
       ),
   ).action(async (options: CallOptions & { duration: number; outcome: string }) => {
     const api = masklineApi(options);
+    const before = await eventIds(api, options.booking);
     const call = await placeCall(api, options);
     printCall(call);
     print();
     await finishSession(api, call, options);
+    if (options.booking !== undefined) await printNewEvents(api, options.booking, before);
   });
 
   return simulate;
@@ -71,9 +89,73 @@ export function simulateCommand(): Command {
 function callOptions(command: Command): Command {
   return apiUrlOption(
     command
-      .requiredOption('--from <number>', 'the caller’s real number (or `anonymous` for a withheld one)')
-      .requiredOption('--to <number>', 'the virtual number dialled'),
+      .option('--from <number>', 'the caller’s real number (or `anonymous` for a withheld one)')
+      .option('--to <number>', 'the virtual number dialled')
+      .option(
+        '--booking <bookingId>',
+        'play a party of this booking (see --as), dialling its virtual number unless --to says otherwise; after ' +
+          'the booking ended this is a late caller. Prints the booking events the call produced',
+      )
+      .option('--as <role>', 'with --booking: the role of the party who calls (default: the first party)'),
   );
+}
+
+/** The caller and the number dialled: as given, or the party of --booking (which may have ended). */
+async function resolveCall(api: MasklineApi, options: CallOptions): Promise<{ from: string; to: string }> {
+  if (options.booking === undefined) {
+    if (options.from === undefined || options.to === undefined) {
+      throw new CliError('give --from and --to, or --booking (with --as)');
+    }
+    return { from: options.from, to: options.to };
+  }
+  const booking = (await api.call('GET', `/v1/bookings/${encodeURIComponent(options.booking)}`)) as BookingSeen;
+  const party = options.as === undefined ? booking.parties[0] : booking.parties.find((p) => p.role === options.as);
+  if (!party) {
+    const roles = booking.parties.map((p) => p.role).join(', ');
+    throw new CliError(`--as: booking ${booking.bookingId} has no party ${options.as} (its roles: ${roles})`);
+  }
+  const to = options.to ?? booking.virtualNumber;
+  if (to === null)
+    throw new CliError(`booking ${booking.bookingId} has no virtual number (${booking.status}); give --to`);
+  print(`booking ${booking.bookingId} is ${booking.status}: its ${party.role} calls ${to}`);
+  return { from: options.from ?? party.number, to };
+}
+
+/** The ids of the booking's events so far, to tell which ones the simulated call adds. */
+async function eventIds(api: MasklineApi, bookingId: string | undefined): Promise<Set<string>> {
+  if (bookingId === undefined) return new Set();
+  const answer = (await api.call('GET', `/v1/bookings/${encodeURIComponent(bookingId)}/events`)) as {
+    events: EventRecord[];
+  };
+  return new Set(answer.events.map((record) => record.event.id));
+}
+
+/**
+ * The events the call added to the booking. They are emitted a moment after the webhooks are answered (the
+ * booking's workflow takes them in, or, for a booking that has ended, its events workflow): waits until none has
+ * come for a second, three seconds at most.
+ */
+async function printNewEvents(api: MasklineApi, bookingId: string, before: Set<string>): Promise<void> {
+  const path = `/v1/bookings/${encodeURIComponent(bookingId)}/events`;
+  const deadline = Date.now() + 3_000;
+  let fresh: EventRecord[] = [];
+  let quietSince = Date.now();
+  while (Date.now() < deadline && Date.now() - quietSince < 1_000) {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const answer = (await api.call('GET', path)) as { events: EventRecord[] };
+    const now = answer.events.filter((record) => !before.has(record.event.id));
+    if (now.length !== fresh.length) quietSince = Date.now();
+    fresh = now;
+  }
+  print();
+  if (fresh.length === 0) {
+    print(`booking ${bookingId}: no event from this call`);
+    return;
+  }
+  print(`booking ${bookingId}: the events this call produced`);
+  for (const { event, delivery } of fresh) {
+    print(`    ${event.type.padEnd(18)} ${event.id}  ${JSON.stringify(event.data)}  (${delivery.status})`);
+  }
 }
 
 function seconds(raw: string): number {
@@ -95,8 +177,9 @@ interface PlacedCall {
 }
 
 async function placeCall(api: MasklineApi, options: CallOptions): Promise<PlacedCall> {
-  const caller = options.from.toLowerCase() === 'anonymous' ? 'anonymous' : e164(options.from, '--from');
-  const virtualNumber = e164(options.to, '--to');
+  const { from, to } = await resolveCall(api, options);
+  const caller = from.toLowerCase() === 'anonymous' ? 'anonymous' : e164(from, '--from');
+  const virtualNumber = e164(to, '--to');
   const sessionId = randomUUID();
   const callIdA = randomUUID();
   const subAccountId = loadEightByEightAccount()?.subAccountId ?? SIMULATED_SUBACCOUNT;
@@ -123,7 +206,7 @@ function printCall(call: PlacedCall): void {
       `8x8 would put the caller through to ${String(makeCall.params?.destination)}, who sees ${String(makeCall.params?.source)}.`,
     );
   } else {
-    print('8x8 would play the notice to the caller and end the call: no live booking pairs them with this number.');
+    print('8x8 would play the notice to the caller and end the call: no booking puts them through on this number.');
   }
 }
 

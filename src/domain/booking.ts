@@ -1,3 +1,4 @@
+import type { AfterEnd } from './outOfSession';
 import type { E164 } from './phoneNumbers';
 
 /** One of the two people a booking connects, e.g. the rider and the driver. */
@@ -24,6 +25,12 @@ export interface BookingRequest {
    * (readable back) but no delivery is attempted. Unset: delivered.
    */
   eventDelivery?: boolean;
+  /**
+   * Late callers: for a window after the booking ends, its parties' calls to its VN go where this says. Stamped
+   * at creation from the deployment's window (MASKLINE_ENDED_BOOKING_WINDOW) and the booking's `outOfSession`;
+   * unset: the window is off.
+   */
+  afterEnd?: AfterEnd;
 }
 
 export const BOOKING_DEFAULTS = {

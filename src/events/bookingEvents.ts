@@ -12,6 +12,7 @@ export const BOOKING_EVENT_TYPES = [
   'booking.expired',
   'call.connected',
   'call.ended',
+  'call.turned_away',
 ] as const;
 
 export type BookingEventType = (typeof BOOKING_EVENT_TYPES)[number];
@@ -43,6 +44,19 @@ export interface BookingEventBodies {
     startedAt: string | null;
     endedAt: string | null;
     durationSeconds: number | null;
+  };
+  /**
+   * A party of the booking called its VN after it ended (within MASKLINE_ENDED_BOOKING_WINDOW) and was not put
+   * through to the other party: the only case where a caller with no route is known to concern a booking.
+   */
+  'call.turned_away': {
+    sessionId: string;
+    caller: EventParty;
+    /** The booking's route for late callers. */
+    route: 'other_party' | 'support' | 'ask' | 'notice';
+    /** What the caller got: the notice, the platform's words, or a call to another number (support, or ask's). */
+    handledAs: 'notice' | 'said' | 'forwarded';
+    calledAt: string;
   };
 }
 

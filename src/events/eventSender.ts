@@ -25,7 +25,7 @@ export class EventSender {
   private readonly signers: Webhook[];
 
   constructor(
-    private readonly config: Pick<EventsConfig, 'url' | 'secrets' | 'allowPlainHttp'>,
+    private readonly config: Pick<EventsConfig, 'url' | 'secrets' | 'allowPlainHttp' | 'platformHosts'>,
     private readonly fetchImpl: typeof fetch = fetch,
   ) {
     this.signers = config.secrets.map((secret) => new Webhook(secret));
@@ -39,8 +39,12 @@ export class EventSender {
   async send(stream: EventStream, event: BookingEvent, signal?: AbortSignal): Promise<AttemptOutcome> {
     const target = this.targetOf(stream);
     if (target === null) return { kind: 'not_configured' };
-    if (!isEventsUrl(target, this.config.allowPlainHttp)) {
-      return { kind: 'refused', responseStatus: null, error: 'the receiver URL is not https (nor loopback http)' };
+    if (!isEventsUrl(target, this.config.allowPlainHttp, this.config.platformHosts)) {
+      return {
+        kind: 'refused',
+        responseStatus: null,
+        error: 'the receiver URL is not https (nor loopback http), or its host is not in MASKLINE_PLATFORM_HOSTS',
+      };
     }
     if (this.signers.length === 0) {
       return { kind: 'refused', responseStatus: null, error: 'MASKLINE_EVENTS_SECRETS is unset: nothing to sign with' };

@@ -11,6 +11,11 @@ export interface EventsConfig {
   includeNumbers: boolean;
   /** Plain http to any host (development mode); otherwise https, or http to loopback only. */
   allowPlainHttp: boolean;
+  /**
+   * MASKLINE_PLATFORM_HOSTS: the hosts a URL of the platform's (callbackUrl, `ask`) may name; empty: any. A
+   * booking's URLs are checked against it at creation, so one booking cannot have Maskline post anywhere.
+   */
+  platformHosts?: string[];
 }
 
 /** Signs events in development mode when no secret is set; published here, so never a production secret. */
@@ -20,10 +25,11 @@ export const DEVELOPMENT_EVENTS_SECRET = `whsec_${Buffer.from('maskline-developm
  * Where events may be posted: https, or plain http to this machine (a receiver under test, `maskline events
  * listen`) or, in development mode, anywhere.
  */
-export function isEventsUrl(value: string, allowPlainHttp: boolean): boolean {
+export function isEventsUrl(value: string, allowPlainHttp: boolean, platformHosts: readonly string[] = []): boolean {
   try {
     const url = new URL(value);
     if (url.username || url.password) return false;
+    if (platformHosts.length > 0 && !platformHosts.includes(url.hostname.toLowerCase())) return false;
     const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
     return url.protocol === 'https:' || (url.protocol === 'http:' && (loopback || allowPlainHttp));
   } catch {

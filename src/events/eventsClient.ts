@@ -17,8 +17,10 @@ import {
   OUTBOX_CLOSED,
   bookingEventsQuery,
   bookingEventsWorkflowId,
+  lateEventSignal,
   redeliverEventUpdate,
   type BookingEventsView,
+  type LateEvent,
 } from './messages';
 
 const CALL_DEADLINE_MS = 5_000;
@@ -104,6 +106,49 @@ export class BookingEventsClient {
     }
     const known = view.events.find((candidate) => candidate.event.id === eventId)!;
     return { event: known.event, delivery: pendingDelivery(known.delivery.redeliveries + 1) };
+  }
+
+  /**
+   * Adds an event to a booking that has ended (a late caller turned away): to the booking's outbox while it is
+   * open, else to its events workflow, started again from what the booking last held when it has ended. False
+   * when there is no such booking. Never on the call-action answer's path: the caller does not wait for it.
+   */
+  async emitLate(bookingId: string, late: LateEvent): Promise<boolean> {
+    const view = await this.read(bookingId);
+    if (!view || view.chainId === '') return false;
+    if (view.open && (await this.signal(bookingWorkflowId(bookingId), late))) return true;
+    const workflowId = bookingEventsWorkflowId(bookingId, view.chainId);
+    if (await this.signal(workflowId, late)) return true;
+    try {
+      await this.client.workflow.start(bookingEventsWorkflow, {
+        workflowId,
+        taskQueue: this.taskQueue,
+        args: [
+          {
+            stream: view.stream,
+            chainId: view.chainId,
+            carried: { sequence: view.sequence, records: view.events, queue: [], emittedKeys: [] },
+            late,
+          },
+        ],
+      });
+    } catch (error) {
+      if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+      return this.signal(workflowId, late);
+    }
+    return true;
+  }
+
+  private async signal(workflowId: string, late: LateEvent): Promise<boolean> {
+    try {
+      await this.client.withDeadline(Date.now() + CALL_DEADLINE_MS, () =>
+        this.client.workflow.getHandle(workflowId).signal(lateEventSignal, late),
+      );
+      return true;
+    } catch (error) {
+      if (isNotFound(error)) return false;
+      throw error;
+    }
   }
 
   private async query(workflowId: string): Promise<BookingEventsView | 'not_found' | 'no_events'> {

@@ -2,8 +2,8 @@
  * The messages of a booking's event outbox, defined once for the workflows that hold one (the booking's, then the
  * events workflow it hands undelivered events to) and for their clients. Deterministic code only.
  */
-import { defineQuery, defineUpdate } from '@temporalio/workflow';
-import type { BookingEventRecord, EventStream } from './bookingEvents';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { BookingEventBodies, BookingEventRecord, EventStream } from './bookingEvents';
 
 export interface BookingEventsView {
   bookingId: string;
@@ -31,3 +31,16 @@ export const EVENT_NOT_FOUND = 'event_not_found';
 
 export const bookingEventsQuery = defineQuery<BookingEventsView>('bookingEvents');
 export const redeliverEventUpdate = defineUpdate<BookingEventRecord, [string]>('redeliverEvent');
+
+/**
+ * An event of a booking that has ended, learnt of afterwards (a late caller turned away): emitted by whichever
+ * workflow holds the booking's outbox, once per `onceKey`.
+ */
+export interface LateEvent {
+  type: 'call.turned_away';
+  data: BookingEventBodies['call.turned_away'];
+  timestamp: string;
+  onceKey: string;
+}
+
+export const lateEventSignal = defineSignal<[LateEvent]>('lateEvent');

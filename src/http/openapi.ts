@@ -12,6 +12,7 @@ import {
   numberListParameters,
 } from './openapiEvents';
 import { operationsComponentSchemas, operationsPaths } from './openapiOperations';
+import { outOfSessionComponentSchemas, outOfSessionWebhooks } from './openapiOutOfSession';
 
 /**
  * The OpenAPI 3.1 description of Maskline's HTTP API (served at /openapi.json).
@@ -463,7 +464,7 @@ export const openApiDocument = {
     { name: 'codec', description: "The Temporal UI's codec server: Temporal payloads are encrypted at rest." },
     { name: 'events', description: 'Booking events Maskline posts to the platform, and reading them back.' },
   ],
-  webhooks: eventWebhooks,
+  webhooks: { ...eventWebhooks, ...outOfSessionWebhooks },
   paths: {
     '/healthz': {
       get: {
@@ -652,6 +653,7 @@ export const openApiDocument = {
       ...generated,
       ...eventComponentSchemas,
       ...operationsComponentSchemas,
+      ...outOfSessionComponentSchemas,
       ErrorDetail: {
         type: 'object',
         required: ['code', 'message'],
@@ -1110,6 +1112,11 @@ export const openApiDocument = {
                 type: 'integer',
                 minimum: 0,
                 description: 'Runs of the booking workflow whose history Temporal was asked to delete.',
+              },
+              endedPairings: {
+                type: 'integer',
+                minimum: 0,
+                description: 'Pairings kept for late callers (MASKLINE_ENDED_BOOKING_WINDOW) that were deleted.',
               },
             },
           },

@@ -112,6 +112,24 @@ const BODIES: Record<BookingEventType, { summary: string; data: object }> = {
       },
     },
   },
+  'call.turned_away': {
+    summary:
+      'A party called the virtual number after the booking ended (within MASKLINE_ENDED_BOOKING_WINDOW) and was ' +
+      'not put through to the other party. Only this case is known to concern a booking: one number serves many.',
+    data: {
+      required: ['sessionId', 'caller', 'route', 'handledAs', 'calledAt'],
+      properties: {
+        sessionId: { type: 'string' },
+        caller: ref('EventParty'),
+        route: { enum: ['other_party', 'support', 'ask', 'notice'], description: "The booking's late-call route." },
+        handledAs: {
+          enum: ['notice', 'said', 'forwarded'],
+          description: 'The notice, the platform’s words (`ask`), or a call to another number (support, or `ask`’s).',
+        },
+        calledAt: ref('Timestamp'),
+      },
+    },
+  },
 };
 
 const schemaName = (type: BookingEventType) =>
@@ -180,6 +198,12 @@ export const listBookings = {
   parameters: [
     query('status', 'Only bookings in this status.', ref('BookingStatus')),
     query('virtualNumber', 'Only bookings holding (or that held) this number.', { type: 'string' }),
+    query(
+      'partyRole',
+      'Only bookings one of whose parties has this role (e.g. `courier`). Bookings created before this filter ' +
+        'existed are not found by it.',
+      { type: 'string', minLength: 1, maxLength: 64 },
+    ),
     query('createdFrom', 'Created at or after.', { type: 'string', format: 'date-time' }),
     query('createdBefore', 'Created before.', { type: 'string', format: 'date-time' }),
     ...pageParameters,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { BOOKING_DEFAULTS, BOOKING_LIMITS, type BookingRequest, type Party } from '../domain/booking';
+import { AFTER_END_ROUTES, type AfterEndRoute } from '../domain/outOfSession';
 import { MAX_WRITTEN_LENGTH, parseValidPhoneNumber } from '../domain/phoneNumbers';
 import { isEventsUrl } from '../events/eventTargets';
 import { HttpError } from './errors';
@@ -88,6 +89,33 @@ export const bookingRequestSchema = z
           '(plain http only to loopback, or in development mode).',
         examples: ['https://platform.example.com/maskline-events'],
       }),
+    outOfSession: z
+      .object({
+        afterEnd: z
+          .enum(AFTER_END_ROUTES as [AfterEndRoute, ...AfterEndRoute[]])
+          .optional()
+          .meta({
+            description:
+              'Where a party of this booking who calls its virtual number after the booking ended goes, for the ' +
+              "deployment's window (MASKLINE_ENDED_BOOKING_WINDOW; off by default, and then this has no effect): " +
+              '`other_party` (put through, as during the booking), `support` (MASKLINE_SUPPORT_NUMBER, the VN as ' +
+              'caller ID), `ask` (the platform is asked) or `notice`. Default: MASKLINE_ENDED_BOOKING_ROUTE. A live ' +
+              'booking of the same caller on the same number always wins.',
+          }),
+        askUrl: z
+          .string()
+          .max(2048)
+          .optional()
+          .meta({
+            description:
+              "Where `ask` posts for this booking's late callers instead of MASKLINE_ASK_URL; checked as " +
+              'callbackUrl is (https, plain http only to loopback or in development mode, a host of ' +
+              'MASKLINE_PLATFORM_HOSTS when that is set).',
+            examples: ['https://platform.example.com/maskline-ask'],
+          }),
+      })
+      .optional()
+      .meta({ description: "This booking's choice for calls that no live booking routes (see the README)." }),
   })
   .meta({ description: 'Fields not listed here are ignored.' })
   .superRefine((request, ctx) => {
@@ -137,16 +165,29 @@ function valueAt(body: unknown, path: readonly PropertyKey[]): unknown {
 
 export function parseBookingRequest(
   body: unknown,
-  events: { allowPlainHttp: boolean; eventNumbers: boolean; eventsUrlSet: boolean; canSign: boolean } = {
+  events: {
+    allowPlainHttp: boolean;
+    eventNumbers: boolean;
+    eventsUrlSet: boolean;
+    canSign: boolean;
+    platformHosts?: readonly string[];
+    afterEnd?: { windowSeconds: number; route: AfterEndRoute };
+  } = {
     allowPlainHttp: false,
     eventNumbers: false,
     eventsUrlSet: false,
     canSign: false,
   },
 ): BookingRequest {
-  const { callbackUrl, ...request } = parseOrThrow(bookingRequestSchema, body);
-  if (callbackUrl !== undefined && !isEventsUrl(callbackUrl, events.allowPlainHttp)) {
-    throw new HttpError(400, 'invalid_request', 'callbackUrl: must be an https:// URL (http:// only on loopback)');
+  const { callbackUrl, outOfSession, ...request } = parseOrThrow(bookingRequestSchema, body);
+  const hosts = events.platformHosts ?? [];
+  const urlRule = hosts.length > 0 ? ` on a host of MASKLINE_PLATFORM_HOSTS (${hosts.join(', ')})` : '';
+  if (callbackUrl !== undefined && !isEventsUrl(callbackUrl, events.allowPlainHttp, hosts)) {
+    throw new HttpError(
+      400,
+      'invalid_request',
+      `callbackUrl: must be an https:// URL (http:// only on loopback)${urlRule}`,
+    );
   }
   // Events go out signed or not at all: taken without a secret, they would wait unsent for the booking's life.
   if (callbackUrl !== undefined && !events.canSign) {
@@ -156,8 +197,33 @@ export function parseBookingRequest(
       'callbackUrl: this deployment has no MASKLINE_EVENTS_SECRETS to sign events with, so it cannot send them',
     );
   }
+  const askUrl = outOfSession?.askUrl;
+  if (askUrl !== undefined && !isEventsUrl(askUrl, events.allowPlainHttp, hosts)) {
+    throw new HttpError(
+      400,
+      'invalid_request',
+      `outOfSession.askUrl: must be an https:// URL (http:// only on loopback)${urlRule}`,
+    );
+  }
+  if (askUrl !== undefined && !events.canSign) {
+    throw new HttpError(
+      400,
+      'invalid_request',
+      'outOfSession.askUrl: this deployment has no MASKLINE_EVENTS_SECRETS to sign questions with',
+    );
+  }
+  const window = events.afterEnd?.windowSeconds ?? 0;
   return {
     ...request,
+    ...(window > 0
+      ? {
+          afterEnd: {
+            windowSeconds: window,
+            route: outOfSession?.afterEnd ?? events.afterEnd!.route,
+            ...(askUrl !== undefined ? { askUrl } : {}),
+          },
+        }
+      : {}),
     parties: request.parties as [Party, Party],
     ...(callbackUrl !== undefined ? { callbackUrl } : {}),
     ...(events.eventNumbers ? { eventNumbers: true } : {}),

@@ -3,6 +3,10 @@ import { BookingClient } from '../bookings/client';
 import { BookingEraser } from '../bookings/erasure';
 import { CallEventRecorder } from '../calls/callEvents';
 import { CallRouter } from '../calls/callRouter';
+import { OutOfSessionCalls } from '../calls/outOfSession';
+import { PlatformAsk } from '../calls/platformAsk';
+import { announceTurnedAway } from '../calls/turnedAway';
+import { EndedPairings } from '../store/endedPairings';
 import type { Config } from '../config';
 import { BookingList } from '../bookings/bookingList';
 import { BookingEventsClient } from '../events/eventsClient';
@@ -40,6 +44,18 @@ export function createHttpApplication(config: Config, deps: { database: Database
   const sessions = new SessionBatcher(callRecords, (error, count) =>
     deps.logger.warn({ err: error, sessions: count }, 'call sessions not recorded'),
   );
+  const endedPairings = new EndedPairings(deps.database.collections.endedPairings, config.encryptionKeys);
+  const outOfSession = new OutOfSessionCalls(config.outOfSession, {
+    endedPairings,
+    ask: new PlatformAsk({
+      timeoutMs: config.outOfSession.askTimeoutMs,
+      secrets: config.events.secrets,
+      includeNumbers: config.events.includeNumbers,
+    }),
+    storeTimeoutMs: config.callActionStoreTimeoutMs,
+    logger: deps.logger,
+  });
+  const bookingEvents = new BookingEventsClient(deps.temporal, config.temporalTaskQueue);
   const callRouter = new CallRouter(
     routes,
     sessions,
@@ -49,6 +65,8 @@ export function createHttpApplication(config: Config, deps: { database: Database
       storeTimeoutMs: config.callActionStoreTimeoutMs,
     },
     deps.logger,
+    outOfSession,
+    announceTurnedAway(bookingEvents, config.events.includeNumbers, deps.logger),
   );
   const callEvents = new CallEventRecorder(callRecords, routes, bookings, deps.logger);
   /** Delivers the call events stored while Temporal could not be reached; the server also runs it on a timer. */
@@ -69,14 +87,24 @@ export function createHttpApplication(config: Config, deps: { database: Database
     numbers,
     bookings,
     creationAdmission: new Admission(config.creationAdmission),
-    bookingEraser: new BookingEraser(bookings, callRecords, new MongoAllocationStore(deps.database.collections)),
-    bookingEvents: new BookingEventsClient(deps.temporal, config.temporalTaskQueue),
+    bookingEraser: new BookingEraser(
+      bookings,
+      callRecords,
+      new MongoAllocationStore(deps.database.collections),
+      endedPairings,
+    ),
+    bookingEvents,
     bookingList: new BookingList(deps.temporal, config.temporalTaskQueue),
     bookingCreation: {
       allowPlainHttp: config.events.allowPlainHttp,
       eventNumbers: config.events.includeNumbers,
       eventsUrlSet: config.events.url !== null,
       canSign: config.events.secrets.length > 0,
+      platformHosts: config.events.platformHosts ?? [],
+      afterEnd: {
+        windowSeconds: config.outOfSession.endedBookingWindowSeconds,
+        route: config.outOfSession.endedBookingRoute,
+      },
     },
     callRouter,
     callEvents,

@@ -196,6 +196,7 @@ export class MongoAllocationStore implements AllocationStore {
       status: 'active',
       createdAt: now,
       expiresAt: new Date(now.getTime() + request.expiresInSeconds * 1000),
+      ...(request.afterEnd ? { afterEnd: request.afterEnd } : {}),
     };
     try {
       const written = await this.collections.leases.updateOne(

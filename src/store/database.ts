@@ -10,6 +10,8 @@ import {
 import type { E164 } from '../domain/phoneNumbers';
 import type { Holder } from '../domain/allocation';
 import type { Party } from '../domain/booking';
+import type { AfterEnd } from '../domain/outOfSession';
+import type { EndedPairingDocument } from './endedPairings';
 
 /** A virtual number of the pool. Its load is not stored: it is counted from the pairings (leases). */
 export interface NumberDocument {
@@ -65,6 +67,8 @@ export interface LeaseDocument {
   createdAt: Date;
   expiresAt: Date;
   releasedAt?: Date;
+  /** What the booking keeps for its late callers once it ends (absent: nothing; see endedPairings.ts). */
+  afterEnd?: AfterEnd;
 }
 
 export type LeaseStatus = 'active' | 'completing' | 'released';
@@ -130,6 +134,7 @@ export interface Collections {
   leases: Collection<LeaseDocument>;
   callSessions: Collection<CallSessionDocument>;
   callEvents: Collection<CallEventDocument>;
+  endedPairings: Collection<EndedPairingDocument>;
 }
 
 export interface Database {
@@ -163,6 +168,7 @@ export async function connectDatabase(
     leases: db.collection('leases'),
     callSessions: db.collection('callSessions'),
     callEvents: db.collection('callEvents'),
+    endedPairings: db.collection('endedPairings'),
   };
   return { client, db, collections, close: () => client.close() };
 }
@@ -185,6 +191,9 @@ export async function ensureIndexes({ collections }: Database): Promise<void> {
     collections.callEvents.createIndex({ receivedAt: 1 }),
     collections.callEvents.createIndex({ bookingId: 1 }),
     collections.callEvents.createIndex({ delivered: 1, receivedAt: 1 }),
+    // Erasure deletes a booking's; retention deletes those whose window closed.
+    collections.endedPairings.createIndex({ bookingId: 1 }),
+    collections.endedPairings.createIndex({ closesAt: 1 }),
   ]);
 }
 

@@ -12,6 +12,7 @@ import { CallRecords } from '../store/callRecords';
 import type { Database } from '../store/database';
 import { Holdings } from '../store/holdings';
 import { MongoAllocationStore } from '../store/allocationStore';
+import { EndedPairings } from '../store/endedPairings';
 import { NumberPool } from '../store/numberPool';
 import { NumberSync } from '../numbers/numberSync';
 import { createDataConverter, type EncryptionKey } from '../temporal/payloadEncryption';
@@ -26,7 +27,7 @@ export interface BookingWorkerOptions {
   /** Payloads are encrypted with these (newest first); see payloadEncryption.ts. */
   encryptionKeys: readonly EncryptionKey[];
   /** Where booking events go and how they are signed; without it no event is sent ("not configured"). */
-  events?: Pick<EventsConfig, 'url' | 'secrets' | 'allowPlainHttp'>;
+  events?: Pick<EventsConfig, 'url' | 'secrets' | 'allowPlainHttp' | 'platformHosts'>;
   /**
    * A prebuilt workflow bundle (tests build it once); otherwise the workflows are bundled at start. A prebuilt
    * bundle must be built with `failureConverterPath` of createDataConverter(), or failure messages go unencrypted.
@@ -37,15 +38,17 @@ export interface BookingWorkerOptions {
 /** The worker of every Maskline workflow: each activity factory, over one store, registered together. */
 export async function createBookingWorker(options: BookingWorkerOptions): Promise<Worker> {
   const allocations = new MongoAllocationStore(options.database.collections);
+  const { collections } = options.database;
+  const endedPairings = new EndedPairings(collections.endedPairings, options.encryptionKeys, collections.leases);
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     activities: {
-      ...createBookingActivities({ allocations }),
+      ...createBookingActivities({ allocations, endedPairings }),
       ...createReconciliationActivities({ allocations, holdings: new Holdings(options.database.collections) }),
       ...createNumberSyncActivities({ numberSync: numberSyncOf(options) }),
-      ...createRetentionActivities({ callRecords: new CallRecords(options.database.collections) }),
+      ...createRetentionActivities({ callRecords: new CallRecords(collections), endedPairings }),
       ...createDiagnosticActivities({ database: options.database }),
       ...createEventActivities({
         sender: new EventSender(options.events ?? { url: null, secrets: [], allowPlainHttp: false }),

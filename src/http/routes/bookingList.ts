@@ -32,6 +32,15 @@ const bookingListQuery = z.object({
       })
       .optional(),
   ),
+  partyRole: singleQueryValue.pipe(
+    z
+      .string()
+      .trim()
+      .min(1, 'must not be empty')
+      .max(64)
+      .regex(/^[^"\\]*$/, 'must not contain " or \\')
+      .optional(),
+  ),
   createdFrom: instant,
   createdBefore: instant,
   ...pageQuery,
@@ -59,6 +68,7 @@ export function bookingListRoutes(list: BookingList): Router {
         {
           ...(query.status ? { status: query.status } : {}),
           ...(query.virtualNumber ? { virtualNumber: query.virtualNumber } : {}),
+          ...(query.partyRole ? { partyRole: query.partyRole } : {}),
           ...(query.createdFrom ? { createdFrom: query.createdFrom } : {}),
           ...(query.createdBefore ? { createdBefore: query.createdBefore } : {}),
         },

@@ -6,6 +6,7 @@ import type { BookingEraser } from '../../bookings/erasure';
 import { HttpError } from '../errors';
 import { isBookingId, parseBookingRequest } from '../requests';
 import type { BookingView } from '../../bookings/contract';
+import type { AfterEndRoute } from '../../domain/outOfSession';
 
 /** Aborted when the connection closes before the answer was sent. */
 function callerGone(response: ServerResponse): AbortSignal {
@@ -41,6 +42,10 @@ export interface BookingCreationOptions {
   eventsUrlSet: boolean;
   /** The deployment has a secret to sign events with (MASKLINE_EVENTS_SECRETS); without one, no callbackUrl. */
   canSign: boolean;
+  /** MASKLINE_PLATFORM_HOSTS: the hosts a booking's callbackUrl and askUrl may name; empty: any. */
+  platformHosts?: readonly string[];
+  /** The deployment's late-caller window and default route (MASKLINE_ENDED_BOOKING_*); window 0: off. */
+  afterEnd?: { windowSeconds: number; route: AfterEndRoute };
 }
 
 /**

@@ -1,0 +1,107 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { bookingWorkflowId } from '../src/bookings/contract';
+import { API_KEY, WEBHOOK_SECRET, api, startStack, uniqueId, type Stack } from '../harness/stack';
+
+// `maskline simulate` playing a party of a booking, live or ended, and showing the booking events the call made.
+
+const ROOT = path.resolve(__dirname, '..');
+const VN = '+6560007101';
+
+function maskline(args: string[]) {
+  const inherited = Object.fromEntries(
+    Object.entries(process.env).filter(([key]) => !/^(EIGHTX8_|MASKLINE_|PORT$)/.test(key)),
+  );
+  return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', 'src/cli/main.ts', ...args],
+      {
+        cwd: ROOT,
+        env: { ...inherited, LOG_LEVEL: 'silent', MASKLINE_API_KEY: API_KEY, MASKLINE_WEBHOOK_SECRET: WEBHOOK_SECRET },
+        timeout: 60_000,
+      },
+      (error, stdout, stderr) =>
+        resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+describe('maskline simulate plays a party of a booking and shows its events', { timeout: 180_000 }, () => {
+  let stack: Stack;
+  before(async () => {
+    stack = await startStack({
+      env: {
+        MASKLINE_ENDED_BOOKING_WINDOW: '2h',
+        MASKLINE_EVENTS_SECRETS: `whsec_${randomBytes(24).toString('base64')}`,
+      },
+    });
+    assert.equal((await api(stack, 'POST', '/v1/numbers', { number: VN })).status, 201);
+  });
+  after(async () => stack?.stop());
+
+  async function booking(parties: [string, string], outOfSession?: object) {
+    const bookingId = uniqueId('sim');
+    const created = await api(stack, 'POST', '/v1/bookings', {
+      bookingId,
+      parties: [
+        { role: 'rider', number: parties[0] },
+        { role: 'driver', number: parties[1] },
+      ],
+      ...(outOfSession ? { outOfSession } : {}),
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    return bookingId;
+  }
+
+  it('a whole session of a live booking’s rider: put through, and call.connected then call.ended', async () => {
+    const bookingId = await booking(['+6591237101', '+6598767101']);
+    const run = await maskline(['simulate', 'session', '--booking', bookingId, '--api-url', stack.baseUrl]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /its rider calls \+6560007101/);
+    assert.match(run.stdout, /makeCall {2}source \+6560007101, destination \+6598767101/);
+    assert.match(run.stdout, /the events this call produced\n\s+call\.connected .*\n\s+call\.ended /);
+  });
+
+  it('a late caller of an ended booking (--as driver) hears the notice, and the booking hears call.turned_away', async () => {
+    const bookingId = await booking(['+6591237102', '+6598767102'], { afterEnd: 'notice' });
+    await api(stack, 'POST', `/v1/bookings/${bookingId}/cancel`);
+    await stack.temporal.workflow
+      .getHandle(bookingWorkflowId(bookingId))
+      .result()
+      .catch(() => undefined);
+    const run = await maskline([
+      'simulate',
+      'call',
+      '--booking',
+      bookingId,
+      '--as',
+      'driver',
+      '--api-url',
+      stack.baseUrl,
+    ]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /booking \S+ is cancelled: its driver calls \+6560007101/);
+    assert.match(run.stdout, /1\. say /);
+    assert.match(run.stdout, /call\.turned_away .*"caller":\{"role":"driver"\}.*"handledAs":"notice"/);
+  });
+
+  it('says which roles a booking has when --as names none of them', async () => {
+    const bookingId = await booking(['+6591237103', '+6598767103']);
+    const run = await maskline([
+      'simulate',
+      'call',
+      '--booking',
+      bookingId,
+      '--as',
+      'chef',
+      '--api-url',
+      stack.baseUrl,
+    ]);
+    assert.notEqual(run.code, 0);
+    assert.match(run.stderr, /has no party chef \(its roles: rider, driver\)/);
+  });
+});
