@@ -48,7 +48,7 @@ describe('Maskline processes stopping', () => {
   it('a worker that fails at start exits with status 1 and says why, rather than lingering', async () => {
     // A worker with the development key sets up the schedules; one whose keys cannot read them fails at start.
     const first = await startProcess('src/worker/main.ts', {});
-    await first.waitFor('worker running');
+    await first.waitFor('schedules set up');
     first.child.kill('SIGTERM');
     assert.equal((await first.exited)[0], 0);
 

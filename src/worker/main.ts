@@ -66,15 +66,16 @@ async function main() {
       logger,
     });
   };
+  // Running means serving bookings: a Temporal too busy to answer the schedules' set-up at once delays only that.
+  logger.info({ taskQueue: config.temporalTaskQueue, namespace: config.temporalNamespace }, 'worker running');
   try {
     await untilAccepted('setting up the schedules', setUpSchedules, logger);
+    logger.info('schedules set up');
   } catch (error) {
     if (worker.getState() === 'RUNNING') worker.shutdown();
     await running.catch(() => undefined);
     throw error;
   }
-
-  logger.info({ taskQueue: config.temporalTaskQueue, namespace: config.temporalNamespace }, 'worker running');
   // The SDK shuts the worker down on SIGINT/SIGTERM: it stops polling and lets running tasks finish.
   await running;
   await client.connection.close();
