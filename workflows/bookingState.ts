@@ -28,6 +28,9 @@ import { EventOutbox, type CarriedEvents } from './bookingEvents';
 /** Runs started before events existed replay without them (see test/workflows.replay.test.ts). */
 const BOOKING_EVENTS_PATCH = 'booking-events';
 
+/** Runs started before recordings existed replay without their events. */
+const CALL_RECORDINGS_PATCH = 'call-recordings';
+
 /** A booking keeps this many calls; older ones stay in the store's call records only. */
 const MAX_CALLS_KEPT = 100;
 
@@ -280,6 +283,19 @@ export class BookingState {
         durationSeconds: event.durationSeconds ?? null,
       };
       this.events.emit('call.ended', body, at, `ended:${event.sessionId}`);
+    } else if (event.kind === 'recording' && event.recording && patched(CALL_RECORDINGS_PATCH)) {
+      const { recordingId, status, fileUrl, durationSeconds, startedAt } = event.recording;
+      const body = {
+        sessionId: event.sessionId,
+        caller,
+        callee,
+        recordingId,
+        status,
+        fileUrl,
+        durationSeconds,
+        startedAt,
+      };
+      this.events.emit('call.recording_available', body, at, `recording:${event.sessionId}:${recordingId}`);
     }
   }
 

@@ -33,7 +33,11 @@ export class CallRouter {
     const decision = await this.decide(event);
     if (decision.kind === 'connect') {
       this.recordSession(event, decision);
-      return connectCall({ virtualNumber: decision.callerId, destination: decision.destination });
+      return connectCall({
+        virtualNumber: decision.callerId,
+        destination: decision.destination,
+        record: decision.record,
+      });
     }
     this.logger.info({ sessionId: event.sessionId, reason: decision.reason }, 'caller turned away');
     return this.notice();

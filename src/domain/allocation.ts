@@ -81,8 +81,17 @@ export interface AllocationStore {
   leastLoadedNumbers(query: { countryCode: string | null; exclude: E164[]; limit: number }): Promise<CandidateNumber[]>;
   /** Whether the number may still go to new bookings (it may have been drained since it was ranked). */
   isAllocatable(virtualNumber: E164): Promise<boolean>;
-  /** Atomically claims (party, VN) for the run: one insert under the unique key `party|VN`. */
-  claim(claim: { holder: Holder; party: Party; otherParty: Party; virtualNumber: E164 }): Promise<ClaimResult>;
+  /**
+   * Atomically claims (party, VN) for the run: one insert under the unique key `party|VN`. `record` rides on the
+   * claim because the claim is what a call is routed by.
+   */
+  claim(claim: {
+    holder: Holder;
+    party: Party;
+    otherParty: Party;
+    virtualNumber: E164;
+    record?: boolean;
+  }): Promise<ClaimResult>;
   /** Notes on a claim of this run that its pair is complete (a fast path for others' `isHeldForGood`). */
   settleClaim(claim: { holder: Holder; party: E164; virtualNumber: E164 }): Promise<void>;
   /** Gives back one claim, only if this run holds it: one conditional delete. */
@@ -232,12 +241,13 @@ async function claimFreeNumber(
       held.add(virtualNumber);
       continue;
     }
-    const firstClaim = await store.claim({ holder, party: first, otherParty: second, virtualNumber });
+    const record = request.record === true;
+    const firstClaim = await store.claim({ holder, party: first, otherParty: second, virtualNumber, record });
     if (firstClaim !== 'claimed') {
       (firstClaim === 'held' ? held : lost).add(virtualNumber);
       continue;
     }
-    const secondClaim = await store.claim({ holder, party: second, otherParty: first, virtualNumber });
+    const secondClaim = await store.claim({ holder, party: second, otherParty: first, virtualNumber, record });
     if (secondClaim !== 'claimed') {
       await store.unclaim({ holder, party: first.number, virtualNumber });
       (secondClaim === 'held' ? held : lost).add(virtualNumber);

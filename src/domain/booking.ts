@@ -24,6 +24,11 @@ export interface BookingRequest {
    * (readable back) but no delivery is attempted. Unset: delivered.
    */
   eventDelivery?: boolean;
+  /**
+   * Whether its calls are recorded (8x8's `makeCall` with `callRecording`). Set only when true, so that the
+   * request of a booking that does not record reads as it always has.
+   */
+  record?: true;
 }
 
 export const BOOKING_DEFAULTS = {
@@ -71,4 +76,17 @@ export interface CallRecord {
   status: string;
   endedAt?: string;
   durationSeconds?: number;
+  /** The call's recordings, as 8x8 reported them uploaded: references to files in the recording store. */
+  recordings?: CallRecording[];
+}
+
+/** A recording 8x8 uploaded to the account's recording push destination (its S3 bucket or SFTP server). */
+export interface CallRecording {
+  recordingId: string;
+  /** 8x8's word for it, e.g. `completed`. */
+  status: string;
+  /** Where 8x8 put the file, when it said: a reference only, Maskline never fetches or keeps the audio. */
+  fileUrl: string | null;
+  durationSeconds: number | null;
+  startedAt: string | null;
 }

@@ -12,6 +12,7 @@ export const BOOKING_EVENT_TYPES = [
   'booking.expired',
   'call.connected',
   'call.ended',
+  'call.recording_available',
 ] as const;
 
 export type BookingEventType = (typeof BOOKING_EVENT_TYPES)[number];
@@ -43,6 +44,19 @@ export interface BookingEventBodies {
     startedAt: string | null;
     endedAt: string | null;
     durationSeconds: number | null;
+  };
+  'call.recording_available': {
+    sessionId: string;
+    caller: EventParty | null;
+    callee: EventParty | null;
+    /** 8x8's id of the recording. */
+    recordingId: string;
+    /** 8x8's word for it, e.g. `completed`. */
+    status: string;
+    /** Where 8x8 put the file in the account's recording store, when it said. */
+    fileUrl: string | null;
+    durationSeconds: number | null;
+    startedAt: string | null;
   };
 }
 

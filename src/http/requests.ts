@@ -88,6 +88,15 @@ export const bookingRequestSchema = z
           '(plain http only to loopback, or in development mode).',
         examples: ['https://platform.example.com/maskline-events'],
       }),
+    record: z
+      .boolean()
+      .default(false)
+      .meta({
+        description:
+          "Whether this booking's calls are recorded: the connecting `makeCall` carries 8x8's `callRecording`, which " +
+          'needs a recording push configuration on the 8x8 account (`maskline 8x8 recording-push-config`). Each ' +
+          'uploaded recording is shown on its call and announced as a `call.recording_available` event.',
+      }),
   })
   .meta({ description: 'Fields not listed here are ignored.' })
   .superRefine((request, ctx) => {
@@ -143,7 +152,7 @@ export function parseBookingRequest(
     eventsUrlSet: false,
   },
 ): BookingRequest {
-  const { callbackUrl, ...request } = parseOrThrow(bookingRequestSchema, body);
+  const { callbackUrl, record, ...request } = parseOrThrow(bookingRequestSchema, body);
   if (callbackUrl !== undefined && !isEventsUrl(callbackUrl, events.allowPlainHttp)) {
     throw new HttpError(400, 'invalid_request', 'callbackUrl: must be an https:// URL (http:// only on loopback)');
   }
@@ -151,6 +160,7 @@ export function parseBookingRequest(
     ...request,
     parties: request.parties as [Party, Party],
     ...(callbackUrl !== undefined ? { callbackUrl } : {}),
+    ...(record ? { record: true as const } : {}),
     ...(events.eventNumbers ? { eventNumbers: true } : {}),
     ...(callbackUrl === undefined && !events.eventsUrlSet ? { eventDelivery: false } : {}),
   };

@@ -117,7 +117,13 @@ export class MongoAllocationStore implements AllocationStore {
     return false;
   }
 
-  async claim(claim: { holder: Holder; party: Party; otherParty: Party; virtualNumber: E164 }): Promise<ClaimResult> {
+  async claim(claim: {
+    holder: Holder;
+    party: Party;
+    otherParty: Party;
+    virtualNumber: E164;
+    record?: boolean;
+  }): Promise<ClaimResult> {
     const doc: ClaimDocument = {
       _id: claimId(claim.party.number, claim.virtualNumber),
       party: claim.party.number,
@@ -130,6 +136,7 @@ export class MongoAllocationStore implements AllocationStore {
       otherRole: claim.otherParty.role,
       settled: false,
       claimedAt: new Date(),
+      ...(claim.record ? { record: true as const } : {}),
     };
     try {
       await this.collections.claims.insertOne(doc);

@@ -47,6 +47,8 @@ export interface ClaimDocument {
    */
   settled: boolean;
   claimedAt: Date;
+  /** The booking records its calls: the call router asks 8x8 to record them. Absent: not recorded. */
+  record?: true;
 }
 
 /**
@@ -112,10 +114,10 @@ export interface CallSessionDocument {
   startedAt: Date;
 }
 
-/** A call-status or session-summary webhook, stored before anything else so that none is ever lost. */
+/** A call-status, session-summary or call-recording webhook, stored before anything else so that none is ever lost. */
 export interface CallEventDocument {
   _id: string;
-  kind: 'status' | 'summary';
+  kind: 'status' | 'summary' | 'recording';
   sessionId: string;
   bookingId: string | null;
   receivedAt: Date;
