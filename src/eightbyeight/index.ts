@@ -36,6 +36,8 @@ export {
   type EightByEightAccount,
   type EightByEightFailure,
   type NumberListing,
+  type RecordingPushConfig,
+  type RecordingPushSetup,
   type RegisteredWebhook,
   type SubaccountNumber,
   type WebhookRegistration,
