@@ -1,18 +1,24 @@
 import { Context } from '@temporalio/activity';
 import type { CallRecords, DeletedCallRecords } from '../src/store/callRecords';
+import type { PairHistory } from '../src/store/pairHistory';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** The retention schedule's side effect. Idempotent: a retry finds less, or nothing, left to delete. */
 export function createRetentionActivities(deps: {
   callRecords: Pick<CallRecords, 'deleteOlderThan' | 'countUndeliveredOlderThan'>;
+  /** The pairs' last numbers (prefer-sticky): a pair without a booking for the whole period is forgotten. */
+  pairs?: Pick<PairHistory, 'deleteOlderThan'>;
 }) {
   return {
     async deleteExpiredCallRecords(
       retentionDays: number,
-    ): Promise<DeletedCallRecords & { callEventsKeptUndelivered: number; cutoff: string }> {
+    ): Promise<DeletedCallRecords & { callEventsKeptUndelivered: number; cutoff: string; pairs?: number }> {
       const cutoff = new Date(Date.now() - retentionDays * DAY_MS);
-      const deleted = await deps.callRecords.deleteOlderThan(cutoff);
+      const deleted = {
+        ...(await deps.callRecords.deleteOlderThan(cutoff)),
+        ...(deps.pairs ? { pairs: await deps.pairs.deleteOlderThan(cutoff) } : {}),
+      };
       const callEventsKeptUndelivered = await deps.callRecords.countUndeliveredOlderThan(cutoff);
       const log = Context.current().log;
       log.info('expired call records deleted', { retentionDays, ...deleted, callEventsKeptUndelivered });

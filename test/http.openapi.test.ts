@@ -965,6 +965,7 @@ async function serveVariant(
         leases: db.collection('leases'),
         callSessions: db.collection('callSessions'),
         callEvents: db.collection('callEvents'),
+        pairs: db.collection('pairs'),
       },
       close: () => client.close(),
     } satisfies Database;

@@ -17,7 +17,7 @@ export class BookingEraser {
   constructor(
     private readonly bookings: Pick<BookingClient, 'runs' | 'deleteRuns'>,
     private readonly callRecords: Pick<CallRecords, 'deleteOfBooking'>,
-    private readonly allocations: Pick<MongoAllocationStore, 'findLease' | 'claimsOfBooking'>,
+    private readonly allocations: Pick<MongoAllocationStore, 'findLease' | 'claimsOfBooking' | 'pairs'>,
   ) {}
 
   async erase(bookingId: string): Promise<ErasedBooking> {
@@ -34,6 +34,8 @@ export class BookingEraser {
       throw new BookingError('booking_live', `booking ${bookingId} still holds its virtual number; try again later`);
     }
     const records = await this.callRecords.deleteOfBooking(bookingId);
+    // The pair's last number (prefer-sticky), if this booking was the last to write it.
+    await this.allocations.pairs.forgetBooking(bookingId);
     if (runs.length === 0 && records.callSessions === 0 && records.callEvents === 0) {
       throw new BookingError('booking_not_found', `no booking ${bookingId}`);
     }

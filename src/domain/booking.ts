@@ -29,7 +29,14 @@ export interface BookingRequest {
    * request of a booking that does not record reads as it always has.
    */
   record?: true;
+  /**
+   * `prefer-sticky`: a pair of people who had a booking together before get the virtual number they had last
+   * time, when it is free for both. Unset: `spread` (the least-loaded number), as for every booking before.
+   */
+  numberSelection?: 'prefer-sticky';
 }
+
+export type NumberSelection = 'spread' | 'prefer-sticky';
 
 export const BOOKING_DEFAULTS = {
   expiresInSeconds: 4 * 60 * 60,

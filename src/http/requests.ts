@@ -97,6 +97,15 @@ export const bookingRequestSchema = z
           'needs a recording push configuration on the 8x8 account (`maskline 8x8 recording-push-config`). Each ' +
           'uploaded recording is shown on its call and announced as a `call.recording_available` event.',
       }),
+    numberSelection: z
+      .enum(['spread', 'prefer-sticky'])
+      .default('spread')
+      .meta({
+        description:
+          '`spread`: the least-loaded number free for both parties. `prefer-sticky`: the number these two people had ' +
+          'in their last `prefer-sticky` booking together, when it is free for both (a familiar number for a repeat ' +
+          'customer and courier); otherwise as `spread`.',
+      }),
   })
   .meta({ description: 'Fields not listed here are ignored.' })
   .superRefine((request, ctx) => {
@@ -152,7 +161,7 @@ export function parseBookingRequest(
     eventsUrlSet: false,
   },
 ): BookingRequest {
-  const { callbackUrl, record, ...request } = parseOrThrow(bookingRequestSchema, body);
+  const { callbackUrl, record, numberSelection, ...request } = parseOrThrow(bookingRequestSchema, body);
   if (callbackUrl !== undefined && !isEventsUrl(callbackUrl, events.allowPlainHttp)) {
     throw new HttpError(400, 'invalid_request', 'callbackUrl: must be an https:// URL (http:// only on loopback)');
   }
@@ -161,6 +170,8 @@ export function parseBookingRequest(
     parties: request.parties as [Party, Party],
     ...(callbackUrl !== undefined ? { callbackUrl } : {}),
     ...(record ? { record: true as const } : {}),
+    // Unset means spread: the request of a booking that spreads reads as it always has.
+    ...(numberSelection === 'prefer-sticky' ? { numberSelection } : {}),
     ...(events.eventNumbers ? { eventNumbers: true } : {}),
     ...(callbackUrl === undefined && !events.eventsUrlSet ? { eventDelivery: false } : {}),
   };

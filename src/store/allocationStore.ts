@@ -20,6 +20,7 @@ import {
   type Collections,
   type LeaseDocument,
 } from './database';
+import { PairHistory } from './pairHistory';
 import { PoolView } from './poolView';
 import { isDuplicateKey } from './numberPool';
 
@@ -68,12 +69,22 @@ function recorded(doc: LeaseDocument): RecordedLease {
  */
 export class MongoAllocationStore implements AllocationStore {
   private readonly poolView: PoolView;
+  readonly pairs: PairHistory;
 
   constructor(
-    private readonly collections: Pick<Collections, 'numbers' | 'claims' | 'leases'>,
+    private readonly collections: Pick<Collections, 'numbers' | 'claims' | 'leases' | 'pairs'>,
     options: { poolView?: PoolView } = {},
   ) {
     this.poolView = options.poolView ?? new PoolView(collections);
+    this.pairs = new PairHistory(collections);
+  }
+
+  lastNumberOfPair(first: E164, second: E164): Promise<E164 | null> {
+    return this.pairs.lastNumber(first, second);
+  }
+
+  rememberPair(first: E164, second: E164, virtualNumber: E164, bookingId: string): Promise<void> {
+    return this.pairs.remember(first, second, virtualNumber, bookingId);
   }
 
   async findLease(bookingId: string): Promise<RecordedLease | null> {

@@ -126,12 +126,25 @@ export interface CallEventDocument {
   detail: Record<string, unknown>;
 }
 
+/**
+ * A pair of people's last virtual number, for `numberSelection: "prefer-sticky"`. The `_id` is a hash of their two
+ * numbers (src/store/pairHistory.ts), never the numbers themselves.
+ */
+export interface PairDocument {
+  _id: string;
+  virtualNumber: E164;
+  /** The booking that wrote it last: erasing that booking erases it. */
+  bookingId: string;
+  updatedAt: Date;
+}
+
 export interface Collections {
   numbers: Collection<NumberDocument>;
   claims: Collection<ClaimDocument>;
   leases: Collection<LeaseDocument>;
   callSessions: Collection<CallSessionDocument>;
   callEvents: Collection<CallEventDocument>;
+  pairs: Collection<PairDocument>;
 }
 
 export interface Database {
@@ -165,6 +178,7 @@ export async function connectDatabase(
     leases: db.collection('leases'),
     callSessions: db.collection('callSessions'),
     callEvents: db.collection('callEvents'),
+    pairs: db.collection('pairs'),
   };
   return { client, db, collections, close: () => client.close() };
 }
@@ -187,6 +201,9 @@ export async function ensureIndexes({ collections }: Database): Promise<void> {
     collections.callEvents.createIndex({ receivedAt: 1 }),
     collections.callEvents.createIndex({ bookingId: 1 }),
     collections.callEvents.createIndex({ delivered: 1, receivedAt: 1 }),
+    // Erasure deletes a booking's pair record; retention deletes by age.
+    collections.pairs.createIndex({ bookingId: 1 }),
+    collections.pairs.createIndex({ updatedAt: 1 }),
   ]);
 }
 

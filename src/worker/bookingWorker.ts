@@ -45,7 +45,10 @@ export async function createBookingWorker(options: BookingWorkerOptions): Promis
       ...createBookingActivities({ allocations }),
       ...createReconciliationActivities({ allocations, holdings: new Holdings(options.database.collections) }),
       ...createNumberSyncActivities({ numberSync: numberSyncOf(options) }),
-      ...createRetentionActivities({ callRecords: new CallRecords(options.database.collections) }),
+      ...createRetentionActivities({
+        callRecords: new CallRecords(options.database.collections),
+        pairs: allocations.pairs,
+      }),
       ...createDiagnosticActivities({ database: options.database }),
       ...createEventActivities({
         sender: new EventSender(options.events ?? { url: null, secrets: [], allowPlainHttp: false }),
