@@ -506,6 +506,32 @@ describe('the command line against a running Maskline', () => {
       );
     });
 
+    it('simulate session of a booking made with record: true posts the recording 8x8 uploads, shown on the booking', async () => {
+      const recordedBooking = uniqueId('recorded');
+      await api(stack, 'POST', '/v1/numbers', { number: '+6560000202' });
+      const created = await api(stack, 'POST', '/v1/bookings', {
+        bookingId: recordedBooking,
+        parties: [
+          { role: 'customer', number: '+6591230001' },
+          { role: 'courier', number: '+6598760001' },
+        ],
+        record: true,
+      });
+      assert.equal(created.status, 201, JSON.stringify(created.body));
+      const recordedNumber = created.body.virtualNumber as string;
+      const run = await cli('simulate', 'session', '--from', '+6591230001', '--to', recordedNumber, '--duration', '9');
+      assert.equal(run.code, 0, run.stderr);
+      assert.match(run.stdout, /makeCall {2}source \+\d+, destination \+6598760001, recorded\n/);
+      assert.match(run.stdout, /→ CALL_RECORDING_STATUS\s+recording uploaded {2}9 s\s+← 200 delivered\n/);
+      let recordings: unknown;
+      for (let attempt = 0; attempt < 50 && recordings === undefined; attempt++) {
+        const booking = await api(stack, 'GET', `/v1/bookings/${recordedBooking}`);
+        recordings = booking.body.calls[0]?.recordings;
+        if (recordings === undefined) await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      assert.equal((recordings as { durationSeconds: number }[])[0]?.durationSeconds, 9);
+    });
+
     it('bookings show of an unknown booking exits 1 with the 404', async () => {
       const run = await cli('bookings', 'show', 'no-such-booking');
       assert.equal(run.code, 1);
