@@ -83,6 +83,17 @@ describe('a pair of people booked again with prefer-sticky see the number they h
     assert.equal(twice.body.virtualNumber, other);
   });
 
+  it('erasing an ended prefer-sticky booking forgets the pair’s last number', async () => {
+    const booked = await book(pair('+6591006021', '+6591006022'), sticky);
+    assert.equal(booked.status, 201, JSON.stringify(booked.body));
+    const pairs = stack.database.collections.pairs;
+    assert.equal(await pairs.countDocuments({ bookingId: booked.bookingId }), 1);
+    await cancel(booked.bookingId);
+    const erased = await api(stack, 'DELETE', `/v1/bookings/${booked.bookingId}/data`);
+    assert.equal(erased.status, 202, JSON.stringify(erased.body));
+    assert.equal(await pairs.countDocuments({ bookingId: booked.bookingId }), 0);
+  });
+
   it('refuses a numberSelection it does not know with 400 naming the field; the field is documented', async () => {
     const refused = await book(pair('+6591006011', '+6591006012'), { numberSelection: 'sticky' });
     assert.equal(refused.status, 400);
