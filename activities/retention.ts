@@ -1,6 +1,7 @@
 import { Context } from '@temporalio/activity';
 import type { CallRecords, DeletedCallRecords } from '../src/store/callRecords';
 import type { EndedPairings } from '../src/store/endedPairings';
+import type { PairHistory } from '../src/store/pairHistory';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -8,13 +9,20 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 export function createRetentionActivities(deps: {
   callRecords: Pick<CallRecords, 'deleteOlderThan' | 'countUndeliveredOlderThan'>;
   endedPairings?: Pick<EndedPairings, 'deleteClosed'>;
+  /** The pairs' last numbers (prefer-sticky): a pair without a booking for the whole period is forgotten. */
+  pairs?: Pick<PairHistory, 'deleteOlderThan'>;
 }) {
   return {
     async deleteExpiredCallRecords(
       retentionDays: number,
-    ): Promise<DeletedCallRecords & { callEventsKeptUndelivered: number; cutoff: string; endedPairings?: number }> {
+    ): Promise<
+      DeletedCallRecords & { callEventsKeptUndelivered: number; cutoff: string; endedPairings?: number; pairs?: number }
+    > {
       const cutoff = new Date(Date.now() - retentionDays * DAY_MS);
-      const deleted = await deps.callRecords.deleteOlderThan(cutoff);
+      const deleted = {
+        ...(await deps.callRecords.deleteOlderThan(cutoff)),
+        ...(deps.pairs ? { pairs: await deps.pairs.deleteOlderThan(cutoff) } : {}),
+      };
       // The pairings of ended bookings whose late-call window has closed (they route nothing already).
       const endedPairings = deps.endedPairings ? await deps.endedPairings.deleteClosed() : undefined;
       const callEventsKeptUndelivered = await deps.callRecords.countUndeliveredOlderThan(cutoff);

@@ -38,6 +38,8 @@ export class MemoryAllocationStore implements AllocationStore {
   private readonly claimsOfBooking = new Map<string, Set<string>>();
   private readonly leases = new Map<string, RecordedLease>();
   readonly numbers = new Map<E164, PoolEntry>();
+  /** Each pair's last `prefer-sticky` number, keyed by the two numbers in a fixed order. */
+  private readonly pairs = new Map<string, E164>();
 
   constructor(
     pool: readonly { number: E164; countryCode: string | null }[],
@@ -52,6 +54,14 @@ export class MemoryAllocationStore implements AllocationStore {
         tieBreak: random(),
       });
     }
+  }
+
+  async lastNumberOfPair(first: E164, second: E164): Promise<E164 | null> {
+    return this.pairs.get([first, second].sort().join('|')) ?? null;
+  }
+
+  async rememberPair(first: E164, second: E164, virtualNumber: E164): Promise<void> {
+    this.pairs.set([first, second].sort().join('|'), virtualNumber);
   }
 
   async findLease(bookingId: string): Promise<RecordedLease | null> {

@@ -203,6 +203,41 @@ function explainActions(answer: unknown): string[] {
   });
 }
 
+/**
+ * Checks the answer for a booking that records its calls. 8x8's call-recordings guide adds `callRecording: true`
+ * to makeCall's params, which the published schema caps at `source` and `destination` (`maxProperties: 2`): the
+ * one field the guide adds must be `true`, and the rest must pass the schema as published.
+ */
+export function validateRecordedCallActionAnswer(answer: unknown): SchemaCheck {
+  const callflow = (answer as { callflow?: unknown } | null)?.callflow;
+  const errors: string[] = [];
+  const asPublished = Array.isArray(callflow)
+    ? {
+        ...(answer as object),
+        callflow: callflow.map((action: unknown, i) => {
+          const { action: name, params } = (action ?? {}) as { action?: unknown; params?: Record<string, unknown> };
+          if (name !== 'makeCall' || params === undefined || !('callRecording' in params)) return action;
+          const { callRecording, ...rest } = params;
+          if (callRecording !== true) errors.push(`/callflow/${i}/params/callRecording must be true`);
+          return { ...(action as object), params: rest };
+        }),
+      }
+    : answer;
+  const published = validateCallActionAnswer(asPublished);
+  return { valid: published.valid && errors.length === 0, errors: [...errors, ...published.errors] };
+}
+
+/** Checks a CALL_RECORDING_STATUS payload against 8x8's recording status (`GET .../recordings/{sessionId}`). */
+export function validateRecordingStatus(payload: unknown): SchemaCheck {
+  const pointer =
+    '#/paths/' +
+    encodeURIComponent('~1api~1v1~1subaccounts~1{subAccountId}~1recordings~1{sessionId}') +
+    '/get/responses/200/content/' +
+    encodeURIComponent('application~1json') +
+    '/schema/properties/recordings/items';
+  return validateAgainst('masking', pointer, payload);
+}
+
 function check(validate: ValidateFunction, value: unknown): SchemaCheck {
   const valid = validate(value);
   return { valid, errors: valid ? [] : (validate.errors ?? []).map((e) => describeError(e)) };

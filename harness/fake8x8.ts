@@ -17,6 +17,7 @@ const spec = {
   number: `#/paths/${escape(`${SUBACCOUNT_PATH}/numbers/{number}`)}/get`,
   webhooks: `#/paths/${escape(`${SUBACCOUNT_PATH}/webhooks`)}`,
   webhook: `#/paths/${escape(`${SUBACCOUNT_PATH}/webhooks/{webhook-type}`)}/delete`,
+  recordingPushConfig: `#/paths/${escape(`${SUBACCOUNT_PATH}/recording-push-config`)}`,
 };
 
 // A path as a JSON pointer segment in a URI fragment, the way the spec's own `$ref`s write it.
@@ -55,6 +56,15 @@ export interface Fake8x8 {
    */
   reportedTotal: number | 'omitted' | null;
   webhooks: Map<string, { url: string; enabled: boolean; httpAuthHeader: string | null }>;
+  /** Where recordings are pushed, password included (8x8 keeps it; it never answers with it). */
+  recordingPushConfig: {
+    protocol: string;
+    host: string;
+    port: number;
+    username: string;
+    password: string;
+    path: string;
+  } | null;
   requests: RecordedRequest[];
   specViolations: string[];
   /** The next `times` requests get this answer. */
@@ -73,6 +83,7 @@ export async function startFake8x8(options: { apiKey?: string; subAccountId?: st
     numbers: [],
     reportedTotal: null,
     webhooks: new Map(),
+    recordingPushConfig: null,
     requests: [],
     specViolations: [],
     force(answer, times = 1) {
@@ -83,6 +94,7 @@ export async function startFake8x8(options: { apiKey?: string; subAccountId?: st
       fake.numbers = [];
       fake.reportedTotal = null;
       fake.webhooks.clear();
+      fake.recordingPushConfig = null;
       fake.requests.length = 0;
       fake.specViolations.length = 0;
     },
@@ -279,6 +291,58 @@ export async function startFake8x8(options: { apiKey?: string; subAccountId?: st
       return answer(response, 200, deleted, `${spec.webhook}/responses/200/content/application~1json/schema`);
     }
 
+    if (rest === '/recording-push-config') return recordingPush(method, body, response);
+
+    return answer(response, 404, { statusCode: 404, statusMessage: 'Resource not found' });
+  }
+
+  function recordingPush(method: string, body: unknown, response: ServerResponse) {
+    const answerSchema = (verb: string) =>
+      `${spec.recordingPushConfig}/${verb}/responses/200/content/application~1json/schema`;
+    const shown = () => {
+      const { password, ...config } = fake.recordingPushConfig!;
+      return {
+        subAccountId: fake.subAccountId,
+        ...config,
+        passwordSet: password !== '',
+        statusCode: 0,
+        statusMessage: 'ok',
+      };
+    };
+    if (method === 'POST') {
+      check(
+        'request POST recording-push-config',
+        `${spec.recordingPushConfig}/post/requestBody/content/application~1json/schema`,
+        body,
+      );
+      const setup = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
+      const fields = ['protocol', 'host', 'username', 'password', 'path'] as const;
+      const missing =
+        fields.find((field) => typeof setup[field] !== 'string') ?? (Number.isInteger(setup.port) ? null : 'port');
+      if (missing)
+        return answer(response, 422, refusal(`Invalid param: ${missing}`), '#/components/schemas/errorResponse');
+      if (!['S3', 'SFTP'].includes(String(setup.protocol).toUpperCase())) {
+        return answer(response, 422, refusal('Invalid param: protocol'), '#/components/schemas/errorResponse');
+      }
+      fake.recordingPushConfig = {
+        protocol: String(setup.protocol),
+        host: String(setup.host),
+        port: setup.port as number,
+        username: String(setup.username),
+        password: String(setup.password),
+        path: String(setup.path),
+      };
+      return answer(response, 200, shown(), answerSchema('post'));
+    }
+    if (fake.recordingPushConfig === null) {
+      return answer(response, 404, { statusCode: 404, statusMessage: 'no recording push config' });
+    }
+    if (method === 'GET') return answer(response, 200, shown(), answerSchema('get'));
+    if (method === 'DELETE') {
+      const deleted = { delete: true, ...shown() };
+      fake.recordingPushConfig = null;
+      return answer(response, 200, deleted, answerSchema('post'));
+    }
     return answer(response, 404, { statusCode: 404, statusMessage: 'Resource not found' });
   }
 

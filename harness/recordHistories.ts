@@ -12,7 +12,7 @@ import { callRecordRetentionWorkflow } from '../workflows/retention';
 import { numberSyncWorkflow } from '../workflows/numberSync';
 import { reconcilePairingsWorkflow } from '../workflows/reconciliation';
 import { storeRoundTripWorkflow } from '../workflows/diagnostics';
-import { callReceived, callStatus, sessionSummary } from '../src/eightbyeight/simulatedWebhooks';
+import { callReceived, callRecordingStatus, callStatus, sessionSummary } from '../src/eightbyeight/simulatedWebhooks';
 import { EventReceiver } from './eventReceiver';
 import { startOwnServers } from './ownServers';
 import { api, eventually, startStack, uniqueId, webhook } from './stack';
@@ -121,6 +121,30 @@ async function main() {
       60_000,
     );
     await save('booking-events-handed-over', handedOver!);
+
+    // Recorded: a call of a booking made with record: true, and the recording 8x8 uploaded; then cancelled.
+    const recorded = uniqueId('recorded');
+    const recordedVn = (await api(stack, 'POST', '/v1/bookings', ride(recorded, { record: true }))).body
+      .virtualNumber as string;
+    const recordedCall = callReceived(RIDER, recordedVn);
+    await webhook(stack, '/call-action', recordedCall);
+    const recordedSession = recordedCall.payload.sessionId;
+    await eventually(
+      () => stack.database.collections.callSessions.findOne({ _id: recordedSession }),
+      (session) => session !== null,
+    );
+    await webhook(
+      stack,
+      '/call-recording-status',
+      callRecordingStatus({ sessionId: recordedSession, durationSeconds: 5 }),
+    );
+    await eventually(
+      () => api(stack, 'GET', `/v1/bookings/${recorded}`),
+      (answer) => answer.body.calls[0]?.recordings !== undefined,
+    );
+    await api(stack, 'POST', `/v1/bookings/${recorded}/cancel`);
+    await ended(recorded);
+    await save('booking-recorded', `booking-${recorded}`);
 
     const expired = uniqueId('expired');
     await api(stack, 'POST', '/v1/bookings', ride(expired, { expiresInSeconds: 1 }));

@@ -120,13 +120,18 @@ describe('the command line against 8x8', () => {
     await fake.close();
   });
 
-  it('8x8 webhooks register points VCA, VCS, VSS and VNU at our endpoints with the webhook secret', async () => {
+  it('8x8 webhooks register points VCA, VCS, VSS, VRU and VNU at our endpoints with the webhook secret', async () => {
     const run = await maskline(['8x8', 'webhooks', 'register', '--public-url', 'https://maskline.example.com/'], env);
     assert.equal(run.code, 0, run.stderr);
     assert.deepEqual(Object.fromEntries(fake.webhooks), {
       VCA: { url: 'https://maskline.example.com/webhooks/8x8/call-action', enabled: true, httpAuthHeader: SECRET },
       VCS: { url: 'https://maskline.example.com/webhooks/8x8/call-status', enabled: true, httpAuthHeader: SECRET },
       VSS: { url: 'https://maskline.example.com/webhooks/8x8/session-summary', enabled: true, httpAuthHeader: SECRET },
+      VRU: {
+        url: 'https://maskline.example.com/webhooks/8x8/call-recording-status',
+        enabled: true,
+        httpAuthHeader: SECRET,
+      },
       VNU: { url: 'https://maskline.example.com/webhooks/8x8', enabled: true, httpAuthHeader: SECRET },
     });
     assert.match(run.stdout, /registered VCA {2}https:\/\/maskline\.example\.com\/webhooks\/8x8\/call-action/);
@@ -158,6 +163,62 @@ describe('the command line against 8x8', () => {
     const unknown = await maskline(['8x8', 'webhooks', 'delete', 'SMS'], env);
     assert.equal(unknown.code, 1);
     assert.match(unknown.stderr, /type: must be one of VCA, VCS, VSS, VRU, VNU \(got SMS\)/);
+  });
+
+  it('8x8 recording-push-config set, show and delete manage where 8x8 pushes recordings; the password comes from the environment only', async () => {
+    const args = [
+      '--protocol',
+      's3',
+      '--host',
+      'ap-southeast-2',
+      '--port',
+      '443',
+      '--username',
+      'AKIAEXAMPLE',
+      '--path',
+      '/recordings/',
+    ];
+    const withoutPassword = await maskline(['8x8', 'recording-push-config', 'set', ...args], env);
+    assert.equal(withoutPassword.code, 1);
+    assert.match(withoutPassword.stderr, /EIGHTX8_RECORDING_PUSH_PASSWORD is not set/);
+    assert.equal(fake.requests.length, 0);
+
+    const set = await maskline(['8x8', 'recording-push-config', 'set', ...args], {
+      ...env,
+      EIGHTX8_RECORDING_PUSH_PASSWORD: 'secret-key-0123',
+    });
+    assert.equal(set.code, 0, set.stderr);
+    assert.deepEqual(fake.recordingPushConfig, {
+      protocol: 'S3',
+      host: 'ap-southeast-2',
+      port: 443,
+      username: 'AKIAEXAMPLE',
+      password: 'secret-key-0123',
+      path: '/recordings/',
+    });
+    assert.doesNotMatch(set.stdout, /secret-key-0123/);
+    const show = await maskline(['8x8', 'recording-push-config', 'show'], env);
+    assert.equal(show.code, 0, show.stderr);
+    assert.equal(
+      show.stdout,
+      [
+        'PROTOCOL  HOST            PORT  USERNAME     PASSWORD  PATH',
+        'S3        ap-southeast-2  443   AKIAEXAMPLE  set       /recordings/',
+        '',
+      ].join('\n'),
+    );
+    const deleted = await maskline(['8x8', 'recording-push-config', 'delete'], env);
+    assert.equal(deleted.code, 0, deleted.stderr);
+    assert.equal(fake.recordingPushConfig, null);
+    const none = await maskline(['8x8', 'recording-push-config', 'show'], env);
+    assert.equal(none.code, 1);
+    assert.match(none.stderr, /no recording push configuration is set/);
+    const badProtocol = await maskline(
+      ['8x8', 'recording-push-config', 'set', ...args.map((a) => (a === 's3' ? 'ftp' : a))],
+      env,
+    );
+    assert.equal(badProtocol.code, 1);
+    assert.match(badProtocol.stderr, /--protocol: S3 or SFTP \(got ftp\)/);
   });
 
   it('register refuses to run without MASKLINE_WEBHOOK_SECRET, registering nothing', async () => {
@@ -443,6 +504,32 @@ describe('the command line against a running Maskline', () => {
           '→ SESSION_SUMMARY session summary COMPLETED ← 200 unmatched',
         ],
       );
+    });
+
+    it('simulate session of a booking made with record: true posts the recording 8x8 uploads, shown on the booking', async () => {
+      const recordedBooking = uniqueId('recorded');
+      await api(stack, 'POST', '/v1/numbers', { number: '+6560000202' });
+      const created = await api(stack, 'POST', '/v1/bookings', {
+        bookingId: recordedBooking,
+        parties: [
+          { role: 'customer', number: '+6591230001' },
+          { role: 'courier', number: '+6598760001' },
+        ],
+        record: true,
+      });
+      assert.equal(created.status, 201, JSON.stringify(created.body));
+      const recordedNumber = created.body.virtualNumber as string;
+      const run = await cli('simulate', 'session', '--from', '+6591230001', '--to', recordedNumber, '--duration', '9');
+      assert.equal(run.code, 0, run.stderr);
+      assert.match(run.stdout, /makeCall {2}source \+\d+, destination \+6598760001, recorded\n/);
+      assert.match(run.stdout, /→ CALL_RECORDING_STATUS\s+recording uploaded {2}9 s\s+← 200 delivered\n/);
+      let recordings: unknown;
+      for (let attempt = 0; attempt < 50 && recordings === undefined; attempt++) {
+        const booking = await api(stack, 'GET', `/v1/bookings/${recordedBooking}`);
+        recordings = booking.body.calls[0]?.recordings;
+        if (recordings === undefined) await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      assert.equal((recordings as { durationSeconds: number }[])[0]?.durationSeconds, 9);
     });
 
     it('bookings show of an unknown booking exits 1 with the 404', async () => {

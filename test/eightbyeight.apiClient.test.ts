@@ -246,4 +246,56 @@ describe('the 8x8 API client', () => {
     assert.equal(error.failure, 'unexpected_answer');
     assert.match(error.message, /numbers\.1\.msisdn: not an international phone number: "not-a-number"/);
   });
+  it('sets the recording push configuration, reads it back without the password, and deletes it', async () => {
+    assert.equal(await client.getRecordingPushConfig(), null, 'none set yet');
+    const setup = {
+      protocol: 'SFTP',
+      host: '203.0.113.10',
+      port: 22,
+      username: 'recorder',
+      password: 'sftp-password-0123',
+      path: '/recordings/',
+    };
+    const expected = {
+      protocol: 'SFTP',
+      host: '203.0.113.10',
+      port: 22,
+      username: 'recorder',
+      passwordSet: true,
+      path: '/recordings/',
+    };
+    assert.deepEqual(await client.setRecordingPushConfig(setup), expected);
+    const request = fake.requests.at(-1);
+    assert.equal(request?.method, 'POST');
+    assert.equal(request?.path, `/api/v1/subaccounts/${fake.subAccountId}/recording-push-config`);
+    assert.deepEqual(request?.body, setup);
+    assert.deepEqual(await client.getRecordingPushConfig(), expected);
+
+    await client.deleteRecordingPushConfig();
+    assert.equal(fake.recordingPushConfig, null);
+    assert.equal(await client.getRecordingPushConfig(), null);
+  });
+
+  it('a recording push configuration 8x8 refuses fails as rejected with its reason', async () => {
+    const error = await rejection(
+      client.setRecordingPushConfig({ protocol: 'FTP', host: 'h', port: 21, username: 'u', password: 'p', path: '/' }),
+    );
+    assert.equal(error.failure, 'rejected');
+    assert.equal(error.details.status, 422);
+    assert.match(error.message, /Invalid param: protocol/);
+  });
+
+  it('a recording push configuration lost between a delete and its retry is deleted all the same', async () => {
+    fake.recordingPushConfig = {
+      protocol: 'S3',
+      host: 'ap-southeast-2',
+      port: 443,
+      username: 'u',
+      password: 'p',
+      path: '/',
+    };
+    fake.force({ status: 503 });
+    await retrying.deleteRecordingPushConfig();
+    assert.equal(fake.recordingPushConfig, null);
+  });
 });

@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { connectCall, MAX_SAY_TEXT_LENGTH, noticeAndHangup, type CallActionAnswer } from '../src/eightbyeight';
-import { namedSchema, validateAgainst, validateCallActionAnswer } from '../harness/eightbyeightSchemas';
+import {
+  namedSchema,
+  validateAgainst,
+  validateCallActionAnswer,
+  validateRecordedCallActionAnswer,
+} from '../harness/eightbyeightSchemas';
 
 function assertAccepted(answer: CallActionAnswer): void {
   assert.deepEqual(validateCallActionAnswer(answer), { valid: true, errors: [] });
@@ -22,6 +27,26 @@ describe('answering a call to a virtual number', () => {
       { action: 'makeCall', params: { source: '+6568880001', destination: '+6597654321' } },
     ]);
     assertAccepted(answer);
+  });
+
+  test('a recorded call is the published makeCall plus the guide’s callRecording: true, and only when asked', () => {
+    const recorded = connectCall({ virtualNumber: '+6568880001', destination: '+6597654321', record: true });
+    assert.deepEqual(recorded.callflow, [
+      { action: 'makeCall', params: { source: '+6568880001', destination: '+6597654321', callRecording: true } },
+    ]);
+    assert.deepEqual(validateRecordedCallActionAnswer(recorded), { valid: true, errors: [] });
+    // The published schema alone refuses it: that is why nothing else ever carries it.
+    assert.equal(validateCallActionAnswer(recorded).valid, false);
+    const plain = connectCall({ virtualNumber: '+6568880001', destination: '+6597654321', record: false });
+    assert.equal('callRecording' in (plain.callflow[0] as { params: object }).params, false);
+    assertAccepted(plain);
+    // The recorded check still holds the rest of the callflow to the published schema.
+    const broken = { callflow: [{ action: 'makeCall', params: { source: '+6568880001', callRecording: true } }] };
+    assert.equal(validateRecordedCallActionAnswer(broken).valid, false);
+    const notTrue = {
+      callflow: [{ action: 'makeCall', params: { ...plain.callflow[0]!.params, callRecording: 'yes' } }],
+    };
+    assert.equal(validateRecordedCallActionAnswer(notTrue).valid, false);
   });
 
   test('a clientActionId is handed to 8x8 only when there is one', () => {

@@ -470,12 +470,55 @@ describe('one endpoint for every webhook type', () => {
     });
   });
 
-  test('a recording-uploaded notice is passed on as it came', () => {
-    const payload = { sessionId: 'a4fad4b3-b388-12ee-b217-2fb8260fcf59', recordingId: 'rec-1' };
+  test('a recording-uploaded notice is read into the recording of its session', () => {
+    const payload = {
+      sessionId: 'a4fad4b3-b388-12ee-b217-2fb8260fcf59',
+      recordingId: 'rec-1',
+      status: 'completed',
+      externalFileUrl: 's3://bucket/rec-1.mp3',
+      duration: '12',
+      startRecordingTime: '2021-01-01T00:00:00Z',
+    };
     assert.deepEqual(valueOf(parseWebhook({ namespace: 'VOICE', eventType: 'CALL_RECORDING_STATUS', payload })), {
       type: 'CALL_RECORDING_STATUS',
-      payload,
+      event: {
+        sessionId: payload.sessionId,
+        recordingId: 'rec-1',
+        status: 'completed',
+        fileUrl: 's3://bucket/rec-1.mp3',
+        durationSeconds: 12,
+        startedAt: '2021-01-01T00:00:00Z',
+      },
     });
+  });
+
+  test('a recording-uploaded notice keeps its session whatever else comes in an unusable shape', () => {
+    const sessionId = 'a4fad4b3-b388-12ee-b217-2fb8260fcf59';
+    fc.assert(
+      fc.property(
+        fc.record(
+          {
+            recordingId: fc.jsonValue(),
+            status: fc.jsonValue(),
+            externalFileUrl: fc.jsonValue(),
+            duration: fc.jsonValue(),
+          },
+          { requiredKeys: [] },
+        ),
+        (extra) => {
+          const parsed = parseWebhook({
+            namespace: 'VOICE',
+            eventType: 'CALL_RECORDING_STATUS',
+            payload: { ...extra, sessionid: sessionId },
+          });
+          assert.ok(parsed.ok);
+          assert.equal(parsed.value.type, 'CALL_RECORDING_STATUS');
+          if (parsed.value.type !== 'CALL_RECORDING_STATUS') return;
+          assert.equal(parsed.value.event.sessionId, sessionId);
+          assert.equal(typeof parsed.value.event.recordingId, 'string');
+        },
+      ),
+    );
   });
 
   test('an eventType we do not know is reported as unknown_event_type', () => {

@@ -10,7 +10,7 @@ import { createLogger } from '../src/logging/logger';
 import { createHttpApplication } from '../src/server/httpApplication';
 import { createDataConverter } from '../src/temporal/payloadEncryption';
 import type { Database } from '../src/store/database';
-import { callReceived, callStatus, sessionSummary } from '../src/eightbyeight/simulatedWebhooks';
+import { callReceived, callRecordingStatus, callStatus, sessionSummary } from '../src/eightbyeight/simulatedWebhooks';
 import {
   documentedAnswers,
   matchPath,
@@ -54,6 +54,7 @@ const NOT_PRODUCED_HERE: Record<string, string> = {
   'POST /v1/numbers/{number}/restore 500': 'only a bug (a store outage is a 503)',
   'POST /webhooks/8x8/call-status 500': 'only a bug (a store outage is a 503)',
   'POST /webhooks/8x8/session-summary 500': 'only a bug (a store outage is a 503)',
+  'POST /webhooks/8x8/call-recording-status 500': 'only a bug (a store outage is a 503)',
   'POST /webhooks/8x8 500': 'only a bug (a store outage is a 503)',
   'DELETE /v1/bookings/{bookingId}/data 500': 'only a bug (outages are a 503)',
   'POST /codec/decode 500': 'only a bug',
@@ -73,6 +74,7 @@ const BODY_ROUTES = [
   '/webhooks/8x8/call-action',
   '/webhooks/8x8/call-status',
   '/webhooks/8x8/session-summary',
+  '/webhooks/8x8/call-recording-status',
   '/webhooks/8x8',
 ];
 
@@ -556,10 +558,18 @@ describe('every answer of the HTTP API is the one its OpenAPI document describes
           received: true,
           outcome: 'duplicate',
         });
+        const recording = callRecordingStatus({ sessionId, durationSeconds: 40 });
+        assert.deepEqual((await send('POST', '/webhooks/8x8/call-recording-status', { json: recording })).body, {
+          received: true,
+          outcome: 'delivered',
+        });
 
         const booking = await eventually(
           () => send('GET', `/v1/bookings/${first}`),
-          (answer) => answer.body.calls.some((call: { status: string }) => call.status === 'COMPLETED'),
+          (answer) =>
+            answer.body.calls.some(
+              (call: { status: string; recordings?: unknown[] }) => call.status === 'COMPLETED' && call.recordings,
+            ),
         );
         assert.deepEqual(
           booking.body.calls.map((call: { callerRole: string; durationSeconds: number }) => [
@@ -583,8 +593,12 @@ describe('every answer of the HTTP API is the one its OpenAPI document describes
         });
       });
 
-      it('answers call-status and session-summary it cannot read with 400 invalid_webhook', async () => {
-        for (const path of ['/webhooks/8x8/call-status', '/webhooks/8x8/session-summary']) {
+      it('answers call-status, session-summary and call-recording-status it cannot read with 400 invalid_webhook', async () => {
+        for (const path of [
+          '/webhooks/8x8/call-status',
+          '/webhooks/8x8/session-summary',
+          '/webhooks/8x8/call-recording-status',
+        ]) {
           const invalid = await send('POST', path, { json: { eventType: 'CALL_STATUS', payload: {} } });
           assert.equal(invalid.status, 400, path);
           assert.equal(invalid.body.error.code, 'invalid_webhook');
@@ -592,7 +606,12 @@ describe('every answer of the HTTP API is the one its OpenAPI document describes
       });
 
       it('answers every webhook without the secret with 401', async () => {
-        for (const path of ['/webhooks/8x8/call-status', '/webhooks/8x8/session-summary', '/webhooks/8x8']) {
+        for (const path of [
+          '/webhooks/8x8/call-status',
+          '/webhooks/8x8/session-summary',
+          '/webhooks/8x8/call-recording-status',
+          '/webhooks/8x8',
+        ]) {
           const refusal = await send('POST', path, {
             json: callStatus({ sessionId, caller: RIDER, virtualNumber, callStatus: 'CALL_CONNECTED' }),
             authorization: null,
@@ -624,9 +643,9 @@ describe('every answer of the HTTP API is the one its OpenAPI document describes
         });
         assert.equal(numberUpdate.body.outcome, 'applied');
         const recording = await send('POST', '/webhooks/8x8', {
-          json: { namespace: 'VOICE', eventType: 'CALL_RECORDING_STATUS', payload: {} },
+          json: callRecordingStatus({ sessionId, durationSeconds: 5 }),
         });
-        assert.deepEqual(recording.body, { received: true, outcome: 'ignored' });
+        assert.deepEqual(recording.body, { received: true, outcome: 'delivered' });
 
         const unknown = await send('POST', '/webhooks/8x8', { json: { eventType: 'SMS_RECEIVED', payload: {} } });
         assert.equal(unknown.status, 400);
@@ -735,6 +754,11 @@ describe('every answer of the HTTP API is the one its OpenAPI document describes
               sessionStatus: 'COMPLETED',
               durationSeconds: 1,
             }),
+          ],
+          [
+            'POST',
+            '/webhooks/8x8/call-recording-status',
+            callRecordingStatus({ sessionId: uniqueId('session'), durationSeconds: 1 }),
           ],
           [
             'POST',
@@ -848,6 +872,7 @@ describe('every answer of the HTTP API is the one its OpenAPI document describes
         '/webhooks/8x8/call-action',
         '/webhooks/8x8/call-status',
         '/webhooks/8x8/session-summary',
+        '/webhooks/8x8/call-recording-status',
         '/webhooks/8x8',
       ]) {
         const refusal = await send('POST', path, {
@@ -993,6 +1018,7 @@ async function serveVariant(
         callSessions: db.collection('callSessions'),
         callEvents: db.collection('callEvents'),
         endedPairings: db.collection('endedPairings'),
+        pairs: db.collection('pairs'),
       },
       close: () => client.close(),
     } satisfies Database;

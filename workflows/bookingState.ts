@@ -31,6 +31,9 @@ const BOOKING_EVENTS_PATCH = 'booking-events';
 /** Runs started before the party-role search attribute replay without it. */
 const PARTY_ROLES_PATCH = 'booking-party-roles';
 
+/** Runs started before recordings existed replay without their events. */
+const CALL_RECORDINGS_PATCH = 'call-recordings';
+
 /** A booking keeps this many calls; older ones stay in the store's call records only. */
 const MAX_CALLS_KEPT = 100;
 
@@ -286,6 +289,19 @@ export class BookingState {
         durationSeconds: event.durationSeconds ?? null,
       };
       this.events.emit('call.ended', body, at, `ended:${event.sessionId}`);
+    } else if (event.kind === 'recording' && event.recording && patched(CALL_RECORDINGS_PATCH)) {
+      const { recordingId, status, fileUrl, durationSeconds, startedAt } = event.recording;
+      const body = {
+        sessionId: event.sessionId,
+        caller,
+        callee,
+        recordingId,
+        status,
+        fileUrl,
+        durationSeconds,
+        startedAt,
+      };
+      this.events.emit('call.recording_available', body, at, `recording:${event.sessionId}:${recordingId}`);
     }
   }
 

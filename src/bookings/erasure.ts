@@ -18,7 +18,7 @@ export class BookingEraser {
   constructor(
     private readonly bookings: Pick<BookingClient, 'runs' | 'deleteRuns'>,
     private readonly callRecords: Pick<CallRecords, 'deleteOfBooking'>,
-    private readonly allocations: Pick<MongoAllocationStore, 'findLease' | 'claimsOfBooking'>,
+    private readonly allocations: Pick<MongoAllocationStore, 'findLease' | 'claimsOfBooking' | 'pairs'>,
     /** The pairing kept for late callers (src/store/endedPairings.ts): erased with the rest. */
     private readonly endedPairings: Pick<EndedPairings, 'deleteOfBooking'> | null = null,
   ) {}
@@ -38,6 +38,8 @@ export class BookingEraser {
     }
     const records = await this.callRecords.deleteOfBooking(bookingId);
     const pairings = this.endedPairings ? await this.endedPairings.deleteOfBooking(bookingId) : 0;
+    // The pair's last number (prefer-sticky), if this booking was the last to write it.
+    await this.allocations.pairs.forgetBooking(bookingId);
     if (runs.length === 0 && records.callSessions === 0 && records.callEvents === 0 && pairings === 0) {
       throw new BookingError('booking_not_found', `no booking ${bookingId}`);
     }

@@ -1,6 +1,6 @@
 import type { BookingClient } from '../bookings/client';
 import { BookingError } from '../bookings/errors';
-import type { CallStatusEvent, SessionSummaryEvent } from '../eightbyeight';
+import type { CallRecordingEvent, CallStatusEvent, SessionSummaryEvent } from '../eightbyeight';
 import type { Logger } from '../logging/logger';
 import type { CallRecords } from '../store/callRecords';
 import type { CallRoutes } from '../store/callRoutes';
@@ -81,6 +81,29 @@ export class CallEventRecorder {
         callCount: event.callCount ?? null,
         errorCode: event.errorDetails?.errorCode ?? null,
       },
+    );
+  }
+
+  /**
+   * A recording of a session was uploaded: it belongs to the booking the session was routed for (8x8 names no
+   * numbers in it). Stored under the recording's id, so a repeated notice changes nothing.
+   */
+  async recordRecording(event: CallRecordingEvent): Promise<RecordOutcome> {
+    const booking = await this.bookingOfCall(event.sessionId, {});
+    const recording = {
+      recordingId: event.recordingId,
+      status: event.status,
+      fileUrl: event.fileUrl ?? null,
+      durationSeconds: event.durationSeconds ?? null,
+      startedAt: event.startedAt ?? null,
+    };
+    return this.storeEvent(
+      'recording',
+      `${event.sessionId}:${event.recordingId}`,
+      event.sessionId,
+      booking,
+      { at: event.startedAt ?? new Date().toISOString(), status: event.status, recording },
+      { subAccountId: event.subAccountId ?? null },
     );
   }
 

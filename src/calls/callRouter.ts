@@ -38,7 +38,11 @@ export class CallRouter {
     const decision = await this.decide(event);
     if (decision.kind === 'connect') {
       this.recordSession(event, decision);
-      return connectCall({ virtualNumber: decision.callerId, destination: decision.destination });
+      return connectCall({
+        virtualNumber: decision.callerId,
+        destination: decision.destination,
+        record: decision.record,
+      });
     }
     if (decision.reason === 'no_live_booking' && this.outOfSession) return this.answerOutOfSession(event);
     this.logger.info({ sessionId: event.sessionId, reason: decision.reason }, 'caller turned away');
@@ -61,6 +65,8 @@ export class CallRouter {
             callerRole: pairing.callerRole,
             destination: plan.destination,
             callerId: event.destination,
+            // A late call is put through without recording: the booking's choice ended with it.
+            record: false,
           });
         }
       } else if (plan.kind === 'say') {

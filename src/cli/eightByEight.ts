@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import {
   EightByEightApiClient,
   WEBHOOK_TYPES,
+  type RecordingPushConfig,
   type RegisteredWebhook,
   type WebhookRegistration,
   type WebhookType,
@@ -12,12 +13,16 @@ import { CliError, httpUrl } from './masklineApi';
 import { print, printTable } from './output';
 
 /** Where each webhook type goes on Maskline; VNU uses the one URL that takes every type. */
-export const WEBHOOK_PATHS: Record<Exclude<WebhookType, 'VRU'>, string> = {
+export const WEBHOOK_PATHS: Record<WebhookType, string> = {
   VCA: '/webhooks/8x8/call-action',
   VCS: '/webhooks/8x8/call-status',
   VSS: '/webhooks/8x8/session-summary',
+  VRU: '/webhooks/8x8/call-recording-status',
   VNU: '/webhooks/8x8',
 };
+
+/** Read from the environment, never the command line, where other users of the machine could see it. */
+const RECORDING_PASSWORD_VARIABLE = 'EIGHTX8_RECORDING_PUSH_PASSWORD';
 
 /**
  * The 8x8 client of the command line, which runs outside Temporal and so retries for itself: three attempts for
@@ -42,6 +47,7 @@ export function eightByEightCommand(): Command {
   );
   command.addCommand(webhooksCommand());
   command.addCommand(numbersCommand());
+  command.addCommand(recordingPushConfigCommand());
   return command;
 }
 
@@ -51,8 +57,8 @@ function webhooksCommand(): Command {
   webhooks
     .command('register')
     .description(
-      "point 8x8's call action (VCA), call status (VCS), session summary (VSS) and virtual number (VNU) webhooks " +
-        'at this Maskline, with MASKLINE_WEBHOOK_SECRET as their Authorization header',
+      "point 8x8's call action (VCA), call status (VCS), session summary (VSS), recording uploaded (VRU) and " +
+        'virtual number (VNU) webhooks at this Maskline, with MASKLINE_WEBHOOK_SECRET as their Authorization header',
     )
     .requiredOption(
       '--public-url <url>',
@@ -148,6 +154,75 @@ function numbersCommand(): Command {
     });
 
   return numbers;
+}
+
+function recordingPushConfigCommand(): Command {
+  const config = new Command('recording-push-config').description(
+    'where 8x8 pushes call recordings (an S3 bucket or an SFTP server); bookings made with `record: true` are ' +
+      'recorded only once it is set',
+  );
+
+  config
+    .command('show')
+    .description('the recording push configuration of the subaccount (never its password)')
+    .action(async () => {
+      const current = await eightByEightClient().getRecordingPushConfig();
+      if (!current) throw new CliError('no recording push configuration is set on this subaccount');
+      printRecordingPushConfig(current);
+    });
+
+  config
+    .command('set')
+    .description(`set (or replace) it; the password is read from ${RECORDING_PASSWORD_VARIABLE}`)
+    .requiredOption('--protocol <protocol>', 'S3 or SFTP')
+    .requiredOption('--host <host>', "the SFTP server's public IP, or the S3 bucket's AWS region (e.g. ap-southeast-2)")
+    .requiredOption('--port <port>', 'the port of the endpoint')
+    .requiredOption('--username <username>', 'the user (for S3, the access key id) 8x8 pushes as')
+    .requiredOption('--path <path>', 'the remote directory, e.g. /recordings/')
+    .action(async (options: { protocol: string; host: string; port: string; username: string; path: string }) => {
+      const protocol = options.protocol.toUpperCase();
+      if (protocol !== 'S3' && protocol !== 'SFTP')
+        throw new CliError(`--protocol: S3 or SFTP (got ${options.protocol})`);
+      const port = Number(options.port);
+      if (!Number.isInteger(port) || port < 1 || port > 65535)
+        throw new CliError(`--port: not a port: ${options.port}`);
+      const password = process.env[RECORDING_PASSWORD_VARIABLE];
+      if (!password) {
+        throw new CliError(
+          `${RECORDING_PASSWORD_VARIABLE} is not set: the password (for S3, the secret key) 8x8 pushes with`,
+        );
+      }
+      const api = eightByEightClient();
+      const saved = await api.setRecordingPushConfig({ ...options, protocol, port, password });
+      print(`recording push configuration of 8x8 subaccount ${api.account.subAccountId} set:`);
+      printRecordingPushConfig(saved);
+    });
+
+  config
+    .command('delete')
+    .description('remove it: 8x8 then records no calls, whatever the bookings ask')
+    .action(async () => {
+      await eightByEightClient().deleteRecordingPushConfig();
+      print('deleted the recording push configuration');
+    });
+
+  return config;
+}
+
+function printRecordingPushConfig(config: RecordingPushConfig): void {
+  printTable(
+    ['PROTOCOL', 'HOST', 'PORT', 'USERNAME', 'PASSWORD', 'PATH'],
+    [
+      [
+        config.protocol ?? '-',
+        config.host ?? '-',
+        config.port === null ? '-' : String(config.port),
+        config.username ?? '-',
+        config.passwordSet ? 'set' : 'none',
+        config.path ?? '-',
+      ],
+    ],
+  );
 }
 
 function printWebhooks(webhooks: RegisteredWebhook[]): void {

@@ -4,6 +4,7 @@ import { loadEightByEightAccount } from '../config';
 import { parseValidPhoneNumber } from '../domain/phoneNumbers';
 import {
   callReceived,
+  callRecordingStatus,
   callStatus,
   outboundCallStatus,
   sessionSummary,
@@ -65,7 +66,9 @@ export function simulateCommand(): Command {
       .command('session')
       .description(
         'a whole call: the CALL_ACTION, then the CALL_STATUS events of both legs (CALL_INITIATED, CALL_CONNECTED, ' +
-          'CALL_DISCONNECTED; only the caller’s leg when the caller is turned away) and the SESSION_SUMMARY',
+          'CALL_DISCONNECTED; only the caller’s leg when the caller is turned away) and the SESSION_SUMMARY; and, ' +
+          'when Maskline asked 8x8 to record the call (a booking made with `record: true`), the ' +
+          'CALL_RECORDING_STATUS of its upload',
       )
       .option('--duration <seconds>', 'how long the call lasted', seconds, 30)
       .addOption(
@@ -214,7 +217,10 @@ function describeAction(action: CallflowAction): string {
   const params = action.params ?? {};
   switch (action.action) {
     case 'makeCall':
-      return `makeCall  source ${String(params.source)}, destination ${String(params.destination)}`;
+      return (
+        `makeCall  source ${String(params.source)}, destination ${String(params.destination)}` +
+        (params.callRecording === true ? ', recorded' : '')
+      );
     case 'say':
       return `say       "${String(params.text)}" (${String(params.voiceProfile)})`;
     case 'hangup':
@@ -277,11 +283,22 @@ async function finishSession(
     }),
   });
 
+  // 8x8 uploads the recording of a call it was asked to record, once the call is over.
+  const makeCall = call.answer.callflow?.find((action) => action.action === 'makeCall');
+  if (makeCall?.params?.callRecording === true && status === 'COMPLETED') {
+    events.push({
+      label: `recording uploaded  ${options.duration} s`,
+      body: callRecordingStatus({ ...common, durationSeconds: options.duration }),
+    });
+  }
+
   for (const event of events) {
     const isSummary = event.label.startsWith('session');
-    const response = await api.webhook(isSummary ? '/session-summary' : '/call-status', event.body);
+    const isRecording = event.label.startsWith('recording');
+    const path = isSummary ? '/session-summary' : isRecording ? '/call-recording-status' : '/call-status';
+    const response = await api.webhook(path, event.body);
     const outcome = (response.body as { outcome?: string } | undefined)?.outcome ?? JSON.stringify(response.body);
-    const type = isSummary ? 'SESSION_SUMMARY' : 'CALL_STATUS';
+    const type = isSummary ? 'SESSION_SUMMARY' : isRecording ? 'CALL_RECORDING_STATUS' : 'CALL_STATUS';
     print(`→ ${type.padEnd(15)}  ${event.label.padEnd(34)}← ${response.status} ${outcome}`);
     if (response.status !== 200) throw new CliError(`Maskline refused the event: ${JSON.stringify(response.body)}`);
   }

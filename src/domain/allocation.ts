@@ -10,7 +10,8 @@ import { countryOfNumber, type E164 } from './phoneNumbers';
  *   ambiguous and calls would cross. The store enforces this with one unique claim per (person, VN), so it
  *   holds with any number of workers allocating at once;
  * - complete: a booking is refused only when no usable VN is free for both parties;
- * - load spread: among eligible numbers, the one with the fewest live bookings, ties broken at random;
+ * - load spread: among eligible numbers, the one with the fewest live bookings, ties broken at random; except that
+ *   a booking asking for `prefer-sticky` first tries the number its two people had last time (one read by key);
  * - bounded: the parties' holdings are read once, up front, so the work per booking is a handful of store
  *   operations whether the parties hold one number or a thousand, and a pick from an in-memory view of the pool
  *   whatever its size.
@@ -81,14 +82,27 @@ export interface AllocationStore {
   leastLoadedNumbers(query: { countryCode: string | null; exclude: E164[]; limit: number }): Promise<CandidateNumber[]>;
   /** Whether the number may still go to new bookings (it may have been drained since it was ranked). */
   isAllocatable(virtualNumber: E164): Promise<boolean>;
-  /** Atomically claims (party, VN) for the run: one insert under the unique key `party|VN`. */
-  claim(claim: { holder: Holder; party: Party; otherParty: Party; virtualNumber: E164 }): Promise<ClaimResult>;
+  /**
+   * Atomically claims (party, VN) for the run: one insert under the unique key `party|VN`. `record` rides on the
+   * claim because the claim is what a call is routed by.
+   */
+  claim(claim: {
+    holder: Holder;
+    party: Party;
+    otherParty: Party;
+    virtualNumber: E164;
+    record?: boolean;
+  }): Promise<ClaimResult>;
   /** Notes on a claim of this run that its pair is complete (a fast path for others' `isHeldForGood`). */
   settleClaim(claim: { holder: Holder; party: E164; virtualNumber: E164 }): Promise<void>;
   /** Gives back one claim, only if this run holds it: one conditional delete. */
   unclaim(claim: { holder: Holder; party: E164; virtualNumber: E164 }): Promise<void>;
   /** Whether the claim's pair is there too: its booking holds the number, whatever became of its attempt. */
   isHeldForGood(claim: HeldClaim): Promise<boolean>;
+  /** The VN this pair of people had in their last `prefer-sticky` booking (one read by key), or null. */
+  lastNumberOfPair(first: E164, second: E164): Promise<E164 | null>;
+  /** Notes the pair's VN once their `prefer-sticky` booking holds it; repeating it changes nothing. */
+  rememberPair(first: E164, second: E164, virtualNumber: E164, bookingId: string): Promise<void>;
   /** Records the lease unless one is recorded already; returns the lease the store holds either way. */
   recordLease(lease: Lease, holder: Holder, request: BookingRequest): Promise<RecordedLease>;
   /** Gives back everything a run holds: its lease's claims and its lease, each only if still that run's. */
@@ -170,19 +184,27 @@ export async function allocateVirtualNumber(
   limits: AllocationLimits = {},
 ): Promise<AllocationOutcome> {
   const checkpoint = limits.checkpoint ?? (() => {});
-  const recorded = await recordedLeaseOf(holder, store);
-  if (recorded) return { outcome: 'allocated', lease: recorded };
+  const sticky = request.numberSelection === 'prefer-sticky';
   const [first, second] = request.parties;
+  const allocated = async (lease: Lease): Promise<AllocationOutcome> => {
+    if (sticky) await store.rememberPair(first.number, second.number, lease.virtualNumber, request.bookingId);
+    return { outcome: 'allocated', lease };
+  };
+  const recorded = await recordedLeaseOf(holder, store);
+  if (recorded) return allocated(recorded);
+  const lastNumber = sticky ? await store.lastNumberOfPair(first.number, second.number) : null;
   const settleBy = Date.now() + (limits.settleWindowMs ?? SETTLE_WINDOW_MS);
   for (;;) {
     checkpoint();
     const holdings = await store.claimsOf([first.number, second.number]);
     const resumed = await resumeOrGiveBack(request, holder, holdings, store);
-    if (resumed) return { outcome: 'allocated', lease: resumed };
+    if (resumed) return allocated(resumed);
 
     const others = holdings.filter((claim) => claim.holder.bookingId !== holder.bookingId);
-    const attempt = await claimFreeNumber(request, holder, store, new Set(others.map(vnOf)), random, limits);
-    if (attempt.outcome === 'allocated') return attempt;
+    const heldUpFront = new Set(others.map(vnOf));
+    const preferred = lastNumber !== null && isStickyCandidate(request, lastNumber, heldUpFront) ? lastNumber : null;
+    const attempt = await claimFreeNumber(request, holder, store, heldUpFront, random, limits, preferred);
+    if (attempt.outcome === 'allocated') return allocated(attempt.lease);
 
     // Nothing is free for both. Refuse only on settled facts: a claim met in flight, or one of the holdings an
     // allocation was still making when it was read, may yet come free.
@@ -197,8 +219,21 @@ export async function allocateVirtualNumber(
 }
 
 /**
+ * Whether a pair's last number is worth a claim: neither of them holds it in another booking (read up front), and
+ * it is of their country when the booking insists on that.
+ */
+function isStickyCandidate(request: BookingRequest, virtualNumber: E164, heldUpFront: ReadonlySet<E164>): boolean {
+  if (heldUpFront.has(virtualNumber)) return false;
+  if (request.geoMatch !== 'strict') return true;
+  const country = preferredCountry(request.parties);
+  return country === null || countryOfNumber(virtualNumber) === country;
+}
+
+/**
  * Claims the least-loaded number free for both parties, skipping the ones they hold: the first claim that meets
- * another booking's learns that it is held (for good, or by an allocation under way) and moves on.
+ * another booking's learns that it is held (for good, or by an allocation under way) and moves on. A `preferred`
+ * number (the pair's last, for `prefer-sticky`) is tried first, by the same claims; when it is not free for both,
+ * the least-loaded one is taken as for any booking.
  */
 async function claimFreeNumber(
   request: BookingRequest,
@@ -207,6 +242,7 @@ async function claimFreeNumber(
   heldUpFront: ReadonlySet<E164>,
   random: () => number,
   limits: AllocationLimits,
+  preferred: E164 | null = null,
 ): Promise<{ outcome: 'allocated'; lease: Lease } | { outcome: 'nothing_free'; lostClaims: number }> {
   const checkpoint = limits.checkpoint ?? (() => {});
   const [first, second] = request.parties;
@@ -214,17 +250,24 @@ async function claimFreeNumber(
   const held = new Set(heldUpFront);
   // VNs a concurrent booking's allocation is claiming right now (which may come free again).
   const lost = new Set<E164>();
+  let next = preferred;
   while (lost.size < MAX_LOST_CLAIMS) {
     checkpoint();
-    const exclude = [...held, ...lost];
-    let candidates = await store.leastLoadedNumbers({ countryCode: country, exclude, limit: CANDIDATES_PER_QUERY });
-    if (candidates.length === 0 && country !== null && request.geoMatch === 'prefer') {
-      candidates = await store.leastLoadedNumbers({ countryCode: null, exclude, limit: CANDIDATES_PER_QUERY });
+    let virtualNumber: E164;
+    if (next !== null) {
+      virtualNumber = next;
+      next = null;
+    } else {
+      const exclude = [...held, ...lost];
+      let candidates = await store.leastLoadedNumbers({ countryCode: country, exclude, limit: CANDIDATES_PER_QUERY });
+      if (candidates.length === 0 && country !== null && request.geoMatch === 'prefer') {
+        candidates = await store.leastLoadedNumbers({ countryCode: null, exclude, limit: CANDIDATES_PER_QUERY });
+      }
+      const choice = pickLeastLoaded(candidates, random);
+      if (!choice) return { outcome: 'nothing_free', lostClaims: lost.size };
+      virtualNumber = choice.number;
     }
-    const choice = pickLeastLoaded(candidates, random);
-    if (!choice) return { outcome: 'nothing_free', lostClaims: lost.size };
 
-    const virtualNumber = choice.number;
     if (limits.claimDeadline !== undefined && Date.now() > limits.claimDeadline) {
       throw new AllocationContention('out of time for this attempt; a retry will resume it');
     }
@@ -232,12 +275,13 @@ async function claimFreeNumber(
       held.add(virtualNumber);
       continue;
     }
-    const firstClaim = await store.claim({ holder, party: first, otherParty: second, virtualNumber });
+    const record = request.record === true;
+    const firstClaim = await store.claim({ holder, party: first, otherParty: second, virtualNumber, record });
     if (firstClaim !== 'claimed') {
       (firstClaim === 'held' ? held : lost).add(virtualNumber);
       continue;
     }
-    const secondClaim = await store.claim({ holder, party: second, otherParty: first, virtualNumber });
+    const secondClaim = await store.claim({ holder, party: second, otherParty: first, virtualNumber, record });
     if (secondClaim !== 'claimed') {
       await store.unclaim({ holder, party: first.number, virtualNumber });
       (secondClaim === 'held' ? held : lost).add(virtualNumber);

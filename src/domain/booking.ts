@@ -31,7 +31,19 @@ export interface BookingRequest {
    * unset: the window is off.
    */
   afterEnd?: AfterEnd;
+  /**
+   * Whether its calls are recorded (8x8's `makeCall` with `callRecording`). Set only when true, so that the
+   * request of a booking that does not record reads as it always has.
+   */
+  record?: true;
+  /**
+   * `prefer-sticky`: a pair of people who had a booking together before get the virtual number they had last
+   * time, when it is free for both. Unset: `spread` (the least-loaded number), as for every booking before.
+   */
+  numberSelection?: 'prefer-sticky';
 }
+
+export type NumberSelection = 'spread' | 'prefer-sticky';
 
 export const BOOKING_DEFAULTS = {
   expiresInSeconds: 4 * 60 * 60,
@@ -78,4 +90,17 @@ export interface CallRecord {
   status: string;
   endedAt?: string;
   durationSeconds?: number;
+  /** The call's recordings, as 8x8 reported them uploaded: references to files in the recording store. */
+  recordings?: CallRecording[];
+}
+
+/** A recording 8x8 uploaded to the account's recording push destination (its S3 bucket or SFTP server). */
+export interface CallRecording {
+  recordingId: string;
+  /** 8x8's word for it, e.g. `completed`. */
+  status: string;
+  /** Where 8x8 put the file, when it said: a reference only, Maskline never fetches or keeps the audio. */
+  fileUrl: string | null;
+  durationSeconds: number | null;
+  startedAt: string | null;
 }

@@ -1,19 +1,24 @@
-import type { CallRecord } from './booking';
+import type { CallRecord, CallRecording } from './booking';
 
 // A booking's calls, merged from 8x8's call events. 8x8 sends an event at least once and in no particular order,
 // and Maskline may pass one on late (kept while Temporal was down, by any of several HTTP servers). So the merge
 // is commutative and idempotent: what a booking shows depends on which events it has been told of, never on the
 // order they came in. Plain data and plain functions: the workflow calls them, and they are tested alone.
 
-/** A call-status or session-summary event as the booking is told of it (roles, never numbers). */
+/** A call-status, session-summary or recording event as the booking is told of it (roles, never numbers). */
 export interface CallEvent {
   sessionId: string;
   callerRole: string | null;
-  kind: 'status' | 'summary';
-  /** A status: 8x8's timestamp (or, when 8x8 gave none, when we received it). A summary: the session's end. */
+  kind: 'status' | 'summary' | 'recording';
+  /**
+   * A status: 8x8's timestamp (or, when 8x8 gave none, when we received it). A summary: the session's end. A
+   * recording: when it started, else when we received it.
+   */
   at: string;
-  /** The leg's status (CALL_CONNECTED, ...) or the session's outcome (COMPLETED, NO_ANSWER, ...). */
+  /** The leg's status (CALL_CONNECTED, ...), the session's outcome (COMPLETED, NO_ANSWER, ...), a recording's. */
   status: string;
+  /** A recording event's recording. */
+  recording?: CallRecording;
   startedAt?: string;
   endedAt?: string;
   durationSeconds?: number;
@@ -34,6 +39,11 @@ export interface CallEntry {
   earliest: CallEvent;
   /** The earliest event that names the caller's role. */
   earliestWithRole: CallEvent | null;
+  /**
+   * The newest event of each recording, by recording id in id order. Absent in entries kept before recordings
+   * existed (a booking carried over from such a run).
+   */
+  recordings?: CallEvent[];
 }
 
 /** The calls of one booking, by session id. */
@@ -49,15 +59,28 @@ export function mergeCallEvent(entry: CallEntry | undefined, event: CallEvent): 
       summary: event.kind === 'summary' ? event : null,
       earliest: event,
       earliestWithRole: withRole,
+      ...(event.kind === 'recording' ? { recordings: mergeRecording([], event) } : {}),
     };
   }
-  return {
+  const merged: CallEntry = {
     sessionId: entry.sessionId,
     newestStatus: event.kind === 'status' ? later(entry.newestStatus, event) : entry.newestStatus,
     summary: event.kind === 'summary' ? later(entry.summary, event) : entry.summary,
     earliest: earlier(entry.earliest, event),
     earliestWithRole: withRole ? earlier(entry.earliestWithRole, withRole) : entry.earliestWithRole,
   };
+  const recordings = event.kind === 'recording' ? mergeRecording(entry.recordings ?? [], event) : entry.recordings;
+  return recordings ? { ...merged, recordings } : merged;
+}
+
+/** One more event of a recording: the newest per recording id wins, and the list stays in id order. */
+function mergeRecording(known: readonly CallEvent[], event: CallEvent): CallEvent[] {
+  const id = event.recording?.recordingId ?? event.sessionId;
+  const same = known.find((other) => (other.recording?.recordingId ?? other.sessionId) === id);
+  const rest = known.filter((other) => other !== same);
+  return [...rest, later(same ?? null, event)].sort((a, b) =>
+    compareText(a.recording?.recordingId ?? a.sessionId, b.recording?.recordingId ?? b.sessionId),
+  );
 }
 
 /** The call as the booking shows it. */
@@ -67,10 +90,13 @@ export function callRecordOf(entry: CallEntry): CallRecord {
     sessionId: entry.sessionId,
     callerRole: entry.earliestWithRole?.callerRole ?? null,
     startedAt: summary?.startedAt ?? earliest.startedAt ?? earliest.at,
-    status: (summary ?? entry.newestStatus ?? earliest).status,
+    // A recording's status is not the call's: until a status or the summary comes, the call shows `RECORDED`.
+    status: (summary ?? entry.newestStatus ?? (earliest.kind === 'recording' ? null : earliest))?.status ?? 'RECORDED',
   };
   if (summary?.endedAt) record.endedAt = summary.endedAt;
   if (summary?.durationSeconds !== undefined) record.durationSeconds = summary.durationSeconds;
+  const recordings = (entry.recordings ?? []).flatMap((event) => (event.recording ? [event.recording] : []));
+  if (recordings.length > 0) record.recordings = recordings;
   return record;
 }
 
@@ -132,5 +158,6 @@ function identityOf(event: CallEvent): string {
     event.startedAt ?? null,
     event.endedAt ?? null,
     event.durationSeconds ?? null,
+    event.recording ?? null,
   ]);
 }

@@ -9,10 +9,12 @@ export interface Route {
   callerRole: string;
   otherParty: E164;
   otherRole: string;
+  /** The booking records its calls. */
+  record?: boolean;
 }
 
 export type RoutingDecision =
-  | { kind: 'connect'; bookingId: string; callerRole: string; destination: E164; callerId: E164 }
+  | { kind: 'connect'; bookingId: string; callerRole: string; destination: E164; callerId: E164; record: boolean }
   | { kind: 'reject'; reason: 'no_live_booking' | 'store_unavailable' };
 
 /**
@@ -28,5 +30,6 @@ export function decideRoute(virtualNumber: E164, route: Route | null): RoutingDe
     callerRole: route.callerRole,
     destination: route.otherParty,
     callerId: virtualNumber,
+    record: route.record === true,
   };
 }

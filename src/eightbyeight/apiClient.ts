@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { toE164 } from '../domain/phoneNumbers';
 
-// The calls we make to 8x8: webhook registration and the subaccount's virtual numbers (number_masking_api.json).
+// The calls we make to 8x8: webhook registration, the subaccount's virtual numbers and its recording push
+// configuration (number_masking_api.json).
 // Every path sits under /api/v1/subaccounts/{subAccountId}/ and takes `Authorization: Bearer <apiKey>`.
 
 /** The 8x8 subaccount Maskline works for. */
@@ -55,6 +56,31 @@ export interface NumberListing {
   totalNumbers: number | null;
   lastUpdatedAt: string | null;
   numbers: SubaccountNumber[];
+}
+
+/**
+ * Where 8x8 pushes the recordings of the subaccount's calls: an S3 bucket (`host` is its AWS region) or an SFTP
+ * server. Calls are recorded (makeCall's `callRecording`) only once one is set.
+ */
+export interface RecordingPushSetup {
+  /** `S3` or `SFTP`. */
+  protocol: string;
+  host: string;
+  port: number;
+  username: string;
+  password: string;
+  /** The remote directory. */
+  path: string;
+}
+
+/** The recording push configuration as 8x8 shows it: never the password, only whether one is set. */
+export interface RecordingPushConfig {
+  protocol: string | null;
+  host: string | null;
+  port: number | null;
+  username: string | null;
+  passwordSet: boolean;
+  path: string | null;
 }
 
 /** What went wrong, in terms an operator can act on. */
@@ -197,6 +223,24 @@ const numberListing = z
 // `GET .../numbers/{number}` answers `{payload: {msisdn, countryCode, referenceId}}`; status fields when present.
 const checkedNumber = z.object({ payload: subaccountNumber }).transform((answer) => answer.payload);
 
+const recordingPushConfig = z
+  .object({
+    protocol: text,
+    host: text,
+    port: z.number().int().optional().catch(undefined),
+    username: text,
+    passwordSet: flag,
+    path: text,
+  })
+  .transform((config): RecordingPushConfig => ({
+    protocol: config.protocol ?? null,
+    host: config.host ?? null,
+    port: config.port ?? null,
+    username: config.username ?? null,
+    passwordSet: config.passwordSet ?? false,
+    path: config.path ?? null,
+  }));
+
 const errorAnswer = z.object({
   errorId: z.string().optional().catch(undefined),
   statusCode: z.union([z.string(), z.number()]).optional().catch(undefined),
@@ -250,6 +294,26 @@ export class EightByEightApiClient {
       if (error instanceof EightByEightApiError && error.failure === 'not_found') return null;
       throw error;
     }
+  }
+
+  /** The subaccount's recording push configuration, or null when none is set (404). */
+  async getRecordingPushConfig(): Promise<RecordingPushConfig | null> {
+    try {
+      return await this.request('GET', '/recording-push-config', recordingPushConfig);
+    } catch (error) {
+      if (error instanceof EightByEightApiError && error.failure === 'not_found') return null;
+      throw error;
+    }
+  }
+
+  /** Sets (or replaces) where 8x8 pushes recordings; answers with the configuration as 8x8 keeps it. */
+  async setRecordingPushConfig(setup: RecordingPushSetup): Promise<RecordingPushConfig> {
+    return this.request('POST', '/recording-push-config', recordingPushConfig, setup);
+  }
+
+  /** Removes the recording push configuration: 8x8 then records no calls. */
+  async deleteRecordingPushConfig(): Promise<void> {
+    await this.request('DELETE', '/recording-push-config', z.unknown(), undefined, { repeatedDeleteIsDone: true });
   }
 
   private async request<T>(

@@ -20,10 +20,11 @@ export interface MakeCallAction {
     source: string;
     destination: string;
     /**
-     * Named in 8x8's guides (needs a recording push config), but the published schema caps makeCall params at
-     * source and destination (`maxProperties: 2`): confirm with 8x8 before sending it.
+     * Records the call (8x8's call-recordings guide; needs a recording push config on the account). The published
+     * schema caps makeCall params at source and destination (`maxProperties: 2`), so it is sent only for a booking
+     * that asked to be recorded: every other callflow stays within the schema as published.
      */
-    callRecording?: boolean;
+    callRecording?: true;
   };
 }
 
@@ -58,16 +59,20 @@ export function connectCall({
   virtualNumber,
   destination,
   clientActionId,
+  record = false,
 }: {
   virtualNumber: string;
   destination: string;
   clientActionId?: string;
+  /** Ask 8x8 to record the call. */
+  record?: boolean;
 }): CallActionAnswer {
   const makeCall: MakeCallAction = {
     action: 'makeCall',
     params: {
       source: e164OrThrow(virtualNumber, 'virtualNumber'),
       destination: e164OrThrow(destination, 'destination'),
+      ...(record ? { callRecording: true as const } : {}),
     },
   };
   return answer([makeCall], clientActionId);

@@ -135,6 +135,35 @@ export function sessionSummary(input: {
   };
 }
 
+/**
+ * A recording of a session was uploaded to the account's recording push destination (VRU). The payload has the
+ * fields of 8x8's recording status (`GET .../recordings/{sessionId}` in number_masking_api.json).
+ */
+export function callRecordingStatus(input: {
+  sessionId: string;
+  recordingId?: string;
+  durationSeconds: number;
+  status?: string;
+  externalFileUrl?: string;
+  subAccountId?: string;
+}) {
+  const recordingId = input.recordingId ?? randomUUID();
+  return {
+    namespace: 'VOICE',
+    eventType: 'CALL_RECORDING_STATUS',
+    description: 'Call recording uploaded',
+    payload: {
+      recordingId,
+      sessionId: input.sessionId,
+      subAccountId: input.subAccountId ?? SIMULATED_SUBACCOUNT,
+      status: input.status ?? 'completed',
+      externalFileUrl: input.externalFileUrl ?? `s3://maskline-recordings/${input.sessionId}/${recordingId}.mp3`,
+      duration: input.durationSeconds,
+      startRecordingTime: new Date(Date.now() - input.durationSeconds * 1000).toISOString(),
+    },
+  };
+}
+
 /** The subaccount's virtual numbers changed: all of them (`SNAPSHOT`) or the changed ones (`UPDATES`). */
 export function virtualNumberUpdate(input: {
   updateEventType: 'SNAPSHOT' | 'UPDATES';

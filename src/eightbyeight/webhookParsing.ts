@@ -67,6 +67,24 @@ export interface SessionSummaryEvent {
   callB?: SessionLeg;
 }
 
+/**
+ * A recording of a call session was uploaded to the account's recording push destination (VRU webhook). Fields as
+ * in 8x8's recording status (`GET .../recordings/{sessionId}`, number_masking_api.json).
+ */
+export interface CallRecordingEvent {
+  sessionId: string;
+  /** 8x8's id of the recording; when 8x8 gives none, the session's id stands in (one recording per session). */
+  recordingId: string;
+  subAccountId?: string;
+  /** e.g. `completed`; `unknown` when 8x8 gave none. */
+  status: string;
+  /** Where the file was put (`externalFileUrl`). */
+  fileUrl?: string;
+  durationSeconds?: number;
+  /** `startRecordingTime`. */
+  startedAt?: string;
+}
+
 export interface VirtualNumberState {
   msisdn: string;
   countryCode?: string;
@@ -91,7 +109,7 @@ export type Webhook =
   | { type: 'CALL_STATUS'; event: CallStatusEvent }
   | { type: 'SESSION_SUMMARY'; event: SessionSummaryEvent }
   | { type: 'VIRTUAL_NUMBER_UPDATE'; event: VirtualNumberUpdateEvent }
-  | { type: 'CALL_RECORDING_STATUS'; payload: unknown };
+  | { type: 'CALL_RECORDING_STATUS'; event: CallRecordingEvent };
 
 export interface WebhookError<Code extends string = 'invalid_webhook'> {
   code: Code;
@@ -261,6 +279,37 @@ function legOf(payload: Record<string, unknown>, lowerCaseKey: 'calla' | 'callb'
   return key === undefined ? undefined : details[key];
 }
 
+// --- CALL_RECORDING_STATUS -------------------------------------------------------------------------------
+
+// 8x8's recording status spells `sessionid` in one place and `sessionId` elsewhere: both are read. Only the session
+// is needed to attach the recording to its call; a field in an unusable shape is dropped, not the notice.
+const callRecordingPayload = z
+  .preprocess(
+    (payload) =>
+      isRecord(payload) && payload.sessionId === undefined && payload.sessionid !== undefined
+        ? { ...payload, sessionId: payload.sessionid }
+        : payload,
+    z.object({
+      sessionId: requiredText.max(128),
+      recordingId: z.string().min(1).max(128).optional().catch(undefined),
+      subAccountId: optionalText,
+      status: z.string().min(1).max(64).optional().catch(undefined),
+      externalFileUrl: z.string().min(1).max(2048).optional().catch(undefined),
+      duration: optionalCount,
+      startRecordingTime: optionalText,
+    }),
+  )
+  .transform(({ recordingId, status, externalFileUrl, duration, startRecordingTime, ...fields }): CallRecordingEvent =>
+    definedOnly({
+      ...fields,
+      recordingId: recordingId ?? fields.sessionId,
+      status: status ?? 'unknown',
+      fileUrl: externalFileUrl,
+      durationSeconds: duration,
+      startedAt: startRecordingTime,
+    }),
+  );
+
 // --- VIRTUAL_NUMBER_UPDATE ---------------------------------------------------------------------------------
 
 const virtualNumberState = z
@@ -296,6 +345,7 @@ const callActionWebhook = webhookOf('CALL_ACTION', callActionPayload);
 const callStatusWebhook = webhookOf('CALL_STATUS', callStatusPayload);
 const sessionSummaryWebhook = webhookOf('SESSION_SUMMARY', sessionSummaryPayload);
 const virtualNumberUpdateWebhook = webhookOf('VIRTUAL_NUMBER_UPDATE', virtualNumberUpdatePayload);
+const callRecordingWebhook = webhookOf('CALL_RECORDING_STATUS', callRecordingPayload);
 
 export function parseCallAction(body: unknown): WebhookParseResult<CallActionEvent> {
   return parseWith(callActionWebhook, body);
@@ -313,6 +363,10 @@ export function parseVirtualNumberUpdate(body: unknown): WebhookParseResult<Virt
   return parseWith(virtualNumberUpdateWebhook, body);
 }
 
+export function parseCallRecordingStatus(body: unknown): WebhookParseResult<CallRecordingEvent> {
+  return parseWith(callRecordingWebhook, body);
+}
+
 /** For an endpoint that receives every webhook type (older 8x8 docs register one URL for all). */
 export function parseWebhook(body: unknown): WebhookParseResult<Webhook, 'invalid_webhook' | 'unknown_event_type'> {
   if (!isRecord(body)) return invalid('body: expected an object');
@@ -327,7 +381,7 @@ export function parseWebhook(body: unknown): WebhookParseResult<Webhook, 'invali
     case 'VIRTUAL_NUMBER_UPDATE':
       return withType(parseVirtualNumberUpdate(body), (event) => ({ type: eventType, event }));
     case 'CALL_RECORDING_STATUS':
-      return { ok: true, value: { type: eventType, payload: body.payload } };
+      return withType(parseCallRecordingStatus(body), (event) => ({ type: eventType, event }));
   }
   if (eventType === undefined) return invalid('eventType: required');
   if (typeof eventType !== 'string') return invalid('eventType: expected string');

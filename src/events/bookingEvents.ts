@@ -13,6 +13,7 @@ export const BOOKING_EVENT_TYPES = [
   'call.connected',
   'call.ended',
   'call.turned_away',
+  'call.recording_available',
 ] as const;
 
 export type BookingEventType = (typeof BOOKING_EVENT_TYPES)[number];
@@ -57,6 +58,19 @@ export interface BookingEventBodies {
     /** What the caller got: the notice, the platform's words, or a call to another number (support, or ask's). */
     handledAs: 'notice' | 'said' | 'forwarded';
     calledAt: string;
+  };
+  'call.recording_available': {
+    sessionId: string;
+    caller: EventParty | null;
+    callee: EventParty | null;
+    /** 8x8's id of the recording. */
+    recordingId: string;
+    /** 8x8's word for it, e.g. `completed`. */
+    status: string;
+    /** Where 8x8 put the file in the account's recording store, when it said. */
+    fileUrl: string | null;
+    durationSeconds: number | null;
+    startedAt: string | null;
   };
 }
 

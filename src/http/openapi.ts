@@ -522,7 +522,8 @@ export const openApiDocument = {
         summary: 'Route a call: answer a CALL_ACTION webhook with a callflow',
         description:
           'A caller who shares a live booking with the dialled virtual number is put through to the other party ' +
-          '(`makeCall`, the virtual number as caller ID). Anyone else, or anyone when the store does not answer in ' +
+          '(`makeCall`, the virtual number as caller ID; with `callRecording: true` for a booking made with ' +
+          '`record: true`). Anyone else, or anyone when the store does not answer in ' +
           'time, hears the notice and the call ends (`say`, `hangup`). A follow-up CALL_ACTION (not ' +
           '`CALL_RECEIVED`) is answered with `hangup`. Every answer, error answers included, carries a callflow.',
         security: webhookSecurity,
@@ -554,6 +555,13 @@ export const openApiDocument = {
       "Stored, then told to the call's booking; one summary per session, a repeat changes nothing.",
       'SessionSummaryWebhook',
     ),
+    '/webhooks/8x8/call-recording-status': webhookReceiptAnswers(
+      'recordCallRecording',
+      'Record that a call recording was uploaded (CALL_RECORDING_STATUS webhook, type VRU)',
+      "Stored, then told to the booking the session was routed for: the recording is shown on the booking's call " +
+        'and announced as `call.recording_available`. A repeat of a recording (same `recordingId`) changes nothing.',
+      'CallRecordingStatusWebhook',
+    ),
     '/webhooks/8x8': {
       post: {
         operationId: 'receiveWebhook',
@@ -561,10 +569,11 @@ export const openApiDocument = {
         summary: 'Any 8x8 webhook, dispatched on `eventType`',
         description:
           'For 8x8 setups that register one URL for every webhook type. CALL_ACTION is answered with a callflow, ' +
-          'CALL_STATUS and SESSION_SUMMARY with a receipt, as on their own URLs. VIRTUAL_NUMBER_UPDATE brings the ' +
+          'CALL_STATUS, SESSION_SUMMARY and CALL_RECORDING_STATUS with a receipt, as on their own URLs. ' +
+          'VIRTUAL_NUMBER_UPDATE brings the ' +
           'number pool in line with 8x8, by the rules of `maskline numbers sync` (a SNAPSHOT also drains the numbers ' +
-          'it does not list, when its `totalNumbers` says it lists them all); one about another subaccount, and ' +
-          'CALL_RECORDING_STATUS, are received and not acted on (`outcome: ignored`). Unlike ' +
+          'it does not list, when its `totalNumbers` says it lists them all); one about another subaccount is ' +
+          'received and not acted on (`outcome: ignored`). Unlike ' +
           '`/webhooks/8x8/call-action`, error answers here carry no callflow.',
         security: webhookSecurity,
         requestBody: { required: true, content: json(ref('AnyWebhook')) },
@@ -791,6 +800,26 @@ export const openApiDocument = {
           },
           endedAt: { type: 'string', description: 'When the session ended, as 8x8 wrote it; from the summary.' },
           durationSeconds: { type: 'number', minimum: 0, description: 'From the summary.' },
+          recordings: {
+            type: 'array',
+            items: ref('CallRecording'),
+            description: 'For a booking made with `record: true`: the recordings 8x8 reported uploaded, by id.',
+          },
+        },
+      },
+      CallRecording: {
+        type: 'object',
+        required: ['recordingId', 'status', 'fileUrl', 'durationSeconds', 'startedAt'],
+        additionalProperties: false,
+        description:
+          "A reference to a recording 8x8 uploaded to the account's recording push destination; Maskline never " +
+          'fetches or keeps the audio.',
+        properties: {
+          recordingId: { type: 'string' },
+          status: { type: 'string', description: "8x8's word for it, e.g. `completed`." },
+          fileUrl: { type: ['string', 'null'], description: "8x8's `externalFileUrl`, when it gave one." },
+          durationSeconds: { type: ['number', 'null'], minimum: 0 },
+          startedAt: { type: ['string', 'null'], description: "8x8's `startRecordingTime`." },
         },
       },
       Booking: {
@@ -1082,10 +1111,20 @@ export const openApiDocument = {
           },
         },
       }),
-      CallRecordingStatusWebhook: {
-        allOf: [ref('EightByEightWebhook')],
-        properties: { eventType: { const: 'CALL_RECORDING_STATUS' } },
-      },
+      CallRecordingStatusWebhook: eightByEightWebhook('CALL_RECORDING_STATUS', ['sessionId'], {
+        sessionId: {
+          type: 'string',
+          minLength: 1,
+          maxLength: 128,
+          description: 'The recorded session (`sessionid` is read too): the booking it was routed for gets it.',
+        },
+        recordingId: { type: 'string', description: 'One record per recording; the session stands in without it.' },
+        subAccountId: { type: 'string' },
+        status: { type: 'string', examples: ['completed'] },
+        externalFileUrl: { type: 'string', maxLength: 2048, description: 'Where 8x8 put the file.' },
+        duration: ref('EightByEightCount'),
+        startRecordingTime: { type: 'string' },
+      }),
       AnyWebhook: {
         oneOf: [
           ref('CallActionWebhook'),

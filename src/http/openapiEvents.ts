@@ -130,6 +130,24 @@ const BODIES: Record<BookingEventType, { summary: string; data: object }> = {
       },
     },
   },
+  'call.recording_available': {
+    summary:
+      "8x8 uploaded a recording of a call of a booking made with `record: true` to the account's recording push " +
+      'destination (once per recording). A reference only: Maskline never fetches or keeps the audio.',
+    data: {
+      required: ['sessionId', 'caller', 'callee', 'recordingId', 'status', 'fileUrl', 'durationSeconds', 'startedAt'],
+      properties: {
+        sessionId: { type: 'string' },
+        caller: nullable(ref('EventParty')),
+        callee: nullable(ref('EventParty')),
+        recordingId: { type: 'string', description: "8x8's id of the recording (the session's, when 8x8 gave none)." },
+        status: { type: 'string', description: "8x8's word for it, e.g. `completed`." },
+        fileUrl: { type: ['string', 'null'], description: 'Where 8x8 put the file (`externalFileUrl`), when it said.' },
+        durationSeconds: { type: ['number', 'null'], minimum: 0 },
+        startedAt: { type: ['string', 'null'], description: "8x8's `startRecordingTime`." },
+      },
+    },
+  },
 };
 
 const schemaName = (type: BookingEventType) =>

@@ -116,6 +116,24 @@ export const bookingRequestSchema = z
       })
       .optional()
       .meta({ description: "This booking's choice for calls that no live booking routes (see the README)." }),
+    record: z
+      .boolean()
+      .default(false)
+      .meta({
+        description:
+          "Whether this booking's calls are recorded: the connecting `makeCall` carries 8x8's `callRecording`, which " +
+          'needs a recording push configuration on the 8x8 account (`maskline 8x8 recording-push-config`). Each ' +
+          'uploaded recording is shown on its call and announced as a `call.recording_available` event.',
+      }),
+    numberSelection: z
+      .enum(['spread', 'prefer-sticky'])
+      .default('spread')
+      .meta({
+        description:
+          '`spread`: the least-loaded number free for both parties. `prefer-sticky`: the number these two people had ' +
+          'in their last `prefer-sticky` booking together, when it is free for both (a familiar number for a repeat ' +
+          'customer and courier); otherwise as `spread`.',
+      }),
   })
   .meta({ description: 'Fields not listed here are ignored.' })
   .superRefine((request, ctx) => {
@@ -179,7 +197,7 @@ export function parseBookingRequest(
     canSign: false,
   },
 ): BookingRequest {
-  const { callbackUrl, outOfSession, ...request } = parseOrThrow(bookingRequestSchema, body);
+  const { callbackUrl, outOfSession, record, numberSelection, ...request } = parseOrThrow(bookingRequestSchema, body);
   const hosts = events.platformHosts ?? [];
   const urlRule = hosts.length > 0 ? ` on a host of MASKLINE_PLATFORM_HOSTS (${hosts.join(', ')})` : '';
   if (callbackUrl !== undefined && !isEventsUrl(callbackUrl, events.allowPlainHttp, hosts)) {
@@ -226,6 +244,9 @@ export function parseBookingRequest(
       : {}),
     parties: request.parties as [Party, Party],
     ...(callbackUrl !== undefined ? { callbackUrl } : {}),
+    ...(record ? { record: true as const } : {}),
+    // Unset means spread: the request of a booking that spreads reads as it always has.
+    ...(numberSelection === 'prefer-sticky' ? { numberSelection } : {}),
     ...(events.eventNumbers ? { eventNumbers: true } : {}),
     ...(callbackUrl === undefined && !events.eventsUrlSet ? { eventDelivery: false } : {}),
   };

@@ -20,6 +20,7 @@ import {
   type Collections,
   type LeaseDocument,
 } from './database';
+import { PairHistory } from './pairHistory';
 import { PoolView } from './poolView';
 import { isDuplicateKey } from './numberPool';
 
@@ -68,12 +69,22 @@ function recorded(doc: LeaseDocument): RecordedLease {
  */
 export class MongoAllocationStore implements AllocationStore {
   private readonly poolView: PoolView;
+  readonly pairs: PairHistory;
 
   constructor(
-    private readonly collections: Pick<Collections, 'numbers' | 'claims' | 'leases'>,
+    private readonly collections: Pick<Collections, 'numbers' | 'claims' | 'leases' | 'pairs'>,
     options: { poolView?: PoolView } = {},
   ) {
     this.poolView = options.poolView ?? new PoolView(collections);
+    this.pairs = new PairHistory(collections);
+  }
+
+  lastNumberOfPair(first: E164, second: E164): Promise<E164 | null> {
+    return this.pairs.lastNumber(first, second);
+  }
+
+  rememberPair(first: E164, second: E164, virtualNumber: E164, bookingId: string): Promise<void> {
+    return this.pairs.remember(first, second, virtualNumber, bookingId);
   }
 
   async findLease(bookingId: string): Promise<RecordedLease | null> {
@@ -117,7 +128,13 @@ export class MongoAllocationStore implements AllocationStore {
     return false;
   }
 
-  async claim(claim: { holder: Holder; party: Party; otherParty: Party; virtualNumber: E164 }): Promise<ClaimResult> {
+  async claim(claim: {
+    holder: Holder;
+    party: Party;
+    otherParty: Party;
+    virtualNumber: E164;
+    record?: boolean;
+  }): Promise<ClaimResult> {
     const doc: ClaimDocument = {
       _id: claimId(claim.party.number, claim.virtualNumber),
       party: claim.party.number,
@@ -130,6 +147,7 @@ export class MongoAllocationStore implements AllocationStore {
       otherRole: claim.otherParty.role,
       settled: false,
       claimedAt: new Date(),
+      ...(claim.record ? { record: true as const } : {}),
     };
     try {
       await this.collections.claims.insertOne(doc);

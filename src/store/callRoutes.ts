@@ -12,10 +12,16 @@ export class CallRoutes {
   async findRoute(caller: E164, virtualNumber: E164): Promise<Route | null> {
     const doc = await this.collections.claims.findOne(
       { _id: claimId(caller, virtualNumber) },
-      { projection: { bookingId: 1, role: 1, otherParty: 1, otherRole: 1 } },
+      { projection: { bookingId: 1, role: 1, otherParty: 1, otherRole: 1, record: 1 } },
     );
     return doc
-      ? { bookingId: doc.bookingId, callerRole: doc.role, otherParty: doc.otherParty, otherRole: doc.otherRole }
+      ? {
+          bookingId: doc.bookingId,
+          callerRole: doc.role,
+          otherParty: doc.otherParty,
+          otherRole: doc.otherRole,
+          ...(doc.record ? { record: true } : {}),
+        }
       : null;
   }
 }

@@ -49,6 +49,8 @@ export interface ClaimDocument {
    */
   settled: boolean;
   claimedAt: Date;
+  /** The booking records its calls: the call router asks 8x8 to record them. Absent: not recorded. */
+  record?: true;
 }
 
 /**
@@ -116,16 +118,28 @@ export interface CallSessionDocument {
   startedAt: Date;
 }
 
-/** A call-status or session-summary webhook, stored before anything else so that none is ever lost. */
+/** A call-status, session-summary or call-recording webhook, stored before anything else so that none is ever lost. */
 export interface CallEventDocument {
   _id: string;
-  kind: 'status' | 'summary';
+  kind: 'status' | 'summary' | 'recording';
   sessionId: string;
   bookingId: string | null;
   receivedAt: Date;
   /** Whether the booking's workflow has been told; undelivered events are retried. */
   delivered: boolean;
   detail: Record<string, unknown>;
+}
+
+/**
+ * A pair of people's last virtual number, for `numberSelection: "prefer-sticky"`. The `_id` is a hash of their two
+ * numbers (src/store/pairHistory.ts), never the numbers themselves.
+ */
+export interface PairDocument {
+  _id: string;
+  virtualNumber: E164;
+  /** The booking that wrote it last: erasing that booking erases it. */
+  bookingId: string;
+  updatedAt: Date;
 }
 
 export interface Collections {
@@ -135,6 +149,7 @@ export interface Collections {
   callSessions: Collection<CallSessionDocument>;
   callEvents: Collection<CallEventDocument>;
   endedPairings: Collection<EndedPairingDocument>;
+  pairs: Collection<PairDocument>;
 }
 
 export interface Database {
@@ -169,6 +184,7 @@ export async function connectDatabase(
     callSessions: db.collection('callSessions'),
     callEvents: db.collection('callEvents'),
     endedPairings: db.collection('endedPairings'),
+    pairs: db.collection('pairs'),
   };
   return { client, db, collections, close: () => client.close() };
 }
@@ -194,6 +210,9 @@ export async function ensureIndexes({ collections }: Database): Promise<void> {
     // Erasure deletes a booking's; retention deletes those whose window closed.
     collections.endedPairings.createIndex({ bookingId: 1 }),
     collections.endedPairings.createIndex({ closesAt: 1 }),
+    // Erasure deletes a booking's pair record; retention deletes by age.
+    collections.pairs.createIndex({ bookingId: 1 }),
+    collections.pairs.createIndex({ updatedAt: 1 }),
   ]);
 }
 

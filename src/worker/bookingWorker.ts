@@ -48,7 +48,11 @@ export async function createBookingWorker(options: BookingWorkerOptions): Promis
       ...createBookingActivities({ allocations, endedPairings }),
       ...createReconciliationActivities({ allocations, holdings: new Holdings(options.database.collections) }),
       ...createNumberSyncActivities({ numberSync: numberSyncOf(options) }),
-      ...createRetentionActivities({ callRecords: new CallRecords(collections), endedPairings }),
+      ...createRetentionActivities({
+        callRecords: new CallRecords(collections),
+        endedPairings,
+        pairs: allocations.pairs,
+      }),
       ...createDiagnosticActivities({ database: options.database }),
       ...createEventActivities({
         sender: new EventSender(options.events ?? { url: null, secrets: [], allowPlainHttp: false }),

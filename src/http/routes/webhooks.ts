@@ -2,7 +2,14 @@ import Router from '@koa/router';
 import type { Context, Next } from 'koa';
 import type { CallEventRecorder } from '../../calls/callEvents';
 import type { CallRouter } from '../../calls/callRouter';
-import { parseCallAction, parseCallStatus, parseSessionSummary, parseWebhook, type Webhook } from '../../eightbyeight';
+import {
+  parseCallAction,
+  parseCallRecordingStatus,
+  parseCallStatus,
+  parseSessionSummary,
+  parseWebhook,
+  type Webhook,
+} from '../../eightbyeight';
 import type { Logger } from '../../logging/logger';
 import { ForeignSubaccount, type NumberSync } from '../../numbers/numberSync';
 import { HttpError, errorBody } from '../errors';
@@ -41,6 +48,12 @@ export function webhookRoutes(deps: WebhookDependencies): Router {
     ctx.body = { received: true, outcome: await deps.events.recordSummary(parsed.value) };
   });
 
+  router.post('/call-recording-status', async (ctx) => {
+    const parsed = parseCallRecordingStatus(ctx.request.body);
+    if (!parsed.ok) throw new HttpError(400, parsed.error.code, parsed.error.message);
+    ctx.body = { received: true, outcome: await deps.events.recordRecording(parsed.value) };
+  });
+
   router.post('/', async (ctx) => {
     const parsed = parseWebhook(ctx.request.body);
     if (!parsed.ok) throw new HttpError(400, parsed.error.code, parsed.error.message);
@@ -61,8 +74,7 @@ async function dispatch(webhook: Webhook, deps: WebhookDependencies) {
     case 'VIRTUAL_NUMBER_UPDATE':
       return applyNumberUpdate(webhook.event, deps);
     case 'CALL_RECORDING_STATUS':
-      deps.logger.info({ eventType: webhook.type }, 'webhook received; not acted on yet');
-      return { received: true, outcome: 'ignored' };
+      return { received: true, outcome: await deps.events.recordRecording(webhook.event) };
   }
 }
 
