@@ -58,6 +58,13 @@ export interface Config {
   creationAdmission: AdmissionLimits;
   /** Booking events: where they go, how they are signed, whether they name numbers (src/events/). */
   events: EventsConfig;
+  /**
+   * Bearer token of `GET /metrics` on the HTTP server; null: the route is open in development mode and answers
+   * 404 otherwise.
+   */
+  metricsToken: string | null;
+  /** The worker's metrics and liveness port (`/metrics`, `/healthz`); null: the worker serves no HTTP. */
+  workerMetricsPort: number | null;
 }
 
 const eventSecrets = z
@@ -194,6 +201,13 @@ const environmentSchema = z.object({
     .transform((v) => (v === undefined || v.trim() === '' ? null : v.trim())),
   MASKLINE_EVENTS_SECRETS: eventSecrets,
   MASKLINE_EVENTS_INCLUDE_NUMBERS: z.enum(['true', 'false', '']).default('false'),
+  MASKLINE_METRICS_TOKEN: optionalSecret,
+  MASKLINE_WORKER_METRICS_PORT: z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v.trim() === '' ? null : v.trim()))
+    .refine((v) => v === null || (/^\d+$/.test(v) && Number(v) <= 65535), 'must be a port number (0 to 65535)')
+    .transform((v) => (v === null ? null : Number(v))),
 });
 
 export class ConfigError extends Error {
@@ -336,5 +350,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, role: ProcessRo
       includeNumbers: e.MASKLINE_EVENTS_INCLUDE_NUMBERS === 'true',
       allowPlainHttp: developmentMode,
     },
+    metricsToken: e.MASKLINE_METRICS_TOKEN,
+    workerMetricsPort: e.MASKLINE_WORKER_METRICS_PORT,
   };
 }

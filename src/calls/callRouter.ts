@@ -1,6 +1,7 @@
 import { decideRoute, type Route, type RoutingDecision } from '../domain/callRouting';
 import { connectCall, noticeAndHangup, type CallActionAnswer, type CallActionEvent } from '../eightbyeight';
 import type { Logger } from '../logging/logger';
+import { observeCallAction } from '../metrics/metrics';
 import type { CallRecords } from '../store/callRecords';
 import type { CallRoutes } from '../store/callRoutes';
 
@@ -30,12 +31,15 @@ export class CallRouter {
       // A follow-up after an action of ours (the notice has been said): nothing more to do on this call.
       return { callflow: [{ action: 'hangup' }] };
     }
+    const startedAt = process.hrtime.bigint();
     const decision = await this.decide(event);
     if (decision.kind === 'connect') {
       this.recordSession(event, decision);
+      observeCallAction('connected', startedAt);
       return connectCall({ virtualNumber: decision.callerId, destination: decision.destination });
     }
     this.logger.info({ sessionId: event.sessionId, reason: decision.reason }, 'caller turned away');
+    observeCallAction(decision.reason === 'store_unavailable' ? 'store_timeout' : 'notice', startedAt);
     return this.notice();
   }
 

@@ -488,6 +488,31 @@ export const openApiDocument = {
         },
       },
     },
+    '/metrics': {
+      get: {
+        operationId: 'getMetrics',
+        tags: ['operations'],
+        summary: "This server's metrics, in Prometheus's text format",
+        description:
+          'Call-action latency and outcomes, booking creations by result and latency, the pool by status and ' +
+          'country, live bookings, pending and redelivered call events, Temporal reachability, webhook refusals, ' +
+          "and Node.js's process metrics. Store figures are read at most every 5 s. See the README's Metrics.",
+        security: [{ metricsToken: [] }],
+        responses: {
+          '200': {
+            description: 'The metrics.',
+            content: { 'text/plain': { schema: { type: 'string' } } },
+          },
+          '401': errorAnswer('The Authorization header is missing or does not carry the metrics token.', [
+            'unauthorized',
+          ]),
+          '404': errorAnswer(
+            'MASKLINE_METRICS_TOKEN is unset outside development mode: the route is closed, as if absent.',
+            ['not_found'],
+          ),
+        },
+      },
+    },
     '/openapi.json': {
       get: {
         operationId: 'getOpenApiDocument',
@@ -612,6 +637,13 @@ export const openApiDocument = {
           '(the whole secret as registered, whatever it starts with, e.g. `Bearer <token>`; a `Bearer ` put in front of ' +
           'it is tolerated). When MASKLINE_WEBHOOK_ALLOWED_SOURCES is set, ' +
           'webhooks are also accepted only from the listed addresses.',
+      },
+      metricsToken: {
+        type: 'http',
+        scheme: 'bearer',
+        description:
+          "The metrics scraper's credential: `Authorization: Bearer <MASKLINE_METRICS_TOKEN>`. Unset: open in " +
+          'development mode, 404 otherwise.',
       },
       codecToken: {
         type: 'http',

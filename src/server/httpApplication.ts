@@ -14,6 +14,8 @@ import { CallRoutes } from '../store/callRoutes';
 import { MongoAllocationStore } from '../store/allocationStore';
 import { NumberSync } from '../numbers/numberSync';
 import { NumberPool } from '../store/numberPool';
+import { observeServiceFigures } from '../metrics/metrics';
+import { ServiceFigureQueries } from '../store/serviceFigures';
 import { pingTemporal } from '../temporal/connection';
 import { EncryptionCodec } from '../temporal/payloadEncryption';
 import { TemporalReachability } from '../temporal/reachability';
@@ -56,6 +58,13 @@ export function createHttpApplication(config: Config, deps: { database: Database
   const numbers = new NumberPool(deps.database.collections);
   // The webhook needs no credentials; the subaccount, when known, keeps another account's snapshot out.
   const numberSync = new NumberSync(numbers, { subAccountId: config.eightByEight?.subAccountId ?? null });
+  const figures = new ServiceFigureQueries(deps.database.collections);
+  const stopObservingFigures = observeServiceFigures({
+    poolNumbers: () => figures.poolNumbers(),
+    liveBookings: () => figures.liveBookings(),
+    pendingCallEvents: () => figures.pendingCallEvents(),
+    temporalReachable: () => temporalReachability.reachable,
+  });
   const app = createApp({
     apiKey: config.apiKey,
     webhookSecret: config.webhookSecret,
@@ -84,6 +93,16 @@ export function createHttpApplication(config: Config, deps: { database: Database
       developmentMode: config.developmentMode,
       corsOrigins: config.codecCorsOrigins,
     },
+    metricsToken: config.metricsToken,
   });
-  return { app, bookings, callEvents, redeliverCallEvents, callRecords, sessions, temporalReachability };
+  return {
+    app,
+    bookings,
+    callEvents,
+    redeliverCallEvents,
+    callRecords,
+    sessions,
+    temporalReachability,
+    stopObservingFigures,
+  };
 }

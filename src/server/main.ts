@@ -16,6 +16,7 @@ async function main() {
       ...(config.apiKey === null ? ['the API (MASKLINE_API_KEY unset)'] : []),
       ...(config.webhookSecret === null ? ['the webhooks (MASKLINE_WEBHOOK_SECRET unset)'] : []),
       ...(config.codecToken === null ? ['the codec endpoint (MASKLINE_CODEC_TOKEN unset)'] : []),
+      ...(config.metricsToken === null ? ['the metrics (MASKLINE_METRICS_TOKEN unset)'] : []),
     ];
     logger.warn(
       { open },

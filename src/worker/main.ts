@@ -1,3 +1,6 @@
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { NativeConnection } from '@temporalio/worker';
 import { ConfigError, loadConfig } from '../config';
 import { exitOnFailure } from '../logging/exit';
@@ -7,12 +10,27 @@ import { connectTemporalClient } from '../temporal/connection';
 import { ensureCallRecordRetention, ensureNumberSync, ensurePairingReconciliation } from '../temporal/schedules';
 import { installTemporalLogging } from '../temporal/logging';
 import { createBookingWorker } from './bookingWorker';
+import { startWorkerMetricsServer } from './metricsServer';
+
+/** A loopback port free now, for the SDK's metrics exporter, which cannot say which port it took when given 0. */
+async function freeLoopbackPort(): Promise<number> {
+  const probe = createServer().listen(0, '127.0.0.1');
+  await once(probe, 'listening');
+  const { port } = probe.address() as AddressInfo;
+  probe.close();
+  await once(probe, 'close');
+  return port;
+}
 
 /** The Temporal worker process: runs booking workflows and their activities until SIGINT/SIGTERM. */
 async function main() {
   const config = loadConfig(process.env, 'worker');
   const logger = createLogger({ level: config.logLevel, name: 'maskline-worker' });
-  installTemporalLogging(logger);
+  const sdkMetricsPort = config.workerMetricsPort === null ? null : await freeLoopbackPort();
+  installTemporalLogging(
+    logger,
+    sdkMetricsPort === null ? {} : { prometheusBindAddress: `127.0.0.1:${sdkMetricsPort}` },
+  );
   if (config.developmentEncryptionKey) {
     logger.warn(
       'DEVELOPMENT KEY: MASKLINE_ENCRYPTION_KEYS is unset; Temporal payloads are encrypted with a public development key',
@@ -57,9 +75,27 @@ async function main() {
     logger,
   });
 
-  logger.info({ taskQueue: config.temporalTaskQueue, namespace: config.temporalNamespace }, 'worker running');
-  // The SDK shuts the worker down on SIGINT/SIGTERM: it stops polling and lets running tasks finish.
+  const metricsServer =
+    config.workerMetricsPort === null
+      ? null
+      : await startWorkerMetricsServer({
+          port: config.workerMetricsPort,
+          running: () => worker.getState() === 'RUNNING',
+          sdkMetricsUrl: `http://127.0.0.1:${sdkMetricsPort}/metrics`,
+        });
+
+  logger.info(
+    {
+      taskQueue: config.temporalTaskQueue,
+      namespace: config.temporalNamespace,
+      ...(metricsServer ? { metricsPort: metricsServer.port } : {}),
+    },
+    'worker running',
+  );
+  // The SDK shuts the worker down on SIGINT/SIGTERM: it stops polling and lets running tasks finish. Meanwhile
+  // the metrics port answers /healthz with 503.
   await worker.run();
+  await metricsServer?.close();
   await client.connection.close();
   await connection.close();
   await database.close();
