@@ -14,6 +14,7 @@ import type { NumberPool } from '../store/numberPool';
 import { allowWebhookSources, requireApiKey, requireMetricsToken, requireWebhookSecret } from './auth';
 import { bodyParseError, errorResponses } from './errors';
 import { canonicalPathsOnly } from './paths';
+import { requestTracking } from './requestLog';
 import { bookingEventRoutes } from './routes/bookingEvents';
 import { bookingListRoutes } from './routes/bookingList';
 import { bookingRoutes, type BookingCreationOptions } from './routes/bookings';
@@ -74,6 +75,7 @@ export function createApp(deps: AppDependencies): Koa {
   app.maxIpsCount = deps.trustedProxies ?? 0;
   app.silent = true;
 
+  app.use(requestTracking(deps.logger));
   app.use(errorResponses(deps.logger));
   app.use(canonicalPathsOnly);
 

@@ -683,7 +683,7 @@ export const openApiDocument = {
       ...eventComponentSchemas,
       ErrorDetail: {
         type: 'object',
-        required: ['code', 'message'],
+        required: ['code', 'message', 'requestId'],
         additionalProperties: false,
         properties: {
           code: {
@@ -709,6 +709,12 @@ export const openApiDocument = {
             ].join(', ')}.`,
           },
           message: { type: 'string', description: 'For developers; names the offending field where there is one.' },
+          requestId: {
+            type: 'string',
+            description:
+              "The request's id, also in the X-Request-Id response header: the one the request sent in X-Request-Id " +
+              '(up to 128 letters, digits and `-._:`), or one of ours. The access log names it.',
+          },
         },
       },
       Error: {
