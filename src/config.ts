@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { ADMISSION_DEFAULTS, type AdmissionLimits } from './bookings/admission';
 import { DEFAULT_BASE_URL, type EightByEightAccount } from './eightbyeight/apiClient';
 import { DEVELOPMENT_EVENTS_SECRET, isEventsUrl, type EventsConfig } from './events/eventTargets';
+import { temporalConnectionOf, type TemporalConnectionOptions } from './temporal/connection';
 import { DEVELOPMENT_KEY, KEY_BYTES, type EncryptionKey } from './temporal/payloadEncryption';
 
 /**
@@ -14,6 +15,8 @@ export interface Config {
   mongodbUri: string;
   temporalAddress: string;
   temporalNamespace: string;
+  /** TLS (mTLS), API key and gRPC metadata of the Temporal connection, from @temporalio/envconfig. */
+  temporalConnection: TemporalConnectionOptions;
   temporalTaskQueue: string;
   /** Bearer token of the booking platform; null only in development mode (or in the worker, which serves no HTTP). */
   apiKey: string | null;
@@ -152,9 +155,9 @@ const environmentSchema = z.object({
     .refine((v) => /^mongodb(\+srv)?:\/\//.test(v), 'must be a mongodb:// or mongodb+srv:// URI'),
   TEMPORAL_ADDRESS: z
     .string()
-    .default('127.0.0.1:7233')
-    .refine((v) => /^[\w.-]+:\d+$/.test(v), 'must be host:port'),
-  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+    .optional()
+    .refine((v) => v === undefined || /^[\w.-]+:\d+$/.test(v), 'must be host:port'),
+  TEMPORAL_NAMESPACE: z.string().min(1).optional(),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('maskline-bookings'),
   MASKLINE_API_KEY: optionalSecret,
   MASKLINE_WEBHOOK_SECRET: optionalSecret,
@@ -308,15 +311,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, role: ProcessRo
   if (eventsUrl !== null && !developmentMode && parsed.success && parsed.data.MASKLINE_EVENTS_SECRETS.length === 0) {
     problems.push('MASKLINE_EVENTS_SECRETS: required with MASKLINE_EVENTS_URL (whsec_<base64>, newest first)');
   }
-  if (!parsed.success || problems.length > 0) {
+  let temporal: ReturnType<typeof temporalConnectionOf> | null = null;
+  try {
+    temporal = temporalConnectionOf(env);
+  } catch (error) {
+    // A profile file that does not parse, a certificate path that cannot be read: named, with the SDK's words.
+    problems.push(`Temporal connection (TEMPORAL_* / TEMPORAL_CONFIG_FILE): ${(error as Error).message}`);
+  }
+  if (!parsed.success || problems.length > 0 || temporal === null) {
     throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
   }
   const e = parsed.data;
   return {
     port: e.PORT,
     mongodbUri: e.MONGODB_URI,
-    temporalAddress: e.TEMPORAL_ADDRESS,
-    temporalNamespace: e.TEMPORAL_NAMESPACE,
+    temporalAddress: temporal.connection.address,
+    temporalNamespace: e.TEMPORAL_NAMESPACE ?? temporal.namespace ?? 'default',
+    temporalConnection: temporal.connection,
     temporalTaskQueue: e.TEMPORAL_TASK_QUEUE,
     apiKey: e.MASKLINE_API_KEY,
     webhookSecret: e.MASKLINE_WEBHOOK_SECRET,

@@ -6,7 +6,7 @@ import { ConfigError, loadConfig } from '../config';
 import { exitOnFailure } from '../logging/exit';
 import { createLogger } from '../logging/logger';
 import { connectDatabase, ensureIndexes } from '../store/database';
-import { connectTemporalClient } from '../temporal/connection';
+import { connectTemporalClient, connectionOptionsOf } from '../temporal/connection';
 import { ensureCallRecordRetention, ensureNumberSync, ensurePairingReconciliation } from '../temporal/schedules';
 import { installTemporalLogging } from '../temporal/logging';
 import { createBookingWorker } from './bookingWorker';
@@ -45,7 +45,7 @@ async function main() {
 
   const database = await connectDatabase(config.mongodbUri);
   await ensureIndexes(database);
-  const connection = await NativeConnection.connect({ address: config.temporalAddress });
+  const connection = await NativeConnection.connect(connectionOptionsOf(config));
   const worker = await createBookingWorker({
     connection,
     namespace: config.temporalNamespace,
