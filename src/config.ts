@@ -68,6 +68,8 @@ export interface Config {
   metricsToken: string | null;
   /** The worker's metrics and liveness port (`/metrics`, `/healthz`); null: the worker serves no HTTP. */
   workerMetricsPort: number | null;
+  /** False: the call-action path records no metrics (MASKLINE_METRICS_ENABLED=false, for the overhead benchmark). */
+  callActionMetrics: boolean;
 }
 
 const eventSecrets = z
@@ -205,6 +207,7 @@ const environmentSchema = z.object({
   MASKLINE_EVENTS_SECRETS: eventSecrets,
   MASKLINE_EVENTS_INCLUDE_NUMBERS: z.enum(['true', 'false', '']).default('false'),
   MASKLINE_METRICS_TOKEN: optionalSecret,
+  MASKLINE_METRICS_ENABLED: z.enum(['true', 'false', '']).default('true'),
   MASKLINE_WORKER_METRICS_PORT: z
     .string()
     .optional()
@@ -363,5 +366,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, role: ProcessRo
     },
     metricsToken: e.MASKLINE_METRICS_TOKEN,
     workerMetricsPort: e.MASKLINE_WORKER_METRICS_PORT,
+    callActionMetrics: e.MASKLINE_METRICS_ENABLED !== 'false',
   };
 }

@@ -171,8 +171,12 @@ describe('metrics of the HTTP server and the worker after real traffic', () => {
   });
 
   it('shows the pool by status and country, the live bookings, and that Temporal is reachable', async () => {
-    // The store figures are read at most every few seconds.
-    const figures = await eventually(httpMetrics, (samples) => sample(samples, 'maskline_pool_live_bookings') === 2);
+    // The store figures are read at most every 15 s.
+    const figures = await eventually(
+      httpMetrics,
+      (samples) => sample(samples, 'maskline_pool_live_bookings') === 2,
+      40_000,
+    );
     assert.equal(sample(figures, 'maskline_pool_numbers', { status: 'active', country: 'SG' }), 2);
     assert.equal(sample(figures, 'maskline_call_events_pending'), 0);
     assert.equal(sample(figures, 'maskline_temporal_reachable'), 1);
@@ -181,6 +185,7 @@ describe('metrics of the HTTP server and the worker after real traffic', () => {
     const drained = await eventually(
       httpMetrics,
       (samples) => sample(samples, 'maskline_pool_numbers', { status: 'draining', country: 'SG' }) === 1,
+      40_000,
     );
     assert.equal(sample(drained, 'maskline_pool_numbers', { status: 'active', country: 'SG' }), 1);
   });

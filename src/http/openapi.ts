@@ -496,7 +496,7 @@ export const openApiDocument = {
         description:
           'Call-action latency and outcomes, booking creations by result and latency, the pool by status and ' +
           'country, live bookings, pending and redelivered call events, Temporal reachability, webhook refusals, ' +
-          "and Node.js's process metrics. Store figures are read at most every 5 s. See the README's Metrics.",
+          "and Node.js's process metrics. Store figures are read at most every 15 s. See the README's Metrics.",
         security: [{ metricsToken: [] }],
         responses: {
           '200': {

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { ConfigError, loadConfig } from '../config';
 import { exitOnFailure } from '../logging/exit';
 import { createLogger } from '../logging/logger';
+import { recordCallActions } from '../metrics/metrics';
 import { connectDatabase, ensureIndexesWhenReachable } from '../store/database';
 import { connectTemporalClient } from '../temporal/connection';
 import { createHttpApplication } from './httpApplication';
@@ -11,6 +12,7 @@ import { createHttpApplication } from './httpApplication';
 async function main() {
   const config = loadConfig(process.env, 'http');
   const logger = createLogger({ level: config.logLevel, name: 'maskline-http' });
+  recordCallActions(config.callActionMetrics);
   if (config.developmentMode) {
     const open = [
       ...(config.apiKey === null ? ['the API (MASKLINE_API_KEY unset)'] : []),
