@@ -11,6 +11,7 @@ import { createHttpApplication } from '../src/server/httpApplication';
 import { connectDatabase, ensureIndexes, type Database } from '../src/store/database';
 import { createDataConverter } from '../src/temporal/payloadEncryption';
 import { installTemporalLogging } from '../src/temporal/logging';
+import { temporalPlugins } from '../src/tracing/tracing';
 import { createBookingWorker } from '../src/worker/bookingWorker';
 import { keepForLogScan } from './logCapture';
 
@@ -112,6 +113,7 @@ export async function startStack(
     connection: clientConnection,
     namespace: config.temporalNamespace,
     dataConverter: createDataConverter(config.encryptionKeys),
+    plugins: temporalPlugins(),
   });
 
   // Several workers on one task queue, as several worker processes would be in production.

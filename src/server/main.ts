@@ -1,3 +1,5 @@
+// First: tracing, when asked for, patches `http` before anything requires it.
+import '../tracing/register';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { ConfigError, loadConfig } from '../config';

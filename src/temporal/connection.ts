@@ -1,6 +1,7 @@
 import { Client, Connection, type Metadata } from '@temporalio/client';
 import type { TLSConfig } from '@temporalio/common/lib/internal-non-workflow';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
+import { temporalPlugins } from '../tracing/tracing';
 import { createDataConverter, type EncryptionKey } from './payloadEncryption';
 
 /** How to reach the Temporal cluster: a local dev server, a TLS cluster (mTLS) or Temporal Cloud (API key or mTLS). */
@@ -63,6 +64,7 @@ export async function connectTemporalClient(settings: TemporalSettings): Promise
     connection,
     namespace: settings.temporalNamespace,
     dataConverter: createDataConverter(settings.encryptionKeys),
+    plugins: temporalPlugins(),
   });
 }
 

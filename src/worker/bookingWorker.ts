@@ -15,6 +15,7 @@ import { MongoAllocationStore } from '../store/allocationStore';
 import { NumberPool } from '../store/numberPool';
 import { NumberSync } from '../numbers/numberSync';
 import { createDataConverter, type EncryptionKey } from '../temporal/payloadEncryption';
+import { temporalPlugins } from '../tracing/tracing';
 
 export interface BookingWorkerOptions {
   connection: NativeConnection;
@@ -52,6 +53,7 @@ export async function createBookingWorker(options: BookingWorkerOptions): Promis
       }),
     },
     dataConverter: createDataConverter(options.encryptionKeys),
+    plugins: temporalPlugins(),
     // Allocations run as local activities: at most this many at once, within the store's connection pool (50),
     // so a burst waits in Temporal's queue, not on the store.
     maxConcurrentLocalActivityExecutions: 32,
