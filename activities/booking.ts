@@ -1,6 +1,7 @@
 import { Context } from '@temporalio/activity';
-import { allocateVirtualNumber as allocate, type Holder } from '../src/domain/allocation';
+import { AllocationContention, allocateVirtualNumber as allocate, type Holder } from '../src/domain/allocation';
 import type { BookingRequest } from '../src/domain/booking';
+import { allocationAttempts, allocationContention, allocationDuration } from '../src/metrics/metrics';
 import type { MongoAllocationStore } from '../src/store/allocationStore';
 import type { EndedPairings } from '../src/store/endedPairings';
 
@@ -41,10 +42,23 @@ export function createBookingActivities(deps: {
     async allocateVirtualNumber(request: BookingRequest, holder?: Holder): Promise<AllocationResult> {
       // Stop claiming two seconds before this attempt times out, so it never overlaps its retry.
       const { startToCloseTimeoutMs } = Context.current().info;
+      const stop = allocationDuration.startTimer();
       const result = await allocate(request, holder ?? holderOf(request.bookingId), deps.allocations, Math.random, {
         claimDeadline: Date.now() + startToCloseTimeoutMs - 2_000,
         checkpoint,
-      });
+      }).then(
+        (outcome) => {
+          allocationAttempts.inc({ result: outcome.outcome });
+          return outcome;
+        },
+        (error: unknown) => {
+          const contention = error instanceof AllocationContention;
+          if (contention) allocationContention.inc();
+          allocationAttempts.inc({ result: contention ? 'contention' : 'error' });
+          throw error;
+        },
+      );
+      stop();
       // Only the VN goes back into the workflow's history; the parties are already in its input.
       return result.outcome === 'allocated'
         ? { outcome: 'allocated', virtualNumber: result.lease.virtualNumber }

@@ -1,6 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { EightByEightApiError } from '../src/eightbyeight/apiClient';
+import { numberSyncChanges, numberSyncLastSuccess, numberSyncRuns } from '../src/metrics/metrics';
 import { describeSyncResult, type AccountSyncResult, type NumberSync } from '../src/numbers/numberSync';
 
 export const NumberSyncFailure = {
@@ -27,11 +28,16 @@ export function createNumberSyncActivities(deps: { numberSync: NumberSync | null
       }
       try {
         const result = await deps.numberSync.syncFromAccount();
+        countSync(result);
         const summary = describeSyncResult(result);
         Context.current().log.info('number pool synced with 8x8', { summary });
         return { ...result, summary };
       } catch (error) {
-        if (!(error instanceof EightByEightApiError)) throw error;
+        if (!(error instanceof EightByEightApiError)) {
+          numberSyncRuns.inc({ result: 'error' });
+          throw error;
+        }
+        numberSyncRuns.inc({ result: error.transient ? error.failure : 'refused' });
         // A 401, 403 or 422 will not get better by asking again; an operator has to act. A 5xx, a 429 or a
         // network failure will: another attempt, when 8x8 said, else at the policy's backoff.
         const { retryAfterMs } = error.details;
@@ -48,6 +54,21 @@ export function createNumberSyncActivities(deps: { numberSync: NumberSync | null
       }
     },
   };
+}
+
+function countSync(result: AccountSyncResult): void {
+  numberSyncRuns.inc({ result: 'success' });
+  numberSyncLastSuccess.set(Date.now() / 1000);
+  const changes: [string, number][] = [
+    ['added', result.added.length],
+    ...(['active', 'disabled', 'draining'] as const).map((to): [string, number] => [
+      to,
+      result.changed.filter((change) => change.to === to).length,
+    ]),
+    ['not_added', result.notAdded.length],
+    ['skipped', result.skipped.length],
+  ];
+  for (const [change, count] of changes) numberSyncChanges.inc({ change }, count);
 }
 
 export type NumberSyncActivities = ReturnType<typeof createNumberSyncActivities>;

@@ -105,8 +105,9 @@ function describeErrors(errors: ErrorObject[] | null | undefined): string[] {
 /**
  * Checks one answer against the document: the concrete path (`/v1/bookings/ride-1`) is matched to its
  * templated path, the status must be documented for the method (exactly, or by a range such as `4XX`; a
- * `default` response does not count), and the body must match the response's `application/json` schema, or
- * be empty when the response has no content. Returns the problems found; none means the answer is documented.
+ * `default` response does not count), and the body must match the response's `application/json` schema (be text
+ * where only `text/plain` is documented), or be empty when the response has no content.
+ * Returns the problems found; none means the answer is documented.
  */
 export function validateResponse(
   document: OpenApiDocument,
@@ -131,6 +132,10 @@ export function validateResponse(
   if (!isRecord(response.node)) return [`${label}: the response object of ${status} does not resolve`];
   const content = response.node.content;
   if (!isRecord(content)) return body === undefined ? [] : [`${label}: documented without a body, but one came`];
+  // Plain text (the Prometheus metrics) is documented as a string; the body must be one.
+  if (!isRecord(content['application/json']) && isRecord(content['text/plain'])) {
+    return typeof body === 'string' && body !== '' ? [] : [`${label}: documented as text, but none came`];
+  }
   if (!isRecord(content['application/json'])) return [`${label}: the response has no application/json content`];
 
   const schemaPointer = pointerOf([...response.parts, 'content', 'application/json', 'schema']);

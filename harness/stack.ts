@@ -11,12 +11,14 @@ import { createHttpApplication } from '../src/server/httpApplication';
 import { connectDatabase, ensureIndexes, type Database } from '../src/store/database';
 import { createDataConverter } from '../src/temporal/payloadEncryption';
 import { installTemporalLogging } from '../src/temporal/logging';
+import { temporalPlugins } from '../src/tracing/tracing';
 import { createBookingWorker } from '../src/worker/bookingWorker';
 import { keepForLogScan } from './logCapture';
 
 export const API_KEY = 'test-api-key-0123456789';
 export const WEBHOOK_SECRET = 'test-webhook-secret-0123456789';
 export const CODEC_TOKEN = 'test-codec-token-0123456789';
+export const METRICS_TOKEN = 'test-metrics-token-0123456789';
 /** The stack's Temporal payload key (`keyId:base64`), as MASKLINE_ENCRYPTION_KEYS carries it. */
 export const ENCRYPTION_KEYS = `test-key-1:${Buffer.alloc(32, 7).toString('base64')}`;
 
@@ -99,6 +101,7 @@ export async function startStack(
     MASKLINE_WEBHOOK_SECRET: WEBHOOK_SECRET,
     MASKLINE_ENCRYPTION_KEYS: ENCRYPTION_KEYS,
     MASKLINE_CODEC_TOKEN: CODEC_TOKEN,
+    MASKLINE_METRICS_TOKEN: METRICS_TOKEN,
     ...options.env,
   });
   const logger = createLogger({ level: logLevel, destination: logs });
@@ -110,6 +113,7 @@ export async function startStack(
     connection: clientConnection,
     namespace: config.temporalNamespace,
     dataConverter: createDataConverter(config.encryptionKeys),
+    plugins: temporalPlugins(),
   });
 
   // Several workers on one task queue, as several worker processes would be in production.

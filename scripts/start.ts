@@ -71,6 +71,7 @@ async function main(): Promise<void> {
     PORT: String(port),
     TEMPORAL_ADDRESS: external.temporal ?? temporal?.address,
     MONGODB_URI: external.mongodb ?? ferretdb?.uri('maskline'),
+    MASKLINE_WORKER_METRICS_PORT: process.env.MASKLINE_WORKER_METRICS_PORT ?? '9464',
   };
   say('starting the worker and the HTTP server');
   const node = (entry: string) => ['--import', 'tsx', entry];
@@ -136,6 +137,7 @@ function printSummary(
     `                 ${api}/webhooks/8x8/session-summary`,
     `                 ${api}/webhooks/8x8`,
     `  Codec server   ${api}/codec (the Temporal UI decrypts workflow data through it)`,
+    `  Metrics        ${api}/metrics, and the worker's on http://${HOST}:${env.MASKLINE_WORKER_METRICS_PORT}/metrics`,
     external.temporal
       ? `  Temporal       ${external.temporal} (TEMPORAL_ADDRESS)`
       : `  Temporal UI    ${temporalUi ?? ''}`,
@@ -152,6 +154,7 @@ function printSummary(
     ...(env.MASKLINE_API_KEY ? [] : ['the API (MASKLINE_API_KEY)']),
     ...(env.MASKLINE_WEBHOOK_SECRET ? [] : ['the webhooks (MASKLINE_WEBHOOK_SECRET)']),
     ...(env.MASKLINE_CODEC_TOKEN ? [] : ['the codec endpoint (MASKLINE_CODEC_TOKEN)']),
+    ...(env.MASKLINE_METRICS_TOKEN ? [] : ['the metrics (MASKLINE_METRICS_TOKEN)']),
   ];
   if (env.MASKLINE_DEVELOPMENT_MODE === 'true' && open.length > 0) {
     lines.push(

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { ADMISSION_DEFAULTS, type AdmissionLimits } from './bookings/admission';
 import { DEFAULT_BASE_URL, type EightByEightAccount } from './eightbyeight/apiClient';
 import { DEVELOPMENT_EVENTS_SECRET, isEventsUrl, type EventsConfig } from './events/eventTargets';
+import { temporalConnectionOf, type TemporalConnectionOptions } from './temporal/connection';
 import { DEVELOPMENT_KEY, KEY_BYTES, type EncryptionKey } from './temporal/payloadEncryption';
 import type { OutOfSessionConfig } from './calls/outOfSession';
 import { parseValidPhoneNumber } from './domain/phoneNumbers';
@@ -16,6 +17,8 @@ export interface Config {
   mongodbUri: string;
   temporalAddress: string;
   temporalNamespace: string;
+  /** TLS (mTLS), API key and gRPC metadata of the Temporal connection, from @temporalio/envconfig. */
+  temporalConnection: TemporalConnectionOptions;
   temporalTaskQueue: string;
   /** Bearer token of the booking platform; null only in development mode (or in the worker, which serves no HTTP). */
   apiKey: string | null;
@@ -62,6 +65,15 @@ export interface Config {
   events: EventsConfig;
   /** Calls no live booking routes: the policy, the support number, `ask`, the late-caller window. */
   outOfSession: OutOfSessionConfig;
+  /**
+   * Bearer token of `GET /metrics` on the HTTP server; null: the route is open in development mode and answers
+   * 404 otherwise.
+   */
+  metricsToken: string | null;
+  /** The worker's metrics and liveness port (`/metrics`, `/healthz`); null: the worker serves no HTTP. */
+  workerMetricsPort: number | null;
+  /** False: the call-action path records no metrics (MASKLINE_METRICS_ENABLED=false, for the overhead benchmark). */
+  callActionMetrics: boolean;
 }
 
 const optionalText = z
@@ -154,9 +166,9 @@ const environmentSchema = z.object({
     .refine((v) => /^mongodb(\+srv)?:\/\//.test(v), 'must be a mongodb:// or mongodb+srv:// URI'),
   TEMPORAL_ADDRESS: z
     .string()
-    .default('127.0.0.1:7233')
-    .refine((v) => /^[\w.-]+:\d+$/.test(v), 'must be host:port'),
-  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+    .optional()
+    .refine((v) => v === undefined || /^[\w.-]+:\d+$/.test(v), 'must be host:port'),
+  TEMPORAL_NAMESPACE: z.string().min(1).optional(),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('maskline-bookings'),
   MASKLINE_API_KEY: optionalSecret,
   MASKLINE_WEBHOOK_SECRET: optionalSecret,
@@ -229,6 +241,14 @@ const environmentSchema = z.object({
     .transform((value) => (value === '0' || value === 'off' ? 0 : durationMs(value) / 1000))
     .refine((seconds) => seconds <= 30 * 86_400, 'must be at most 30d'),
   MASKLINE_ENDED_BOOKING_ROUTE: z.enum(['other_party', 'support', 'ask', 'notice']).default('other_party'),
+  MASKLINE_METRICS_TOKEN: optionalSecret,
+  MASKLINE_METRICS_ENABLED: z.enum(['true', 'false', '']).default('true'),
+  MASKLINE_WORKER_METRICS_PORT: z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v.trim() === '' ? null : v.trim()))
+    .refine((v) => v === null || (/^\d+$/.test(v) && Number(v) <= 65535), 'must be a port number (0 to 65535)')
+    .transform((v) => (v === null ? null : Number(v))),
 });
 
 export class ConfigError extends Error {
@@ -325,15 +345,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, role: ProcessRo
     problems.push('MASKLINE_EVENTS_SECRETS: required with MASKLINE_EVENTS_URL (whsec_<base64>, newest first)');
   }
   if (parsed.success) problems.push(...outOfSessionProblems(parsed.data, developmentMode));
-  if (!parsed.success || problems.length > 0) {
+  let temporal: ReturnType<typeof temporalConnectionOf> | null = null;
+  try {
+    temporal = temporalConnectionOf(env);
+  } catch (error) {
+    // A profile file that does not parse, a certificate path that cannot be read: named, with the SDK's words.
+    problems.push(`Temporal connection (TEMPORAL_* / TEMPORAL_CONFIG_FILE): ${(error as Error).message}`);
+  }
+  if (!parsed.success || problems.length > 0 || temporal === null) {
     throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
   }
   const e = parsed.data;
   return {
     port: e.PORT,
     mongodbUri: e.MONGODB_URI,
-    temporalAddress: e.TEMPORAL_ADDRESS,
-    temporalNamespace: e.TEMPORAL_NAMESPACE,
+    temporalAddress: temporal.connection.address,
+    temporalNamespace: e.TEMPORAL_NAMESPACE ?? temporal.namespace ?? 'default',
+    temporalConnection: temporal.connection,
     temporalTaskQueue: e.TEMPORAL_TASK_QUEUE,
     apiKey: e.MASKLINE_API_KEY,
     webhookSecret: e.MASKLINE_WEBHOOK_SECRET,
@@ -377,6 +405,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, role: ProcessRo
       endedBookingWindowSeconds: e.MASKLINE_ENDED_BOOKING_WINDOW,
       endedBookingRoute: e.MASKLINE_ENDED_BOOKING_ROUTE,
     },
+    metricsToken: e.MASKLINE_METRICS_TOKEN,
+    workerMetricsPort: e.MASKLINE_WORKER_METRICS_PORT,
+    callActionMetrics: e.MASKLINE_METRICS_ENABLED !== 'false',
   };
 }
 

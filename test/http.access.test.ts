@@ -150,7 +150,7 @@ function routesOf(app: Koa): { method: string; pattern: string }[] {
   return [...routes.values()];
 }
 
-/** The credential the OpenAPI document names for a route (`apiKey`, `webhookSecret`, `codecToken`), or none. */
+/** The credential the OpenAPI document names for a route (`apiKey`, `webhookSecret`, `codecToken`, ...), or none. */
 function documentedCredential(method: string, pattern: string): string | null {
   const path = pattern.replace(/:(\w+)/g, '{$1}');
   const operations = (openApiDocument.paths as Record<string, Record<string, { security?: object[] }>>)[path];
@@ -306,7 +306,7 @@ describe('every spelling of every route', () => {
 
   it('finds the routes that need a credential in the routers, each documented with its credential', () => {
     const guarded = routes.filter((route) => route.credential !== null);
-    for (const credential of ['apiKey', 'webhookSecret', 'codecToken']) {
+    for (const credential of ['apiKey', 'webhookSecret', 'codecToken', 'metricsToken']) {
       assert.ok(
         guarded.some((route) => route.credential === credential),
         `no route needs ${credential}: ${JSON.stringify(routes)}`,

@@ -23,6 +23,7 @@ import {
   API_KEY,
   CODEC_TOKEN,
   CapturedLogs,
+  METRICS_TOKEN,
   WEBHOOK_SECRET,
   eventually,
   startStack,
@@ -122,10 +123,11 @@ describe('every answer of the HTTP API is the one its OpenAPI document describes
       ...(body === undefined ? {} : { body }),
     });
     const text = await response.text();
+    const plain = (response.headers.get('content-type') ?? '').startsWith('text/plain');
     const answer: Answer = {
       status: response.status,
       headers: response.headers,
-      body: text ? JSON.parse(text) : undefined,
+      body: text ? (plain ? text : JSON.parse(text)) : undefined,
     };
 
     assert.deepEqual(
@@ -236,6 +238,28 @@ describe('every answer of the HTTP API is the one its OpenAPI document describes
         problems.some((problem) => problem.includes('unknown keyword: "nullable"')),
         problems.join('\n'),
       );
+    });
+  });
+
+  describe('metrics', () => {
+    it('/metrics answers Prometheus text with the metrics token, 401 without it', async () => {
+      const metrics = await send('GET', '/metrics', { authorization: `Bearer ${METRICS_TOKEN}` });
+      assert.equal(metrics.status, 200);
+      assert.match(metrics.body, /^# HELP maskline_call_actions_total /m);
+      const refused = await send('GET', '/metrics', { authorization: null });
+      assert.equal(refused.status, 401);
+      assert.equal(refused.body.error.code, 'unauthorized');
+    });
+
+    it('/metrics is 404 outside development mode when no metrics token is set', async () => {
+      const closed = await serveVariant(stack, { config: { metricsToken: null, developmentMode: false } });
+      try {
+        const answer = await send('GET', '/metrics', { baseUrl: closed.baseUrl, authorization: 'Bearer anything' });
+        assert.equal(answer.status, 404);
+        assert.equal(answer.body.error.code, 'not_found');
+      } finally {
+        await closed.stop();
+      }
     });
   });
 

@@ -2,6 +2,7 @@ import type { BookingClient } from '../bookings/client';
 import { BookingError } from '../bookings/errors';
 import type { CallRecordingEvent, CallStatusEvent, SessionSummaryEvent } from '../eightbyeight';
 import type { Logger } from '../logging/logger';
+import { callEventsRedelivered } from '../metrics/metrics';
 import type { CallRecords } from '../store/callRecords';
 import type { CallRoutes } from '../store/callRoutes';
 import type { CallEventDocument } from '../store/database';
@@ -169,6 +170,7 @@ export class CallEventRecorder {
           const { outcome, failure } = await this.deliverInLane(event);
           if (outcome === 'pending') heldBack.set(bookingId, failure);
           else settled += 1;
+          if (outcome === 'delivered') callEventsRedelivered.inc();
         }
       });
     };

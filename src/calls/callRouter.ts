@@ -1,6 +1,7 @@
 import { decideRoute, type Route, type RoutingDecision } from '../domain/callRouting';
 import { connectCall, noticeAndHangup, type CallActionAnswer, type CallActionEvent } from '../eightbyeight';
 import type { Logger } from '../logging/logger';
+import { observeCallAction } from '../metrics/metrics';
 import type { CallRecords } from '../store/callRecords';
 import type { CallRoutes } from '../store/callRoutes';
 import type { OutOfSessionCalls, OutOfSessionOutcome } from './outOfSession';
@@ -35,22 +36,25 @@ export class CallRouter {
       // A follow-up after an action of ours (the notice has been said): nothing more to do on this call.
       return { callflow: [{ action: 'hangup' }] };
     }
+    const startedAt = process.hrtime.bigint();
     const decision = await this.decide(event);
     if (decision.kind === 'connect') {
       this.recordSession(event, decision);
+      observeCallAction('connected', startedAt);
       return connectCall({
         virtualNumber: decision.callerId,
         destination: decision.destination,
         record: decision.record,
       });
     }
-    if (decision.reason === 'no_live_booking' && this.outOfSession) return this.answerOutOfSession(event);
+    if (decision.reason === 'no_live_booking' && this.outOfSession) return this.answerOutOfSession(event, startedAt);
     this.logger.info({ sessionId: event.sessionId, reason: decision.reason }, 'caller turned away');
+    observeCallAction(decision.reason === 'store_unavailable' ? 'store_timeout' : 'notice', startedAt);
     return this.notice();
   }
 
   /** src/calls/outOfSession.ts decides; any failure there, or a callflow that cannot be built, is the notice. */
-  private async answerOutOfSession(event: CallActionEvent): Promise<CallActionAnswer> {
+  private async answerOutOfSession(event: CallActionEvent, startedAt: bigint): Promise<CallActionAnswer> {
     try {
       const outcome = await this.outOfSession!.plan(event);
       const { plan, pairing } = outcome;
@@ -75,9 +79,11 @@ export class CallRouter {
         answer = this.notice();
       }
       this.onOutOfSession(event, outcome);
+      observeCallAction(plan.kind === 'connect' ? 'connected' : 'notice', startedAt);
       return answer;
     } catch (error) {
       this.logger.warn({ err: error, sessionId: event.sessionId }, 'out-of-session routing failed; the notice');
+      observeCallAction('notice', startedAt);
       return this.notice();
     }
   }

@@ -12,15 +12,17 @@ import type { Logger } from '../logging/logger';
 import type { NumberSync } from '../numbers/numberSync';
 import type { NumberPool } from '../store/numberPool';
 import type { OperationsSummaryService } from '../operations/operationsSummary';
-import { allowWebhookSources, requireApiKey, requireWebhookSecret } from './auth';
+import { allowWebhookSources, requireApiKey, requireMetricsToken, requireWebhookSecret } from './auth';
 import { bodyParseError, errorResponses } from './errors';
 import { canonicalPathsOnly } from './paths';
+import { requestTracking } from './requestLog';
 import { bookingEventRoutes } from './routes/bookingEvents';
 import { bookingListRoutes } from './routes/bookingList';
 import { bookingRoutes, type BookingCreationOptions } from './routes/bookings';
 import { codecRoutes, type CodecEndpointOptions } from './routes/codec';
 import { dashboardRoutes } from './routes/dashboard';
 import { healthRoutes, type Readiness } from './routes/health';
+import { countWebhookRefusals, metricsRoutes } from './routes/metrics';
 import { numberRoutes } from './routes/numbers';
 import { openApiRoutes } from './routes/openapi';
 import { operationsRoutes } from './routes/operations';
@@ -52,12 +54,15 @@ export interface AppDependencies {
   codec: CodecEndpointOptions;
   /** The operators' summary behind `/v1/operations/summary` and the dashboard. */
   operations: OperationsSummaryService;
+  /** Bearer token of `GET /metrics`; null: open in development mode, 404 otherwise. */
+  metricsToken?: string | null;
 }
 
 export const MAX_BODY = '64kb';
 
 /**
- * The HTTP surface: health, OpenAPI document, the booking platform's API, 8x8's webhooks and the codec endpoint.
+ * The HTTP surface: health, OpenAPI document, the booking platform's API, 8x8's webhooks, the codec endpoint and
+ * the metrics.
  *
  * Each surface's guards are middleware of a router without prefix that holds the surface's routers ("a door"): the
  * router runs them for every request that reaches one of its routes and for no other, whatever the path looks like.
@@ -75,6 +80,7 @@ export function createApp(deps: AppDependencies): Koa {
   app.maxIpsCount = deps.trustedProxies ?? 0;
   app.silent = true;
 
+  app.use(requestTracking(deps.logger));
   app.use(errorResponses(deps.logger));
   app.use(canonicalPathsOnly);
 
@@ -106,6 +112,7 @@ export function createApp(deps: AppDependencies): Koa {
     callflowOnError(() => deps.callRouter.notice()),
   );
   webhooks.use(
+    countWebhookRefusals,
     // The source before the secret: an address off the list learns nothing about the secret.
     allowWebhookSources(deps.webhookAllowedSources ?? []),
     requireWebhookSecret(deps.webhookSecret, deps.developmentMode),
@@ -123,6 +130,10 @@ export function createApp(deps: AppDependencies): Koa {
   // No allowedMethods(): another method is 404 like an unknown path. The router answers 405 (and OPTIONS) from the
   // layers any router matched by path, when no route matched, which is before any guard runs: it answered
   // `PUT /v1/numbers` and `GET /v1/bookings/<id>%2Fcancel` without the API key.
+  const metrics = new Router({ sensitive: true });
+  metrics.use(requireMetricsToken(deps.metricsToken ?? null, deps.developmentMode));
+  metrics.use(metricsRoutes().routes());
+
   const routers = [
     healthRoutes(deps.readiness),
     openApiRoutes(),
@@ -130,6 +141,7 @@ export function createApp(deps: AppDependencies): Koa {
     codecRoutes(deps.codec),
     api,
     webhooks,
+    metrics,
   ];
   for (const router of routers) app.use(router.routes());
   return app;

@@ -43,6 +43,23 @@ export function requireCodecToken(token: string | null, developmentMode: boolean
 }
 
 /**
+ * The metrics scraper's credential: `Authorization: Bearer <MASKLINE_METRICS_TOKEN>`. Unset, `/metrics` is open in
+ * development mode and, anywhere else, answers as if there were no such route: a deployment that set no token
+ * wanted no metrics on this port (the worker's metrics port needs none).
+ */
+export function requireMetricsToken(token: string | null, developmentMode: boolean) {
+  if (token === null && developmentMode) return async (_ctx: Context, next: Next) => next();
+  return async (ctx: Context, next: Next) => {
+    if (token === null) throw new HttpError(404, 'not_found', `no route for ${ctx.method} ${ctx.path}`);
+    const given = /^Bearer\s+(.+)$/i.exec(ctx.get('authorization'))?.[1] ?? '';
+    if (!secretsMatch(given, token)) {
+      throw new HttpError(401, 'unauthorized', 'missing or wrong metrics token', { 'WWW-Authenticate': 'Bearer' });
+    }
+    await next();
+  };
+}
+
+/**
  * 8x8's only webhook authentication for voice is the `httpAuthHeader` registered with the webhook, sent
  * verbatim as the Authorization header: the header is the secret, whatever it starts with (`Bearer <token>` is
  * the usual thing to register). A `Bearer ` put in front of the secret on the way is tolerated as well.

@@ -490,6 +490,31 @@ export const openApiDocument = {
         },
       },
     },
+    '/metrics': {
+      get: {
+        operationId: 'getMetrics',
+        tags: ['operations'],
+        summary: "This server's metrics, in Prometheus's text format",
+        description:
+          'Call-action latency and outcomes, booking creations by result and latency, the pool by status and ' +
+          'country, live bookings, pending and redelivered call events, Temporal reachability, webhook refusals, ' +
+          "and Node.js's process metrics. Store figures are read at most every 15 s. See the README's Metrics.",
+        security: [{ metricsToken: [] }],
+        responses: {
+          '200': {
+            description: 'The metrics.',
+            content: { 'text/plain': { schema: { type: 'string' } } },
+          },
+          '401': errorAnswer('The Authorization header is missing or does not carry the metrics token.', [
+            'unauthorized',
+          ]),
+          '404': errorAnswer(
+            'MASKLINE_METRICS_TOKEN is unset outside development mode: the route is closed, as if absent.',
+            ['not_found'],
+          ),
+        },
+      },
+    },
     '/openapi.json': {
       get: {
         operationId: 'getOpenApiDocument',
@@ -625,6 +650,13 @@ export const openApiDocument = {
           'it is tolerated). When MASKLINE_WEBHOOK_ALLOWED_SOURCES is set, ' +
           'webhooks are also accepted only from the listed addresses.',
       },
+      metricsToken: {
+        type: 'http',
+        scheme: 'bearer',
+        description:
+          "The metrics scraper's credential: `Authorization: Bearer <MASKLINE_METRICS_TOKEN>`. Unset: open in " +
+          'development mode, 404 otherwise.',
+      },
       codecToken: {
         type: 'http',
         scheme: 'bearer',
@@ -665,7 +697,7 @@ export const openApiDocument = {
       ...outOfSessionComponentSchemas,
       ErrorDetail: {
         type: 'object',
-        required: ['code', 'message'],
+        required: ['code', 'message', 'requestId'],
         additionalProperties: false,
         properties: {
           code: {
@@ -691,6 +723,12 @@ export const openApiDocument = {
             ].join(', ')}.`,
           },
           message: { type: 'string', description: 'For developers; names the offending field where there is one.' },
+          requestId: {
+            type: 'string',
+            description:
+              "The request's id, also in the X-Request-Id response header: the one the request sent in X-Request-Id " +
+              '(up to 128 letters, digits and `-._:`), or one of ours. The access log names it.',
+          },
         },
       },
       Error: {

@@ -1,4 +1,5 @@
 import pino from 'pino';
+import { activeTraceId } from '../tracing/traceId';
 import { redactText, redactValue } from './redact';
 
 export type Logger = pino.Logger;
@@ -13,6 +14,11 @@ export function createLogger(options: { level?: string; name?: string; destinati
       level: options.level ?? process.env.LOG_LEVEL ?? 'info',
       base: { service: options.name ?? 'maskline' },
       timestamp: pino.stdTimeFunctions.isoTime,
+      // A line written inside a traced request, workflow task or activity names its trace.
+      mixin: () => {
+        const traceId = activeTraceId();
+        return traceId ? { traceId } : {};
+      },
       formatters: {
         level: (label) => ({ level: label }),
         log: (record) => redactValue(record) as Record<string, unknown>,

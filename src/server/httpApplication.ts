@@ -20,6 +20,8 @@ import { NumberSync } from '../numbers/numberSync';
 import { NumberPool } from '../store/numberPool';
 import { OperationsSummaryService } from '../operations/operationsSummary';
 import { OperationsView } from '../store/operationsView';
+import { metricsRegistry, observeServiceFigures } from '../metrics/metrics';
+import { ServiceFigureQueries } from '../store/serviceFigures';
 import { pingTemporal } from '../temporal/connection';
 import { EncryptionCodec } from '../temporal/payloadEncryption';
 import { TemporalReachability } from '../temporal/reachability';
@@ -76,6 +78,13 @@ export function createHttpApplication(config: Config, deps: { database: Database
   const numbers = new NumberPool(deps.database.collections);
   // The webhook needs no credentials; the subaccount, when known, keeps another account's snapshot out.
   const numberSync = new NumberSync(numbers, { subAccountId: config.eightByEight?.subAccountId ?? null });
+  const figures = new ServiceFigureQueries(deps.database.collections);
+  const stopObservingFigures = observeServiceFigures({
+    poolNumbers: () => figures.poolNumbers(),
+    liveBookings: () => figures.liveBookings(),
+    pendingCallEvents: () => figures.pendingCallEvents(),
+    temporalReachable: () => temporalReachability.reachable,
+  });
   const app = createApp({
     apiKey: config.apiKey,
     webhookSecret: config.webhookSecret,
@@ -115,14 +124,24 @@ export function createHttpApplication(config: Config, deps: { database: Database
       developmentMode: config.developmentMode,
       corsOrigins: config.codecCorsOrigins,
     },
-    // Reads the call-action metrics from prom-client's default registry until the server's own is wired in.
     operations: new OperationsSummaryService({
+      registry: metricsRegistry,
       view: new OperationsView(deps.database.collections),
       temporal: deps.temporal,
       taskQueue: config.temporalTaskQueue,
       storeTimeoutMs: config.callActionStoreTimeoutMs,
       onTemporalError: (error) => deps.logger.warn({ err: error }, 'operations summary: Temporal visibility failed'),
     }),
+    metricsToken: config.metricsToken,
   });
-  return { app, bookings, callEvents, redeliverCallEvents, callRecords, sessions, temporalReachability };
+  return {
+    app,
+    bookings,
+    callEvents,
+    redeliverCallEvents,
+    callRecords,
+    sessions,
+    temporalReachability,
+    stopObservingFigures,
+  };
 }

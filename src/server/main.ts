@@ -1,8 +1,11 @@
+// First: tracing, when asked for, patches `http` before anything requires it.
+import '../tracing/register';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { ConfigError, loadConfig } from '../config';
 import { exitOnFailure } from '../logging/exit';
 import { createLogger } from '../logging/logger';
+import { recordCallActions } from '../metrics/metrics';
 import { connectDatabase, ensureIndexesWhenReachable } from '../store/database';
 import { connectTemporalClient } from '../temporal/connection';
 import { createHttpApplication } from './httpApplication';
@@ -11,11 +14,13 @@ import { createHttpApplication } from './httpApplication';
 async function main() {
   const config = loadConfig(process.env, 'http');
   const logger = createLogger({ level: config.logLevel, name: 'maskline-http' });
+  recordCallActions(config.callActionMetrics);
   if (config.developmentMode) {
     const open = [
       ...(config.apiKey === null ? ['the API (MASKLINE_API_KEY unset)'] : []),
       ...(config.webhookSecret === null ? ['the webhooks (MASKLINE_WEBHOOK_SECRET unset)'] : []),
       ...(config.codecToken === null ? ['the codec endpoint (MASKLINE_CODEC_TOKEN unset)'] : []),
+      ...(config.metricsToken === null ? ['the metrics (MASKLINE_METRICS_TOKEN unset)'] : []),
     ];
     logger.warn(
       { open },

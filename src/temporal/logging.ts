@@ -6,9 +6,10 @@ const CORE_LOG_LEVEL: Record<string, LogLevel> = { trace: 'TRACE', debug: 'DEBUG
 /**
  * Routes the SDK's own logs through our logger, and so through redaction: the worker's and the workflow sandbox's,
  * and the native core's (which would otherwise go straight to stderr), at the logger's level. The Runtime is one
- * per process: call this once, before any NativeConnection or Worker is created.
+ * per process: call this once, before any NativeConnection or Worker is created. With `prometheusBindAddress`, the
+ * SDK also serves its metrics there (the worker relays them on its metrics port).
  */
-export function installTemporalLogging(logger: Logger): void {
+export function installTemporalLogging(logger: Logger, options: { prometheusBindAddress?: string } = {}): void {
   const log = (level: LogLevel, message: string, meta?: LogMetadata) => {
     const target = logger.child({ component: 'temporal' });
     const fields = meta ?? {};
@@ -29,6 +30,19 @@ export function installTemporalLogging(logger: Logger): void {
     },
     telemetryOptions: {
       logging: { forward: {}, filter: { core: CORE_LOG_LEVEL[logger.level] ?? 'ERROR', other: 'ERROR' } },
+      // The SDK's own metrics (task queue polls, schedule-to-start latency, slots, ...), in seconds as ours are.
+      ...(options.prometheusBindAddress
+        ? {
+            metrics: {
+              prometheus: {
+                bindAddress: options.prometheusBindAddress,
+                countersTotalSuffix: true,
+                unitSuffix: true,
+                useSecondsForDurations: true,
+              },
+            },
+          }
+        : {}),
     },
   });
 }

@@ -16,6 +16,7 @@ import { EndedPairings } from '../store/endedPairings';
 import { NumberPool } from '../store/numberPool';
 import { NumberSync } from '../numbers/numberSync';
 import { createDataConverter, type EncryptionKey } from '../temporal/payloadEncryption';
+import { temporalPlugins } from '../tracing/tracing';
 
 export interface BookingWorkerOptions {
   connection: NativeConnection;
@@ -59,6 +60,7 @@ export async function createBookingWorker(options: BookingWorkerOptions): Promis
       }),
     },
     dataConverter: createDataConverter(options.encryptionKeys),
+    plugins: temporalPlugins(),
     // Allocations run as local activities: at most this many at once, within the store's connection pool (50),
     // so a burst waits in Temporal's queue, not on the store.
     maxConcurrentLocalActivityExecutions: 32,

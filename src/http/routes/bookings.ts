@@ -1,8 +1,11 @@
 import type { ServerResponse } from 'node:http';
 import Router from '@koa/router';
+import type { Context, Next } from 'koa';
 import type { BookingClient } from '../../bookings/client';
 import type { Admission } from '../../bookings/admission';
 import type { BookingEraser } from '../../bookings/erasure';
+import { BookingError } from '../../bookings/errors';
+import { bookingCreationDuration, bookingCreations } from '../../metrics/metrics';
 import { HttpError } from '../errors';
 import { isBookingId, parseBookingRequest } from '../requests';
 import type { BookingView } from '../../bookings/contract';
@@ -31,6 +34,28 @@ function present(booking: BookingView) {
     endedAt: booking.endedAt,
     calls: booking.calls,
   };
+}
+
+/**
+ * Counts and times each creation by its answer: created (201), replayed (200), a refusal by its code, invalid (a
+ * request refused as malformed), error (our fault or an outage the catalogue has no code for).
+ */
+async function measureCreation(ctx: Context, next: Next): Promise<void> {
+  const stop = bookingCreationDuration.startTimer();
+  let result = 'error';
+  try {
+    await next();
+    if (ctx.status === 201) result = 'created';
+    else if (ctx.status === 200) result = 'replayed';
+    else if (ctx.body === undefined) result = 'caller_gone';
+  } catch (error) {
+    if (error instanceof BookingError) result = error.code;
+    else if (error instanceof HttpError && error.status < 500) result = 'invalid';
+    throw error;
+  } finally {
+    bookingCreations.inc({ result });
+    stop();
+  }
 }
 
 export interface BookingCreationOptions {
@@ -65,7 +90,7 @@ export function bookingRoutes(
 ): Router {
   const router = new Router({ prefix: '/v1/bookings', sensitive: true });
 
-  router.post('/', async (ctx) => {
+  router.post('/', measureCreation, async (ctx) => {
     const request = parseBookingRequest(ctx.request.body, creation);
     // Past the server's capacity a creation is refused at once; a retry of one under way here joins it; one
     // whose caller hung up while it waited is never started.

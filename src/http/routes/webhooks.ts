@@ -11,6 +11,7 @@ import {
   type Webhook,
 } from '../../eightbyeight';
 import type { Logger } from '../../logging/logger';
+import { observeCallAction } from '../../metrics/metrics';
 import { ForeignSubaccount, type NumberSync } from '../../numbers/numberSync';
 import { HttpError, errorBody } from '../errors';
 import type { CallActionAnswer, VirtualNumberUpdateEvent } from '../../eightbyeight';
@@ -103,10 +104,13 @@ async function applyNumberUpdate(event: VirtualNumberUpdateEvent, deps: WebhookD
  */
 export function callflowOnError(notice: () => CallActionAnswer) {
   return async (ctx: Context, next: Next) => {
+    const startedAt = process.hrtime.bigint();
     try {
       await next();
     } catch (error) {
       if (!(error instanceof HttpError)) throw error;
+      // A refusal of the guards (401, 403) is counted as one (maskline_webhook_refusals_total), not as a call.
+      if (error.status === 400 || error.status === 413 || error.status === 415) observeCallAction('invalid', startedAt);
       ctx.status = error.status;
       ctx.set(error.headers);
       ctx.body = { ...errorBody(error.code, error.message), ...notice() };
