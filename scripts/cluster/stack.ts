@@ -413,7 +413,8 @@ export class ClusterStack {
   }
 
   private async spawnWorker(index: number): Promise<void> {
-    const worker = this.spawnApp(`worker-${index}`, 'src/worker/main.js', {});
+    // Compose gives every worker container port 9464; here the workers share one host, so each takes a free one.
+    const worker = this.spawnApp(`worker-${index}`, 'src/worker/main.js', { MASKLINE_WORKER_METRICS_PORT: '0' });
     await worker.waitForLine((line) => line.includes('"msg":"worker running"'), APP_READY_TIMEOUT_MS, 'worker start');
   }
 
