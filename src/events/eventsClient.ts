@@ -85,22 +85,8 @@ export class BookingEventsClient {
     const workflowId = bookingEventsWorkflowId(bookingId, view.chainId);
     const record = await this.update(workflowId, eventId);
     if (record) return record;
-    try {
-      await this.client.workflow.start(bookingEventsWorkflow, {
-        workflowId,
-        taskQueue: this.taskQueue,
-        args: [
-          {
-            stream: view.stream,
-            chainId: view.chainId,
-            carried: { sequence: view.sequence, records: view.events, queue: [], emittedKeys: [] },
-            redeliver: eventId,
-          },
-        ],
-      });
-    } catch (error) {
+    if (!(await this.startEventsWorkflow(workflowId, view, { redeliver: eventId }))) {
       // Another redelivery started it meanwhile: this one joins it.
-      if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
       const joined = await this.update(workflowId, eventId);
       if (joined) return joined;
     }
@@ -119,6 +105,18 @@ export class BookingEventsClient {
     if (view.open && (await this.signal(bookingWorkflowId(bookingId), late))) return true;
     const workflowId = bookingEventsWorkflowId(bookingId, view.chainId);
     if (await this.signal(workflowId, late)) return true;
+    return (await this.startEventsWorkflow(workflowId, view, { late })) || this.signal(workflowId, late);
+  }
+
+  /**
+   * Starts the booking's events workflow again from what the booking last held, with one thing to do first.
+   * False when it runs already (started meanwhile by another redelivery or late event).
+   */
+  private async startEventsWorkflow(
+    workflowId: string,
+    view: BookingEventsView,
+    first: { redeliver: string } | { late: LateEvent },
+  ): Promise<boolean> {
     try {
       await this.client.workflow.start(bookingEventsWorkflow, {
         workflowId,
@@ -128,15 +126,15 @@ export class BookingEventsClient {
             stream: view.stream,
             chainId: view.chainId,
             carried: { sequence: view.sequence, records: view.events, queue: [], emittedKeys: [] },
-            late,
+            ...first,
           },
         ],
       });
+      return true;
     } catch (error) {
       if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
-      return this.signal(workflowId, late);
+      return false;
     }
-    return true;
   }
 
   private async signal(workflowId: string, late: LateEvent): Promise<boolean> {
