@@ -181,22 +181,30 @@ function valueAt(body: unknown, path: readonly PropertyKey[]): unknown {
   return value;
 }
 
-export function parseBookingRequest(
-  body: unknown,
-  events: {
-    allowPlainHttp: boolean;
-    eventNumbers: boolean;
-    eventsUrlSet: boolean;
-    canSign: boolean;
-    platformHosts?: readonly string[];
-    afterEnd?: { windowSeconds: number; route: AfterEndRoute };
-  } = {
-    allowPlainHttp: false,
-    eventNumbers: false,
-    eventsUrlSet: false,
-    canSign: false,
-  },
-): BookingRequest {
+export interface BookingCreationOptions {
+  /** A callbackUrl may be plain http to any host (development mode); otherwise https, or http on loopback. */
+  allowPlainHttp: boolean;
+  /** The deployment has events name the parties' numbers (MASKLINE_EVENTS_INCLUDE_NUMBERS). */
+  eventNumbers: boolean;
+  /** The deployment has a receiver of events (MASKLINE_EVENTS_URL); without one, only a callbackUrl gets them. */
+  eventsUrlSet: boolean;
+  /** The deployment has a secret to sign events with (MASKLINE_EVENTS_SECRETS); without one, no callbackUrl. */
+  canSign: boolean;
+  /** MASKLINE_PLATFORM_HOSTS: the hosts a booking's callbackUrl and askUrl may name; empty: any. */
+  platformHosts?: readonly string[];
+  /** The deployment's late-caller window and default route (MASKLINE_ENDED_BOOKING_*); window 0: off. */
+  afterEnd?: { windowSeconds: number; route: AfterEndRoute };
+}
+
+/** A deployment with no receiver of events and nothing to sign them with. */
+export const NO_BOOKING_EVENTS: BookingCreationOptions = {
+  allowPlainHttp: false,
+  eventNumbers: false,
+  eventsUrlSet: false,
+  canSign: false,
+};
+
+export function parseBookingRequest(body: unknown, events: BookingCreationOptions = NO_BOOKING_EVENTS): BookingRequest {
   const { callbackUrl, outOfSession, record, numberSelection, ...request } = parseOrThrow(bookingRequestSchema, body);
   const hosts = events.platformHosts ?? [];
   const urlRule = hosts.length > 0 ? ` on a host of MASKLINE_PLATFORM_HOSTS (${hosts.join(', ')})` : '';

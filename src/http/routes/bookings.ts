@@ -7,9 +7,8 @@ import type { BookingEraser } from '../../bookings/erasure';
 import { BookingError } from '../../bookings/errors';
 import { bookingCreationDuration, bookingCreations } from '../../metrics/metrics';
 import { HttpError } from '../errors';
-import { isBookingId, parseBookingRequest } from '../requests';
+import { NO_BOOKING_EVENTS, isBookingId, parseBookingRequest, type BookingCreationOptions } from '../requests';
 import type { BookingView } from '../../bookings/contract';
-import type { AfterEndRoute } from '../../domain/outOfSession';
 
 /** Aborted when the connection closes before the answer was sent. */
 function callerGone(response: ServerResponse): AbortSignal {
@@ -58,20 +57,7 @@ async function measureCreation(ctx: Context, next: Next): Promise<void> {
   }
 }
 
-export interface BookingCreationOptions {
-  /** A callbackUrl may be plain http to any host (development mode); otherwise https, or http on loopback. */
-  allowPlainHttp: boolean;
-  /** The deployment has events name the parties' numbers (MASKLINE_EVENTS_INCLUDE_NUMBERS). */
-  eventNumbers: boolean;
-  /** The deployment has a receiver of events (MASKLINE_EVENTS_URL); without one, only a callbackUrl gets them. */
-  eventsUrlSet: boolean;
-  /** The deployment has a secret to sign events with (MASKLINE_EVENTS_SECRETS); without one, no callbackUrl. */
-  canSign: boolean;
-  /** MASKLINE_PLATFORM_HOSTS: the hosts a booking's callbackUrl and askUrl may name; empty: any. */
-  platformHosts?: readonly string[];
-  /** The deployment's late-caller window and default route (MASKLINE_ENDED_BOOKING_*); window 0: off. */
-  afterEnd?: { windowSeconds: number; route: AfterEndRoute };
-}
+export type { BookingCreationOptions } from '../requests';
 
 /**
  * The booking platform's API: create a masked pairing, read it, complete or cancel it, erase it once ended. A
@@ -81,12 +67,7 @@ export function bookingRoutes(
   bookings: BookingClient,
   eraser: BookingEraser,
   admission: Admission,
-  creation: BookingCreationOptions = {
-    allowPlainHttp: false,
-    eventNumbers: false,
-    eventsUrlSet: false,
-    canSign: false,
-  },
+  creation: BookingCreationOptions = NO_BOOKING_EVENTS,
 ): Router {
   const router = new Router({ prefix: '/v1/bookings', sensitive: true });
 
