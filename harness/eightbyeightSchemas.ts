@@ -33,7 +33,7 @@ addFormats(ajv);
 const specs = {} as Record<SpecFile, OpenApiDocument>;
 const schemaPointers = {} as Record<SpecFile, Map<string, string>>;
 for (const specFile of Object.keys(SPEC_FILES) as SpecFile[]) {
-  specs[specFile] = loadSpec(specFile);
+  specs[specFile] = specFile === 'voice' ? correctSayAndCapture(loadSpec(specFile)) : loadSpec(specFile);
   schemaPointers[specFile] = namedSchemas(specs[specFile]);
   // The whole document is registered under its name, so the spec's own `#/...` refs resolve inside it.
   ajv.addSchema(specs[specFile] as AnySchema, specFile);
@@ -51,6 +51,29 @@ function loadSpec(specFile: SpecFile): OpenApiDocument {
   } catch (cause) {
     throw new Error(`cannot read 8x8's OpenAPI file ${file}`, { cause });
   }
+}
+
+/**
+ * The published SayAndCapture lists `promptMessage` and `voiceProfile` as required on the action object instead of
+ * on its `params`, where its own properties and 8x8's own example (the callflows guide's "IVR with DTMF Capture")
+ * put them: as published, no correct sayAndCapture passes. The `required` list is moved into `params`; nothing
+ * else of the spec is changed. Should 8x8 fix its file, this finds nothing to move.
+ */
+function correctSayAndCapture(spec: OpenApiDocument): OpenApiDocument {
+  const visit = (node: unknown): void => {
+    if (Array.isArray(node)) return node.forEach(visit);
+    if (typeof node !== 'object' || node === null) return;
+    const schema = node as { title?: unknown; required?: string[]; properties?: { params?: { required?: string[] } } };
+    if (schema.title === 'SayAndCapture' && schema.properties?.params && schema.required) {
+      const misplaced = schema.required.filter((field) => field !== 'action' && field !== 'params');
+      schema.properties.params.required = [...(schema.properties.params.required ?? []), ...misplaced];
+      schema.required = schema.required.filter((field) => !misplaced.includes(field));
+      return;
+    }
+    Object.values(node).forEach(visit);
+  };
+  visit(spec.paths);
+  return spec;
 }
 
 // Schemas by name: `components.schemas` entries by key, inline schemas anywhere under `paths` by `title`.
@@ -150,8 +173,7 @@ const branches = actionBranches();
 // matches MakeCall), `params` is optional even where its fields are required, and `callflow` itself is optional.
 // 8x8 answers such callflows with "$.callflow[0].action should be one of: ...". This overlay adds what the spec
 // implies; everything else comes from the spec unchanged.
-// Known flaw left as published: SayAndCapture lists `promptMessage` and `voiceProfile` as required on the action
-// instead of its params, so a correct sayAndCapture (8x8's own Example 1) fails. We do not send sayAndCapture.
+// One flaw is corrected where the spec is loaded (correctSayAndCapture).
 const actionOverlay = {
   type: 'object',
   required: ['action'],

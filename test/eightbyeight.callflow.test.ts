@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { connectCall, MAX_SAY_TEXT_LENGTH, noticeAndHangup, type CallActionAnswer } from '../src/eightbyeight';
+import {
+  captureDigits,
+  connectCall,
+  MAX_SAY_TEXT_LENGTH,
+  noticeAndHangup,
+  type CallActionAnswer,
+} from '../src/eightbyeight';
 import {
   namedSchema,
   validateAgainst,
@@ -60,6 +66,66 @@ describe('answering a call to a virtual number', () => {
     assert.equal('clientActionId' in noticeAndHangup({ text: 'Goodbye.', voiceProfile: 'en-US-ZiraRUS' }), false);
   });
 
+  test('asking for digits sends every sayAndCapture value explicitly, within the published schema', () => {
+    const answer = captureDigits({
+      prompt: 'Enter your PIN, then the hash key.',
+      voiceProfile: 'en-US-ZiraRUS',
+      clientActionId: 'pin',
+      minDigits: 4,
+      maxDigits: 6,
+      failureMessage: 'Sorry, we could not connect you.',
+    });
+    assert.deepEqual(answer, {
+      clientActionId: 'pin',
+      callflow: [
+        {
+          action: 'sayAndCapture',
+          params: {
+            promptMessage: 'Enter your PIN, then the hash key.',
+            voiceProfile: 'en-US-ZiraRUS',
+            speed: 1,
+            minDigits: 4,
+            maxDigits: 6,
+            digitTimeout: 3000,
+            overallTimeout: 15000,
+            completeOnHash: true,
+            noOfTries: 2,
+            failureMessage: 'Sorry, we could not connect you.',
+          },
+        },
+      ],
+    });
+    assertAccepted(answer);
+  });
+
+  test('asking for digits keeps the digit timeout below the overall one and refuses an impossible digit count', () => {
+    const answer = captureDigits({
+      prompt: 'Press 1 or 2.',
+      voiceProfile: 'en-US-ZiraRUS',
+      clientActionId: 'menu',
+      minDigits: 1,
+      maxDigits: 1,
+      digitTimeoutMs: 5000,
+      overallTimeoutMs: 5000,
+      failureMessage: 'Goodbye.',
+    });
+    const params = answer.callflow[0]!.params as { digitTimeout: number; overallTimeout: number };
+    assert.ok(params.digitTimeout < params.overallTimeout);
+    assertAccepted(answer);
+    assert.throws(
+      () =>
+        captureDigits({
+          prompt: 'x',
+          voiceProfile: 'v',
+          clientActionId: 'c',
+          minDigits: 3,
+          maxDigits: 2,
+          failureMessage: 'f',
+        }),
+      RangeError,
+    );
+  });
+
   test('a number that is not a phone number is refused instead of sending 8x8 a callflow it would reject', () => {
     assert.throws(() => connectCall({ virtualNumber: '+6568880001', destination: 'unknown' }), RangeError);
     assert.throws(() => connectCall({ virtualNumber: '', destination: '+6597654321' }), /virtualNumber/);
@@ -109,6 +175,34 @@ describe("the check against 8x8's published callflow schema", () => {
   test("accepts 8x8's own example callflow", () => {
     const example = namedSchema('voice', 'Callflow Request').default;
     assert.deepEqual(validateCallActionAnswer(example), { valid: true, errors: [] });
+  });
+
+  test("accepts the callflows guide's IVR example, whose sayAndCapture nests its prompt in params", () => {
+    const ivr = {
+      callflow: [
+        { action: 'makeCall', params: { source: '+6588000000', destination: '+6590000000' } },
+        {
+          action: 'sayAndCapture',
+          params: {
+            promptMessage: 'Press 1 for Sales, Press 2 for Support',
+            voiceProfile: 'en-US-Neural2-C',
+            minDigits: 1,
+            maxDigits: 1,
+          },
+        },
+      ],
+    };
+    assert.deepEqual(validateCallActionAnswer(ivr), { valid: true, errors: [] });
+  });
+
+  test('rejects a sayAndCapture whose params lack the prompt', () => {
+    const check = validateCallActionAnswer({
+      callflow: [{ action: 'sayAndCapture', params: { voiceProfile: 'en-US-ZiraRUS', minDigits: 1, maxDigits: 1 } }],
+    });
+    assert.deepEqual(check, {
+      valid: false,
+      errors: ["/callflow/0/params must have required property 'promptMessage'"],
+    });
   });
 
   test('rejects a makeCall without a destination, naming the missing field', () => {

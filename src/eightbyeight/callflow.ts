@@ -11,7 +11,7 @@ export interface CallActionAnswer {
   callflow: CallflowAction[];
 }
 
-export type CallflowAction = MakeCallAction | SayAction | HangupAction;
+export type CallflowAction = MakeCallAction | SayAction | SayAndCaptureAction | HangupAction;
 
 /** Bridges the call to `destination`, showing `source` (one of our virtual numbers) as the caller ID. */
 export interface MakeCallAction {
@@ -39,6 +39,29 @@ export interface SayAction {
     repetition: number;
     /** The schema types it as an integer although the docs allow 0.5 to 2: send 1 or 2. */
     speed: number;
+  };
+}
+
+/**
+ * Speaks a prompt and collects the caller's key presses; 8x8 posts them back in a follow-up CALL_ACTION
+ * (`ACTION_COMPLETED`, the digits in `eventData`). 8x8's doc pages disagree on the defaults, so every value is sent.
+ */
+export interface SayAndCaptureAction {
+  action: 'sayAndCapture';
+  params: {
+    promptMessage: string;
+    voiceProfile: string;
+    speed: number;
+    minDigits: number;
+    maxDigits: number;
+    /** ms allowed between two key presses; below `overallTimeout`. */
+    digitTimeout: number;
+    /** ms allowed for the whole entry. */
+    overallTimeout: number;
+    completeOnHash: boolean;
+    /** How many times 8x8 asks again when nothing valid was entered. */
+    noOfTries: number;
+    failureMessage: string;
   };
 }
 
@@ -93,6 +116,53 @@ export function noticeAndHangup({
     params: { text: truncateForSpeech(text), voiceProfile, repetition: 1, speed: 1 },
   };
   return answer([say, { action: 'hangup' }], clientActionId);
+}
+
+/**
+ * Asks the caller for digits (a PIN, a menu choice). `clientActionId` comes back with the digits, so it says what
+ * the digits are for; it must carry nothing private, 8x8 keeps it in its logs.
+ */
+export function captureDigits({
+  prompt,
+  voiceProfile,
+  clientActionId,
+  minDigits,
+  maxDigits,
+  tries = 2,
+  failureMessage,
+  digitTimeoutMs = 3_000,
+  overallTimeoutMs = 15_000,
+}: {
+  prompt: string;
+  voiceProfile: string;
+  clientActionId: string;
+  minDigits: number;
+  maxDigits: number;
+  tries?: number;
+  /** Said when the caller entered nothing valid after the last try. */
+  failureMessage: string;
+  digitTimeoutMs?: number;
+  overallTimeoutMs?: number;
+}): CallActionAnswer {
+  if (!(Number.isInteger(minDigits) && minDigits >= 1 && maxDigits >= minDigits && Number.isInteger(maxDigits))) {
+    throw new RangeError(`digits must be 1 <= minDigits <= maxDigits, got ${minDigits}..${maxDigits}`);
+  }
+  const capture: SayAndCaptureAction = {
+    action: 'sayAndCapture',
+    params: {
+      promptMessage: truncateForSpeech(prompt),
+      voiceProfile,
+      speed: 1,
+      minDigits,
+      maxDigits,
+      digitTimeout: Math.min(digitTimeoutMs, overallTimeoutMs - 1),
+      overallTimeout: overallTimeoutMs,
+      completeOnHash: true,
+      noOfTries: Math.max(1, Math.trunc(tries)),
+      failureMessage: truncateForSpeech(failureMessage),
+    },
+  };
+  return answer([capture], clientActionId);
 }
 
 function answer(callflow: CallflowAction[], clientActionId: string | undefined): CallActionAnswer {

@@ -20,12 +20,14 @@ export {
 } from './webhookParsing';
 export {
   connectCall,
+  captureDigits,
   noticeAndHangup,
   MAX_SAY_TEXT_LENGTH,
   type CallActionAnswer,
   type CallflowAction,
   type MakeCallAction,
   type SayAction,
+  type SayAndCaptureAction,
   type HangupAction,
 } from './callflow';
 export {
