@@ -35,6 +35,8 @@ export async function bookingCreationBenchmark(
   stack: BenchStack,
   settings: BookingCreationSettings,
   say: (line: string) => void,
+  /** Settings of the deployment beyond the bench's own (e.g. a booking events receiver), and their run's name. */
+  variant: { name: string; env: Record<string, string> } = { name: '3 booking creation', env: {} },
 ) {
   const databaseName = 'maskline_bench_bookings';
   const database = await connectDatabase(stack.mongodbUri(databaseName));
@@ -44,7 +46,7 @@ export async function bookingCreationBenchmark(
 
   const taskQueue = `bench-bookings-${process.pid}-${Date.now()}`;
   const port = await freePort();
-  const env = masklineEnvironment(stack, { port, database: databaseName, taskQueue });
+  const env = { ...masklineEnvironment(stack, { port, database: databaseName, taskQueue }), ...variant.env };
   const root = path.join(__dirname, '..');
   const workerStarted = Date.now();
   const worker = await startProcess(stack, {
@@ -136,7 +138,7 @@ export async function bookingCreationBenchmark(
       `answers ${JSON.stringify(result.statusCounts)}, no answer ${result.errors}, RSS http ${fmt(serverRss)} MB / worker ${fmt(workerRss)} MB, ` +
       `CPU ms/booking ${JSON.stringify(cpuMsPerBooking)}`,
   );
-  const name = '3 booking creation';
+  const { name } = variant;
   const checks: Check[] = [
     check(name, 'bookings/s (201 with a VN)', fmt(bookingsPerSecond), '>= 100', bookingsPerSecond >= 100),
     check(name, 'p50 latency', `${fmt(result.latencyMs.p50)} ms`, '', null),
