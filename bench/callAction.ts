@@ -181,7 +181,8 @@ export async function callActionBenchmark(
         },
         meter,
       );
-      if (scraper) say(`  ours: /metrics ${scraper.stop()} during the load`);
+      const scrapes = scraper?.stop();
+      if (scrapes) say(`  ours: /metrics ${scrapes} during the load`);
       const cpuMsPerRequest = Object.fromEntries(
         Object.entries(result.cpuSeconds).map(([name, seconds]) => [
           name,
@@ -196,6 +197,7 @@ export async function callActionBenchmark(
         idleRssMb: round(rss.startMb),
         maxRssMb: round(rss.maxMb),
         loadAverageBefore,
+        ...(scrapes ? { metricsScrapes: scrapes } : {}),
         ...(writesCallSessions ? { callSessionsWrittenAfterLoad: await writesAfterLoad(database) } : {}),
       };
       if (endpoint.name === 'ours') {
@@ -314,13 +316,14 @@ const METRICS_TOKEN = 'bench-metrics-token-0123456789';
 /** GETs `/metrics` every `everyMs` until stopped; stop() says how many scrapes were sent and answered 200. */
 function scrapeEvery(everyMs: number, url: string) {
   let sent = 0;
-  let answered = 0;
+  const tookMs: number[] = [];
   const scrape = () => {
     sent += 1;
-    fetch(url, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })
+    const startedAt = performance.now();
+    fetch(url, { headers: { authorization: `Bearer ${METRICS_TOKEN}` }, signal: AbortSignal.timeout(10_000) })
       .then(async (answer) => {
         await answer.text();
-        if (answer.status === 200) answered += 1;
+        if (answer.status === 200) tookMs.push(performance.now() - startedAt);
       })
       .catch(() => undefined);
   };
@@ -329,7 +332,12 @@ function scrapeEvery(everyMs: number, url: string) {
   return {
     stop: () => {
       clearInterval(timer);
-      return `scraped ${sent} times, ${answered} answered 200 by the end of the load`;
+      const slowest = tookMs.length ? Math.max(...tookMs) : NaN;
+      // Prometheus gives up on a scrape after 10 s by default: so does this one.
+      return (
+        `scraped ${sent} times, ${tookMs.length} answered 200 within 10 s by the end of the load` +
+        (tookMs.length ? `, slowest ${slowest.toFixed(1)} ms` : '')
+      );
     },
   };
 }

@@ -145,7 +145,7 @@ export async function startStack(
   };
   await startWorker();
 
-  const { app } = createHttpApplication(config, { database, temporal, logger });
+  const { app, stopObservingFigures } = createHttpApplication(config, { database, temporal, logger });
   const server: Server = app.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const { port } = server.address() as AddressInfo;
@@ -160,6 +160,7 @@ export async function startStack(
     stopWorker,
     startWorker,
     async stop() {
+      stopObservingFigures();
       server.closeAllConnections();
       server.close();
       await stopWorker();

@@ -1,4 +1,10 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import {
+  STORE_FIGURES_DEFAULTS,
+  StoreFiguresReader,
+  type StoreFigureSource,
+  type StoreFiguresSettings,
+} from './storeFigures';
 
 /**
  * The metrics of a Maskline process, on one registry per process (`GET /metrics` of the HTTP server, the worker's
@@ -74,66 +80,42 @@ export const callEventsRedelivered = new Counter({
   registers: [metricsRegistry],
 });
 
-/** What the HTTP server reads from the store and from Temporal's reachability when it is scraped. */
-export interface ServiceFigures {
-  /** Numbers of the pool by status and country ('' when unknown). */
-  poolNumbers(): Promise<{ status: string; country: string; count: number }[]>;
-  /** Bookings holding a number (active or completing). */
-  liveBookings(): Promise<number>;
-  /** Call events stored and not yet delivered to their booking. */
-  pendingCallEvents(): Promise<number>;
+/** What the HTTP server reads from the store (in the background) and from Temporal's reachability. */
+export interface ServiceFigures extends StoreFigureSource {
   temporalReachable(): boolean;
 }
 
-/**
- * Store figures are read at most this often (Prometheus scrapes every 15 s by default): on FerretDB, counting the
- * live bookings reads each of them, and the call actions share the store.
- */
-const FIGURES_MAX_AGE_MS = 15_000;
-
 let figuresSource: ServiceFigures | null = null;
-let storeFigures: {
-  at: number;
-  pending: Promise<{
-    pool: Awaited<ReturnType<ServiceFigures['poolNumbers']>>;
-    live: number;
-    events: number;
-  }>;
-} | null = null;
+let storeFigures: StoreFiguresReader | null = null;
 
 /**
- * The HTTP server's figures, read on scrape. One source per process (the last registered): a process runs one HTTP
- * application; the tests that make several scrape the one they made last. Returns the way to take it back.
+ * The HTTP server's figures. One source per process (the last registered): a process runs one HTTP application;
+ * the tests that make several scrape the one they made last. Its store figures are read in the background from
+ * the first scrape on (src/metrics/storeFigures.ts); returns the way to stop.
  */
-export function observeServiceFigures(source: ServiceFigures): () => void {
+export function observeServiceFigures(
+  source: ServiceFigures,
+  settings: StoreFiguresSettings = STORE_FIGURES_DEFAULTS,
+  onError?: (error: unknown) => void,
+): () => void {
+  storeFigures?.stop();
   figuresSource = source;
-  storeFigures = null;
+  const reader = new StoreFiguresReader(source, settings, onError);
+  storeFigures = reader;
   return () => {
+    reader.stop();
     if (figuresSource !== source) return;
     figuresSource = null;
     storeFigures = null;
   };
 }
 
-function readStoreFigures(source: ServiceFigures) {
-  if (storeFigures && Date.now() - storeFigures.at < FIGURES_MAX_AGE_MS) return storeFigures.pending;
-  const pending = Promise.all([source.poolNumbers(), source.liveBookings(), source.pendingCallEvents()]).then(
-    ([pool, live, events]) => ({ pool, live, events }),
-  );
-  const entry = { at: Date.now(), pending };
-  storeFigures = entry;
-  // A failed read is not kept: the next scrape asks again.
-  pending.catch(() => {
-    if (storeFigures === entry) storeFigures = null;
-  });
-  return pending;
-}
-
-/** The store figures for a scrape, or null when the store does not answer (the gauges then keep their values). */
-async function currentStoreFigures() {
-  const source = figuresSource;
-  if (!source) return null;
-  return readStoreFigures(source).catch(() => null);
+/**
+ * The last store figures read, or null before the first read has ended (the gauges then have no value). The reads
+ * start with the first scrape: a process nobody scrapes reads nothing.
+ */
+function currentStoreFigures() {
+  return storeFigures?.start().latest() ?? null;
 }
 
 export const poolNumbers = new Gauge({
@@ -141,8 +123,8 @@ export const poolNumbers = new Gauge({
   help: "Virtual numbers of the pool by status (active, draining, disabled, ...) and country ('' when unknown)",
   labelNames: ['status', 'country'] as const,
   registers: [metricsRegistry],
-  async collect() {
-    const figures = await currentStoreFigures();
+  collect() {
+    const figures = currentStoreFigures();
     if (!figures) return;
     this.reset();
     for (const { status, country, count } of figures.pool) this.set({ status, country }, count);
@@ -153,8 +135,8 @@ export const poolLiveBookings = new Gauge({
   name: 'maskline_pool_live_bookings',
   help: 'Bookings holding a virtual number (active or completing)',
   registers: [metricsRegistry],
-  async collect() {
-    const figures = await currentStoreFigures();
+  collect() {
+    const figures = currentStoreFigures();
     if (figures) this.set(figures.live);
   },
 });
@@ -163,9 +145,21 @@ export const callEventsPending = new Gauge({
   name: 'maskline_call_events_pending',
   help: 'Call events stored and not yet delivered to their booking (Temporal unreachable, or refused them)',
   registers: [metricsRegistry],
-  async collect() {
-    const figures = await currentStoreFigures();
+  collect() {
+    const figures = currentStoreFigures();
     if (figures) this.set(figures.events);
+  },
+});
+
+export const storeFiguresAge = new Gauge({
+  name: 'maskline_store_figures_age_seconds',
+  help:
+    'Age of the store figures (pool numbers, live bookings, pending call events): they are read in the background, ' +
+    'one read at a time, every 15 s or less often when a read is slow',
+  registers: [metricsRegistry],
+  collect() {
+    const figures = currentStoreFigures();
+    if (figures) this.set((Date.now() - figures.readAt) / 1000);
   },
 });
 

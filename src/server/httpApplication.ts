@@ -22,6 +22,7 @@ import { OperationsSummaryService } from '../operations/operationsSummary';
 import { OperationsView } from '../store/operationsView';
 import { metricsRegistry, observeServiceFigures } from '../metrics/metrics';
 import { ServiceFigureQueries } from '../store/serviceFigures';
+import { STORE_FIGURES_DEFAULTS } from '../metrics/storeFigures';
 import { pingTemporal } from '../temporal/connection';
 import { EncryptionCodec } from '../temporal/payloadEncryption';
 import { TemporalReachability } from '../temporal/reachability';
@@ -79,12 +80,16 @@ export function createHttpApplication(config: Config, deps: { database: Database
   // The webhook needs no credentials; the subaccount, when known, keeps another account's snapshot out.
   const numberSync = new NumberSync(numbers, { subAccountId: config.eightByEight?.subAccountId ?? null });
   const figures = new ServiceFigureQueries(deps.database.collections);
-  const stopObservingFigures = observeServiceFigures({
-    poolNumbers: () => figures.poolNumbers(),
-    liveBookings: () => figures.liveBookings(),
-    pendingCallEvents: () => figures.pendingCallEvents(),
-    temporalReachable: () => temporalReachability.reachable,
-  });
+  const stopObservingFigures = observeServiceFigures(
+    {
+      poolNumbers: () => figures.poolNumbers(),
+      liveBookings: () => figures.liveBookings(),
+      pendingCallEvents: () => figures.pendingCallEvents(),
+      temporalReachable: () => temporalReachability.reachable,
+    },
+    STORE_FIGURES_DEFAULTS,
+    (error) => deps.logger.warn({ err: error }, 'store figures for the metrics not read'),
+  );
   const app = createApp({
     apiKey: config.apiKey,
     webhookSecret: config.webhookSecret,

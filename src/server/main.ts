@@ -36,11 +36,14 @@ async function main() {
   const database = await connectDatabase(config.mongodbUri, { lazy: true });
   void ensureIndexesWhenReachable(database, (error) => logger.warn({ err: error }, 'store unreachable; will retry'));
   const temporal = await connectTemporalClient(config);
-  const { app, redeliverCallEvents, sessions, temporalReachability } = createHttpApplication(config, {
-    database,
-    temporal,
-    logger,
-  });
+  const { app, redeliverCallEvents, sessions, temporalReachability, stopObservingFigures } = createHttpApplication(
+    config,
+    {
+      database,
+      temporal,
+      logger,
+    },
+  );
 
   const server = app.listen(config.port);
   await once(server, 'listening');
@@ -57,6 +60,7 @@ async function main() {
     logger.info({ signal }, 'http server stopping');
     clearInterval(redelivery);
     temporalReachability.close();
+    stopObservingFigures();
     server.close();
     server.closeIdleConnections();
     await once(server, 'close');
