@@ -197,6 +197,20 @@ export interface HeldAtTheEnd {
  * holds nothing of theirs and no workflow of the task queue runs, and counts what is still held. `keep`: holdings
  * seeded without workflows, which stay.
  */
+/** The whole pool as the API lists it, page after page (a pool larger than a page, e.g. the merchant's 1,100). */
+async function everyNumber(service: CreationService): Promise<{ liveBookings: number }[]> {
+  const numbers: { liveBookings: number }[] = [];
+  let cursor: string | null = null;
+  do {
+    const route: string = `/v1/numbers?limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+    const page = await service.api('GET', route);
+    if (page.status !== 200) throw new Error(`GET ${route}: ${page.status}`);
+    numbers.push(...(page.body?.numbers ?? []));
+    cursor = page.body?.nextCursor ?? null;
+  } while (cursor);
+  return numbers;
+}
+
 export async function cancelAllAndCount(
   service: CreationService,
   database: Database,
@@ -219,15 +233,14 @@ export async function cancelAllAndCount(
   const connection = await Connection.connect({ address: temporalAddress });
   const temporal = new Client({ connection });
   const count = async () => {
-    const [claims, leases, numbers, running] = await Promise.all([
+    const [claims, leases, listed, running] = await Promise.all([
       database.collections.claims.countDocuments({}),
       database.collections.leases.countDocuments({ status: { $ne: 'released' } }),
-      service.api('GET', '/v1/numbers'),
+      everyNumber(service),
       temporal.workflow.count(
         `TaskQueue = '${service.taskQueue}' AND WorkflowType = 'bookingWorkflow' AND ExecutionStatus = 'Running'`,
       ),
     ]);
-    const listed = numbers.body?.numbers ?? [];
     return {
       claims: claims - keep.claims,
       leases: leases - keep.leases,

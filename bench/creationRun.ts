@@ -91,6 +91,7 @@ export interface ApiBody {
   virtualNumber?: string | null;
   parties?: { role: string; number: string }[];
   numbers?: { liveBookings: number }[];
+  nextCursor?: string | null;
 }
 
 export interface ApiAnswer {
