@@ -82,8 +82,17 @@ async function main(): Promise<void> {
   watchForUnexpectedExit(roles.http);
 
   const http = roles.http;
+  const worker = roles.worker;
+  const workerPort = Number(env.MASKLINE_WORKER_METRICS_PORT);
   await Promise.all([
-    roles.worker.waitForLine((line) => line.includes('"msg":"worker running"'), APP_READY_TIMEOUT_MS, 'worker start'),
+    // Its /healthz when it has a port: a log line would not come at LOG_LEVEL=warn, and the start would wait forever.
+    Number.isInteger(workerPort) && workerPort > 0
+      ? waitUntil(`worker (GET http://${HOST}:${workerPort}/healthz)`, () => isHealthy(workerPort, '/healthz'), {
+          timeoutMs: APP_READY_TIMEOUT_MS,
+          intervalMs: 250,
+          abort: worker.exited.then((info) => Promise.reject(worker.exitError(info))),
+        })
+      : worker.waitForLine((line) => line.includes('"msg":"worker running"'), APP_READY_TIMEOUT_MS, 'worker start'),
     waitUntil(`HTTP server (GET http://${HOST}:${port}/readyz)`, () => isReady(port), {
       timeoutMs: APP_READY_TIMEOUT_MS,
       intervalMs: 250,
@@ -115,7 +124,11 @@ async function startStore() {
 }
 
 async function isReady(port: number): Promise<boolean> {
-  const response = await fetch(`http://${HOST}:${port}/readyz`, { signal: AbortSignal.timeout(2_000) });
+  return isHealthy(port, '/readyz');
+}
+
+async function isHealthy(port: number, route: string): Promise<boolean> {
+  const response = await fetch(`http://${HOST}:${port}${route}`, { signal: AbortSignal.timeout(2_000) });
   await response.body?.cancel();
   return response.status === 200;
 }

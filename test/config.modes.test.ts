@@ -128,11 +128,11 @@ describe('production or development mode, in the image and compose', () => {
 });
 
 /** A Maskline process entry point as the image or `npm start` runs it; its stdout and stderr, and its exit. */
-function startProcess(entry: string, env: NodeJS.ProcessEnv) {
+function startProcess(entry: string, env: NodeJS.ProcessEnv, logLevel = 'info') {
   const child = spawn(process.execPath, ['--import', 'tsx', entry], {
     cwd: repoRoot,
-    // Info, whatever the test run's level: `npm start` waits for the worker's "worker running" line, at info.
-    env: { ...env, LOG_LEVEL: 'info' },
+    // Info, whatever the test run's level, unless the test asks for another.
+    env: { ...env, LOG_LEVEL: logLevel },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
@@ -209,6 +209,28 @@ describe('npm start', () => {
       assert.match(started.output(), /DEVELOPMENT MODE/);
       const numbers = await fetch(`http://127.0.0.1:${port}/v1/numbers`);
       assert.equal(numbers.status, 200);
+      process.kill(-(started.child.pid ?? 0), 'SIGINT');
+      assert.equal(await started.exitWithin(90_000), 0, started.output());
+    } finally {
+      started.kill();
+    }
+  });
+  it('at LOG_LEVEL=warn is ready too: it asks the worker, it does not wait for an info line', async () => {
+    const [port, workerPort] = [await freePort(), await freePort()];
+    const started = startProcess(
+      'scripts/start.ts',
+      {
+        ...cleanEnvironment(),
+        ...servers.env,
+        PORT: String(port),
+        MASKLINE_WORKER_METRICS_PORT: String(workerPort),
+      },
+      'warn',
+    );
+    try {
+      await started.waitFor('Press Ctrl-C to stop.');
+      assert.doesNotMatch(started.output(), /"msg":"worker running"/, 'the info line was not written');
+      assert.equal((await fetch(`http://127.0.0.1:${workerPort}/healthz`)).status, 200);
       process.kill(-(started.child.pid ?? 0), 'SIGINT');
       assert.equal(await started.exitWithin(90_000), 0, started.output());
     } finally {
