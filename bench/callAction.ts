@@ -317,13 +317,16 @@ const METRICS_TOKEN = 'bench-metrics-token-0123456789';
 function scrapeEvery(everyMs: number, url: string) {
   let sent = 0;
   const tookMs: number[] = [];
+  let storeReadSeconds: string | undefined;
   const scrape = () => {
     sent += 1;
     const startedAt = performance.now();
     fetch(url, { headers: { authorization: `Bearer ${METRICS_TOKEN}` }, signal: AbortSignal.timeout(10_000) })
       .then(async (answer) => {
-        await answer.text();
-        if (answer.status === 200) tookMs.push(performance.now() - startedAt);
+        const text = await answer.text();
+        if (answer.status !== 200) return;
+        tookMs.push(performance.now() - startedAt);
+        storeReadSeconds = /^maskline_store_figures_read_seconds (\S+)$/m.exec(text)?.[1] ?? storeReadSeconds;
       })
       .catch(() => undefined);
   };
@@ -336,7 +339,8 @@ function scrapeEvery(everyMs: number, url: string) {
       // Prometheus gives up on a scrape after 10 s by default: so does this one.
       return (
         `scraped ${sent} times, ${tookMs.length} answered 200 within 10 s by the end of the load` +
-        (tookMs.length ? `, slowest ${slowest.toFixed(1)} ms` : '')
+        (tookMs.length ? `, slowest ${slowest.toFixed(1)} ms` : '') +
+        (storeReadSeconds ? `; the store figures' last read took ${storeReadSeconds} s` : '')
       );
     },
   };

@@ -50,6 +50,7 @@ describe('the store figures behind /metrics', () => {
       assert.equal(reads.length, 2, 'the scrape started no read of its own');
       assert.equal(sampleOf(second, 'maskline_pool_live_bookings'), '1234');
       assert.match(sampleOf(second, 'maskline_store_figures_age_seconds') ?? '', /^\d+(\.\d+)?(e-\d+)?$/);
+      assert.match(sampleOf(second, 'maskline_store_figures_read_seconds') ?? '', /^\d+(\.\d+)?(e-\d+)?$/);
       assert.match(second, /maskline_pool_numbers\{status="active",country="SG"\} 3/);
     } finally {
       stop();

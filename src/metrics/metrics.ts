@@ -163,6 +163,16 @@ export const storeFiguresAge = new Gauge({
   },
 });
 
+export const storeFiguresReadDuration = new Gauge({
+  name: 'maskline_store_figures_read_seconds',
+  help: 'How long the last read of the store figures took (a slow one spaces the next out)',
+  registers: [metricsRegistry],
+  collect() {
+    const figures = currentStoreFigures();
+    if (figures) this.set(figures.tookMs / 1000);
+  },
+});
+
 export const temporalReachable = new Gauge({
   name: 'maskline_temporal_reachable',
   help: 'Whether the HTTP server reaches Temporal (1) or answers bookings 503 at once because it does not (0)',

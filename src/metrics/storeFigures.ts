@@ -14,6 +14,8 @@ export interface StoreFigures {
   events: number;
   /** When the read that gave them ended (ms since the epoch). */
   readAt: number;
+  /** How long that read took (ms). */
+  tookMs: number;
 }
 
 export interface StoreFiguresSettings {
@@ -80,7 +82,7 @@ export class StoreFiguresReader {
       this.source.pendingCallEvents(),
     ]).then(
       ([pool, live, events]) => {
-        this.figures = { pool, live, events, readAt: Date.now() };
+        this.figures = { pool, live, events, readAt: Date.now(), tookMs: Date.now() - startedAt };
       },
       (error: unknown) => this.onError(error),
     );
