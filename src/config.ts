@@ -209,6 +209,13 @@ const environmentSchema = z.object({
   MASKLINE_CREATIONS_IN_FLIGHT: z.coerce.number().int().min(1).max(10_000).default(ADMISSION_DEFAULTS.inFlight),
   MASKLINE_CREATIONS_QUEUED: z.coerce.number().int().min(0).max(100_000).default(ADMISSION_DEFAULTS.queued),
   MASKLINE_CREATION_QUEUE_WAIT_MS: z.coerce.number().int().min(0).max(5_000).default(ADMISSION_DEFAULTS.queueWaitMs),
+  MASKLINE_CREATION_LATENCY_TARGET_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(60_000)
+    .default(ADMISSION_DEFAULTS.latencyTargetMs),
+  MASKLINE_CREATIONS_MIN_IN_FLIGHT: z.coerce.number().int().min(1).max(10_000).default(ADMISSION_DEFAULTS.minInFlight),
   MASKLINE_EVENTS_URL: z
     .string()
     .optional()
@@ -384,6 +391,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, role: ProcessRo
       inFlight: e.MASKLINE_CREATIONS_IN_FLIGHT,
       queued: e.MASKLINE_CREATIONS_QUEUED,
       queueWaitMs: e.MASKLINE_CREATION_QUEUE_WAIT_MS,
+      latencyTargetMs: e.MASKLINE_CREATION_LATENCY_TARGET_MS,
+      minInFlight: Math.min(e.MASKLINE_CREATIONS_MIN_IN_FLIGHT, e.MASKLINE_CREATIONS_IN_FLIGHT),
     },
     events: {
       url: e.MASKLINE_EVENTS_URL,

@@ -40,7 +40,7 @@ describe('admission of booking creations', () => {
     const calls = ['a', 'b', 'c'].map((key) => admission.run(key, gated.work));
     await tick();
     assert.equal(gated.started, 2);
-    assert.deepEqual(admission.load, { running: 2, waiting: 1 });
+    assert.deepEqual(admission.load, { running: 2, waiting: 1, limit: 2 });
     gated.finishOne();
     await tick();
     await tick();
@@ -64,7 +64,7 @@ describe('admission of booking creations', () => {
     assert.equal(gated.started, 1, 'neither refused creation ran');
     gated.finishOne();
     await first;
-    assert.deepEqual(admission.load, { running: 0, waiting: 0 });
+    assert.deepEqual(admission.load, { running: 0, waiting: 0, limit: 1 });
   });
 
   it('lets a repeat of a booking under way join it rather than run it twice', async () => {
@@ -90,7 +90,69 @@ describe('admission of booking creations', () => {
     gated.finishOne();
     await first;
     assert.equal(gated.started, 1);
-    assert.deepEqual(admission.load, { running: 0, waiting: 0 });
+    assert.deepEqual(admission.load, { running: 0, waiting: 0, limit: 1 });
+  });
+
+  it('lets fewer in at once while creations are slow, and refuses the rest within its wait', async () => {
+    let now = 0;
+    const limits: number[] = [];
+    const admission = new Admission(
+      { inFlight: 8, queued: 0, queueWaitMs: 50, latencyTargetMs: 1_000, minInFlight: 2 },
+      { now: () => now, onLimit: (limit) => limits.push(limit) },
+    );
+    const gated = gatedWork();
+    const slow = Array.from({ length: 8 }, (_, i) => admission.run(`slow-${i}`, gated.work));
+    await tick();
+    assert.equal(gated.started, 8);
+    now += 3_000; // every one of them takes 3 s, three times the target
+    for (let i = 0; i < 8; i++) gated.finishOne();
+    await Promise.all(slow);
+    assert.equal(admission.load.limit, 6, 'cut by a quarter once for the creations that were slow together');
+
+    now += 1_500;
+    const next = Array.from({ length: 6 }, (_, i) => admission.run(`next-${i}`, gated.work));
+    await tick();
+    assert.equal(gated.started, 14);
+    const refused = admission.run('one-too-many', gated.work);
+    await assert.rejects(refused, Overloaded);
+    now += 3_000;
+    for (let i = 0; i < 6; i++) gated.finishOne();
+    await Promise.all(next);
+    assert.equal(admission.load.limit, 4);
+    assert.deepEqual(limits, [6, 4]);
+  });
+
+  it('never goes below its floor, and grows back to its limit when creations are fast again', async () => {
+    let now = 0;
+    const admission = new Admission(
+      { inFlight: 8, queued: 0, queueWaitMs: 50, latencyTargetMs: 1_000, minInFlight: 3 },
+      { now: () => now },
+    );
+    const slowOne = async () => {
+      now += 5_000;
+      return 'slow';
+    };
+    for (let i = 0; i < 10; i++) await admission.run(`slow-${i}`, slowOne);
+    assert.equal(admission.load.limit, 3);
+    for (let i = 0; i < 40; i++) await admission.run(`fast-${i}`, async () => 'fast');
+    assert.equal(admission.load.limit, 8);
+    const gated = gatedWork();
+    const calls = Array.from({ length: 8 }, (_, i) => admission.run(`again-${i}`, gated.work));
+    await tick();
+    assert.equal(gated.started, 8, 'eight at once again');
+    for (let i = 0; i < 8; i++) gated.finishOne();
+    await Promise.all(calls);
+  });
+
+  it('with no latency target keeps its limit however slow creations are', async () => {
+    let now = 0;
+    const admission = new Admission({ inFlight: 4, queued: 0, queueWaitMs: 50 }, { now: () => now });
+    for (let i = 0; i < 10; i++) {
+      await admission.run(`slow-${i}`, async () => {
+        now += 60_000;
+      });
+    }
+    assert.equal(admission.load.limit, 4);
   });
 
   it('frees the slot of a creation that failed', async () => {

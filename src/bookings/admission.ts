@@ -5,11 +5,19 @@ import { BOOKING_ERRORS, BookingError } from './errors';
  * that a burst past capacity is told "try again" at once instead of piling up until everything waits out its
  * deadline (and the platform's retries pile on: the collapse the load issue measured).
  *
- * - at most `inFlight` creations run at once;
+ * - at most `limit` creations run at once: `inFlight` to start with, less while they are slow (below);
  * - past that, up to `queued` wait, each for at most `queueWaitMs`, for one to finish; any more, or one that waited
  *   that long, is refused (`Overloaded`), so a refusal comes within `queueWaitMs`;
  * - a creation for a booking already under way joins it rather than starting again (the platform retrying);
  * - one whose caller has gone while it waited is dropped before it starts.
+ *
+ * The limit follows the creations' latency (additive increase, multiplicative decrease, as TCP and Netflix's
+ * concurrency-limits do): a creation slower than `latencyTargetMs` cuts it by a quarter, at most once per target
+ * span, down to `minInFlight`; each faster one grows it back by 1/limit, up to `inFlight`. A static limit is right
+ * for one machine at one speed only: the overload benchmark on a machine slowed to a third by other work had 32
+ * creations in flight at 6 a second, 5 s each, and the slowest were answered 503 at their 10 s deadline instead of
+ * being refused at once. With the limit at about rate x target, admitted creations finish within the target and the
+ * rest are refused within `queueWaitMs`; the rate itself does not fall, the machine being the bottleneck.
  */
 export class Overloaded extends BookingError {
   override name = 'Overloaded';
@@ -19,15 +27,27 @@ export class Overloaded extends BookingError {
 }
 
 export interface AdmissionLimits {
+  /** The most creations at once, and the limit's start. */
   inFlight: number;
   queued: number;
   queueWaitMs: number;
+  /** A creation slower than this lowers the limit; unset or 0: the limit stays at `inFlight`. */
+  latencyTargetMs?: number;
+  /** The limit never goes below this. */
+  minInFlight?: number;
 }
 
 // A refusal must come back within 1 s of the request (the load issue's target) on a machine whose CPU the burst
 // saturates: the overload benchmark measured 1,020 ms for the slowest one with 500 ms here, half of it spent
 // outside the queue. 250 ms leaves the rest room.
-export const ADMISSION_DEFAULTS: AdmissionLimits = { inFlight: 32, queued: 64, queueWaitMs: 250 };
+export const ADMISSION_DEFAULTS: Required<AdmissionLimits> = {
+  inFlight: 32,
+  queued: 64,
+  queueWaitMs: 250,
+  // Well inside the 10 s a creation may take before it is answered 503: what is admitted is answered in time.
+  latencyTargetMs: 2_000,
+  minInFlight: 4,
+};
 
 interface Waiter {
   start: () => void;
@@ -38,12 +58,19 @@ export class Admission {
   private running = 0;
   private readonly waiting: Waiter[] = [];
   private readonly underWay = new Map<string, Promise<unknown>>();
+  private limit: number;
+  private lastCut = -Infinity;
 
-  constructor(private readonly limits: AdmissionLimits = ADMISSION_DEFAULTS) {}
+  constructor(
+    private readonly limits: AdmissionLimits = ADMISSION_DEFAULTS,
+    private readonly options: { now?: () => number; onLimit?: (limit: number) => void } = {},
+  ) {
+    this.limit = limits.inFlight;
+  }
 
-  /** How many run and how many wait, now. */
-  get load(): { running: number; waiting: number } {
-    return { running: this.running, waiting: this.waiting.length };
+  /** How many run and how many wait, now, and how many may run. */
+  get load(): { running: number; waiting: number; limit: number } {
+    return { running: this.running, waiting: this.waiting.length, limit: Math.floor(this.limit) };
   }
 
   /**
@@ -55,7 +82,10 @@ export class Admission {
     const underWay = this.underWay.get(key) as Promise<T> | undefined;
     if (underWay) return { value: await underWay, joined: true };
     // Registered before it waits for a slot, so that a repeat arriving meanwhile joins it.
-    const admitted = this.slot(signal).then(() => work().finally(() => this.release()));
+    const admitted = this.slot(signal).then(() => {
+      const startedAt = this.now();
+      return work().finally(() => this.release(this.now() - startedAt));
+    });
     this.underWay.set(key, admitted);
     try {
       return { value: await admitted, joined: false };
@@ -66,7 +96,7 @@ export class Admission {
 
   private slot(signal: AbortSignal | undefined): Promise<void> {
     if (signal?.aborted) return Promise.reject(signal.reason);
-    if (this.running < this.limits.inFlight) {
+    if (this.running < Math.floor(this.limit)) {
       this.running += 1;
       return Promise.resolve();
     }
@@ -96,9 +126,30 @@ export class Admission {
     });
   }
 
-  private release(): void {
+  private release(tookMs: number): void {
     this.running -= 1;
-    this.waiting[0]?.start();
+    this.adapt(tookMs);
+    while (this.waiting.length > 0 && this.running < Math.floor(this.limit)) this.waiting[0]!.start();
+  }
+
+  private adapt(tookMs: number): void {
+    const target = this.limits.latencyTargetMs ?? 0;
+    if (target <= 0) return;
+    const before = Math.floor(this.limit);
+    if (tookMs > target) {
+      // The creations that were in flight together are all slow: one cut per target span, not one per creation.
+      const now = this.now();
+      if (now - this.lastCut < target) return;
+      this.lastCut = now;
+      this.limit = Math.max(this.limits.minInFlight ?? 1, this.limit * 0.75);
+    } else {
+      this.limit = Math.min(this.limits.inFlight, this.limit + 1 / this.limit);
+    }
+    if (Math.floor(this.limit) !== before) this.options.onLimit?.(Math.floor(this.limit));
+  }
+
+  private now(): number {
+    return (this.options.now ?? Date.now)();
   }
 
   private overloaded(): Overloaded {

@@ -67,6 +67,12 @@ export const bookingCreationDuration = new Histogram({
   registers: [metricsRegistry],
 });
 
+export const creationLimit = new Gauge({
+  name: 'maskline_booking_creation_limit',
+  help: 'Booking creations this HTTP server lets run at once: MASKLINE_CREATIONS_IN_FLIGHT, lower while they are slow',
+  registers: [metricsRegistry],
+});
+
 export const webhookRefusals = new Counter({
   name: 'maskline_webhook_refusals_total',
   help: '8x8 webhook requests refused by route and status: 401 (missing or wrong secret), 403 (source off the list)',

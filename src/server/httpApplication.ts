@@ -20,7 +20,7 @@ import { NumberSync } from '../numbers/numberSync';
 import { NumberPool } from '../store/numberPool';
 import { OperationsSummaryService } from '../operations/operationsSummary';
 import { OperationsView } from '../store/operationsView';
-import { metricsRegistry, observeServiceFigures } from '../metrics/metrics';
+import { creationLimit, metricsRegistry, observeServiceFigures } from '../metrics/metrics';
 import { ServiceFigureQueries } from '../store/serviceFigures';
 import { STORE_FIGURES_DEFAULTS } from '../metrics/storeFigures';
 import { pingTemporal } from '../temporal/connection';
@@ -79,6 +79,7 @@ export function createHttpApplication(config: Config, deps: { database: Database
   const numbers = new NumberPool(deps.database.collections);
   // The webhook needs no credentials; the subaccount, when known, keeps another account's snapshot out.
   const numberSync = new NumberSync(numbers, { subAccountId: config.eightByEight?.subAccountId ?? null });
+  creationLimit.set(config.creationAdmission.inFlight);
   const figures = new ServiceFigureQueries(deps.database.collections);
   const stopObservingFigures = observeServiceFigures(
     {
@@ -100,7 +101,7 @@ export function createHttpApplication(config: Config, deps: { database: Database
     readiness: { store: () => pingDatabase(deps.database), temporal: () => pingTemporal(deps.temporal) },
     numbers,
     bookings,
-    creationAdmission: new Admission(config.creationAdmission),
+    creationAdmission: new Admission(config.creationAdmission, { onLimit: (limit) => creationLimit.set(limit) }),
     bookingEraser: new BookingEraser(
       bookings,
       callRecords,
