@@ -12,8 +12,9 @@ import { BOOKING_ERRORS, BookingError } from './errors';
  * - one whose caller has gone while it waited is dropped before it starts.
  *
  * The limit follows the creations' latency (additive increase, multiplicative decrease, as TCP and Netflix's
- * concurrency-limits do): a creation slower than `latencyTargetMs` cuts it by a quarter, at most once per target
- * span, down to `minInFlight`; each faster one grows it back by 1/limit, up to `inFlight`. A static limit is right
+ * concurrency-limits do): when the creations that ended in a span of `latencyTargetMs` took longer than that at the
+ * median, it is cut by a quarter, down to `minInFlight`; each faster creation grows it back by 1/limit, up to
+ * `inFlight`. A static limit is right
  * for one machine at one speed only: the overload benchmark on a machine slowed to a third by other work had 32
  * creations in flight at 6 a second, 5 s each, and the slowest were answered 503 at their 10 s deadline instead of
  * being refused at once. With the limit at about rate x target, admitted creations finish within the target and the
@@ -49,6 +50,15 @@ export const ADMISSION_DEFAULTS: Required<AdmissionLimits> = {
   minInFlight: 4,
 };
 
+/** Fewer creations than this in a span are too few to judge the load by. */
+const MIN_SPAN_SAMPLES = 4;
+
+/** The lower median: above the target only when more than half are. */
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor((sorted.length - 1) / 2)]!;
+}
+
 interface Waiter {
   start: () => void;
   refuse: (error: Error) => void;
@@ -59,13 +69,16 @@ export class Admission {
   private readonly waiting: Waiter[] = [];
   private readonly underWay = new Map<string, Promise<unknown>>();
   private limit: number;
-  private lastCut = -Infinity;
+  /** How long the creations that ended since `spanStart` took. */
+  private recent: number[] = [];
+  private spanStart = 0;
 
   constructor(
     private readonly limits: AdmissionLimits = ADMISSION_DEFAULTS,
     private readonly options: { now?: () => number; onLimit?: (limit: number) => void } = {},
   ) {
     this.limit = limits.inFlight;
+    this.spanStart = this.now();
   }
 
   /** How many run and how many wait, now, and how many may run. */
@@ -136,14 +149,16 @@ export class Admission {
     const target = this.limits.latencyTargetMs ?? 0;
     if (target <= 0) return;
     const before = Math.floor(this.limit);
-    if (tookMs > target) {
-      // The creations that were in flight together are all slow: one cut per target span, not one per creation.
-      const now = this.now();
-      if (now - this.lastCut < target) return;
-      this.lastCut = now;
-      this.limit = Math.max(this.limits.minInFlight ?? 1, this.limit * 0.75);
-    } else {
-      this.limit = Math.min(this.limits.inFlight, this.limit + 1 / this.limit);
+    const now = this.now();
+    if (tookMs <= target) this.limit = Math.min(this.limits.inFlight, this.limit + 1 / this.limit);
+    // The cut is judged on the median of a span's creations, not on one: one slow creation among fast ones (a
+    // pause of the store, a garbage collection) says nothing of the load, and cutting on it took a loaded run's
+    // limit to its floor, and its rate with it.
+    this.recent.push(tookMs);
+    if (now - this.spanStart >= target && this.recent.length >= MIN_SPAN_SAMPLES) {
+      if (median(this.recent) > target) this.limit = Math.max(this.limits.minInFlight ?? 1, this.limit * 0.75);
+      this.recent = [];
+      this.spanStart = now;
     }
     if (Math.floor(this.limit) !== before) this.options.onLimit?.(Math.floor(this.limit));
   }
