@@ -121,6 +121,7 @@ export class BookingState {
       status: this.status,
       virtualNumber: this.virtualNumber,
       parties: this.request.parties,
+      ...(this.request.reach ? { reach: this.request.reach } : {}),
       createdAt: this.createdAt.toISOString(),
       expiresAt: this.expiresAt.toISOString(),
       gracePeriodSeconds: this.request.gracePeriodSeconds,
@@ -270,7 +271,12 @@ export class BookingState {
   private emitCallEvent(event: CallEventSignal): void {
     const callerRole = this.calls.get(event.sessionId)?.earliestWithRole?.callerRole ?? event.callerRole;
     const caller = callerRole === null ? null : this.eventParty(callerRole);
-    const calleeRole = this.request.parties.find((party) => callerRole !== null && party.role !== callerRole)?.role;
+    // Two parties: the callee is the other one. More: the one the caller chose, as the call's session recorded it.
+    const chosen = this.calls.get(event.sessionId)?.earliestWithRole?.calleeRole ?? event.calleeRole;
+    const calleeRole =
+      this.request.parties.length === 2
+        ? this.request.parties.find((party) => callerRole !== null && party.role !== callerRole)?.role
+        : chosen;
     const callee = calleeRole === undefined ? null : this.eventParty(calleeRole);
     const at = validDate(event.at) ?? new Date();
     if (event.kind === 'status' && event.status === 'CALL_CONNECTED') {

@@ -9,6 +9,8 @@ import type { CallRecord, CallRecording } from './booking';
 export interface CallEvent {
   sessionId: string;
   callerRole: string | null;
+  /** Whom the caller chose, in a booking of several parties; otherwise the booking knows (the other one). */
+  calleeRole?: string;
   kind: 'status' | 'summary' | 'recording';
   /**
    * A status: 8x8's timestamp (or, when 8x8 gave none, when we received it). A summary: the session's end. A
@@ -93,6 +95,8 @@ export function callRecordOf(entry: CallEntry): CallRecord {
     // A recording's status is not the call's: until a status or the summary comes, the call shows `RECORDED`.
     status: (summary ?? entry.newestStatus ?? (earliest.kind === 'recording' ? null : earliest))?.status ?? 'RECORDED',
   };
+  const calleeRole = entry.earliestWithRole?.calleeRole;
+  if (calleeRole !== undefined) record.calleeRole = calleeRole;
   if (summary?.endedAt) record.endedAt = summary.endedAt;
   if (summary?.durationSeconds !== undefined) record.durationSeconds = summary.durationSeconds;
   const recordings = (entry.recordings ?? []).flatMap((event) => (event.recording ? [event.recording] : []));
