@@ -85,6 +85,14 @@ function mergeRecording(known: readonly CallEvent[], event: CallEvent): CallEven
   );
 }
 
+/**
+ * The party the caller chose from a menu, as any kept event of the call says (the session that names it may be
+ * written after 8x8's first status of the call came in, so not every event does).
+ */
+export function chosenCallee(entry: CallEntry): string | undefined {
+  return entry.earliestWithRole?.calleeRole ?? entry.summary?.calleeRole ?? entry.newestStatus?.calleeRole;
+}
+
 /** The call as the booking shows it. */
 export function callRecordOf(entry: CallEntry): CallRecord {
   const { summary, earliest } = entry;
@@ -95,7 +103,7 @@ export function callRecordOf(entry: CallEntry): CallRecord {
     // A recording's status is not the call's: until a status or the summary comes, the call shows `RECORDED`.
     status: (summary ?? entry.newestStatus ?? (earliest.kind === 'recording' ? null : earliest))?.status ?? 'RECORDED',
   };
-  const calleeRole = entry.earliestWithRole?.calleeRole;
+  const calleeRole = chosenCallee(entry);
   if (calleeRole !== undefined) record.calleeRole = calleeRole;
   if (summary?.endedAt) record.endedAt = summary.endedAt;
   if (summary?.durationSeconds !== undefined) record.durationSeconds = summary.durationSeconds;

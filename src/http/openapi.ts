@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { BOOKING_ERRORS, type BookingErrorCode } from '../bookings/errors';
-import { BOOKING_LIMITS } from '../domain/booking';
+import { BOOKING_LIMITS, MAX_PARTIES } from '../domain/booking';
 import { bookingIdSchema, bookingRequestSchema, numberRequestSchema, partySchema, phoneNumberSchema } from './requests';
 import { codecPayloadSchema, codecPayloadsSchema } from './routes/codec';
 import {
@@ -149,11 +149,11 @@ const booking = {
   post: {
     operationId: 'createBooking',
     tags: ['bookings'],
-    summary: 'Create a booking: pair two parties through a virtual number',
+    summary: 'Create a booking: pair two (up to five) parties through a virtual number',
     description:
       'Creates the booking and answers once it holds a virtual number. Idempotent on `bookingId`: repeating the ' +
-      'request with the same parties in the same roles answers 200 with the same booking (also after it has ' +
-      'ended); the same `bookingId` with other parties is a 409. A refused booking (409 `no_number_available`, ' +
+      'request with the same parties in the same roles (and the same `reach`) answers 200 with the same booking ' +
+      '(also after it has ended); the same `bookingId` with other parties, or another `reach`, is a 409. A refused booking (409 `no_number_available`, ' +
       '503 `allocation_failed`) holds nothing, and its `bookingId` may be tried again.',
     security: apiKeySecurity,
     requestBody: { required: true, content: json(ref('BookingRequest')) },
@@ -830,6 +830,12 @@ export const openApiDocument = {
         properties: {
           sessionId: { type: 'string', description: "8x8's call session id." },
           callerRole: { type: ['string', 'null'], description: 'The role of the party who called; null when unknown.' },
+          calleeRole: {
+            type: 'string',
+            description:
+              'In a booking of several parties, the role the caller chose from the menu; absent when the caller had ' +
+              'one party to reach (the other one of two, or the one `reach` allows).',
+          },
           startedAt: { type: 'string', description: 'When the call started, as 8x8 wrote it (ISO 8601 in practice).' },
           status: {
             type: 'string',
@@ -882,7 +888,14 @@ export const openApiDocument = {
             anyOf: [ref('E164'), { type: 'null' }],
             description: 'The number both parties call; null while allocating and for a refused booking.',
           },
-          parties: { type: 'array', minItems: 2, maxItems: 2, items: ref('Party') },
+          parties: { type: 'array', minItems: 2, maxItems: MAX_PARTIES, items: ref('Party') },
+          reach: {
+            type: 'object',
+            additionalProperties: { type: 'array', items: { type: 'string' }, maxItems: MAX_PARTIES - 1 },
+            description:
+              'Who may reach whom, by role, as the booking was created with (absent when it gave none: every party ' +
+              'reaches every other one). A caller with several targets hears a menu of them, in this order.',
+          },
           expiresAt: ref('Timestamp'),
           createdAt: ref('Timestamp'),
           gracePeriodSeconds: {
