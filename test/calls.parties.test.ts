@@ -2,7 +2,12 @@ import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { actionCompleted, callReceived, callStatus, sessionSummary } from '../src/eightbyeight/simulatedWebhooks';
+import fc from 'fast-check';
+import { CallRouter } from '../src/calls/callRouter';
 import { MENU_ACTION_ID } from '../src/calls/partyMenu';
+import type { Route } from '../src/domain/callRouting';
+import { parseCallAction, type CallActionEvent } from '../src/eightbyeight';
+import { createLogger } from '../src/logging/logger';
 import { validateCallActionAnswer } from '../harness/eightbyeightSchemas';
 import { validateRequestBody, validateResponse, type OpenApiDocument } from '../harness/openapi';
 import { openApiDocument } from '../src/http/openapi';
@@ -292,3 +297,67 @@ describe('bookings with several parties: who may reach whom, and the menu of a c
     }
   });
 });
+
+describe('the menu’s follow-up, whatever the store says or fails to say', () => {
+  const settings = {
+    unknownCallerNotice: 'Sorry, this number cannot connect you.',
+    voiceProfile: 'en-US-Neural2-C',
+    storeTimeoutMs: 50,
+  };
+  const people = ['+6591238801', '+6591238802', '+6591238803', '+6591238804', '+6591238805'];
+  const roles = ['customer', 'courier', 'restaurant', 'helper', 'manager'];
+
+  it('answers every key press with a valid callflow: the chosen party of the caller’s route, else the notice', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.record({
+          targets: fc.integer({ min: 0, max: 4 }),
+          store: fc.constantFrom('answers', 'no route', 'fails', 'hangs'),
+          digits: fc.oneof(fc.constant(null), fc.stringMatching(/^[0-9*#]{0,3}$/)),
+        }),
+        async ({ targets, store, digits }) => {
+          const route: Route = {
+            bookingId: 'b',
+            callerRole: 'caller',
+            targets: people.slice(0, targets).map((number, index) => ({ role: roles[index]!, number })),
+          };
+          const routes = {
+            findRoute: (): Promise<Route | null> =>
+              store === 'answers'
+                ? Promise.resolve(route)
+                : store === 'no route'
+                  ? Promise.resolve(null)
+                  : store === 'fails'
+                    ? Promise.reject(new Error('store down'))
+                    : new Promise<never>(() => {}),
+          };
+          const sessions: string[] = [];
+          const router = new CallRouter(
+            routes,
+            { recordSession: async (session) => void sessions.push(session.calleeRole ?? '') },
+            settings,
+            createLogger({ level: 'silent' }),
+          );
+          const event = parsedCallAction(
+            actionCompleted('+6581110001', VN, randomUUID(), { clientActionId: MENU_ACTION_ID, digits }),
+          );
+          const answer = await router.answer(event);
+          assert.deepEqual(validateCallActionAnswer(answer).errors, [], JSON.stringify(answer));
+          const chosen = /^[1-9]#?$/.test(digits ?? '') ? route.targets[Number(digits![0]) - 1] : undefined;
+          if (store === 'answers' && chosen) {
+            assert.deepEqual(answer.callflow, connectsTo(chosen.number));
+          } else {
+            assert.deepEqual(actions(answer as Callflow), ['say', 'hangup']);
+          }
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+});
+
+function parsedCallAction(body: unknown): CallActionEvent {
+  const parsed = parseCallAction(body);
+  if (!parsed.ok) assert.fail(parsed.error.message);
+  return parsed.value;
+}
