@@ -5,6 +5,7 @@ import { actionCompleted, callReceived, callStatus, sessionSummary } from '../sr
 import fc from 'fast-check';
 import { CallRouter } from '../src/calls/callRouter';
 import { MENU_ACTION_ID } from '../src/calls/partyMenu';
+import { bookingWorkflowId } from '../src/bookings/contract';
 import type { Route } from '../src/domain/callRouting';
 import { parseCallAction, type CallActionEvent } from '../src/eightbyeight';
 import { createLogger } from '../src/logging/logger';
@@ -47,6 +48,7 @@ describe('bookings with several parties: who may reach whom, and the menu of a c
       env: {
         MASKLINE_EVENTS_URL: receiver.url,
         MASKLINE_EVENTS_SECRETS: `whsec_${randomBytes(24).toString('base64')}`,
+        MASKLINE_ENDED_BOOKING_WINDOW: '2h',
       },
     });
     document = openApiDocument as unknown as OpenApiDocument;
@@ -238,6 +240,20 @@ describe('bookings with several parties: who may reach whom, and the menu of a c
       assert.deepEqual([event.data.caller, event.data.callee], [{ role: 'courier' }, { role: 'restaurant' }], type);
     }
     await cancel(bookingId);
+  });
+
+  it('a late caller reaches the one party the ended booking let them reach; the courier, who had a choice, hears the notice', async () => {
+    const { bookingId, people } = await book();
+    assert.equal((await cancel(bookingId)).status, 202);
+    await stack.temporal.workflow
+      .getHandle(bookingWorkflowId(bookingId))
+      .result()
+      .catch(() => undefined);
+    assert.deepEqual((await call(people.customer)).callflow, connectsTo(people.courier));
+    assert.deepEqual((await call(people.restaurant)).callflow, connectsTo(people.courier));
+    assert.ok(isNotice(await call(people.courier)));
+    assert.ok(isNotice(await call(people.courier, randomUUID(), '1')), 'no menu after the booking ended');
+    assert.equal(await stack.database.collections.endedPairings.countDocuments({ bookingId }), 2);
   });
 
   it('a two-party booking is as it always was: no reach in its answer, each party straight to the other', async () => {
