@@ -932,7 +932,9 @@ export const openApiDocument = {
           callflow: ref('Callflow'),
         },
       },
-      CallflowAction: { oneOf: [ref('MakeCallAction'), ref('SayAction'), ref('HangupAction')] },
+      CallflowAction: {
+        oneOf: [ref('MakeCallAction'), ref('SayAction'), ref('SayAndCaptureAction'), ref('HangupAction')],
+      },
       MakeCallAction: {
         type: 'object',
         required: ['action', 'params'],
@@ -964,6 +966,45 @@ export const openApiDocument = {
               voiceProfile: { type: 'string', minLength: 1, examples: ['en-US-ZiraRUS'] },
               repetition: { type: 'integer', minimum: 1, maximum: 3 },
               speed: { type: 'integer', minimum: 1, maximum: 2 },
+            },
+          },
+        },
+      },
+      SayAndCaptureAction: {
+        type: 'object',
+        required: ['action', 'params'],
+        additionalProperties: false,
+        description:
+          "Asks the caller to press keys (the menu of a booking of several parties; the answer's `clientActionId` " +
+          'then says `menu`): 8x8 posts them back in a follow-up CALL_ACTION (`ACTION_COMPLETED`, `eventData`).',
+        properties: {
+          action: { const: 'sayAndCapture' },
+          params: {
+            type: 'object',
+            required: [
+              'promptMessage',
+              'voiceProfile',
+              'speed',
+              'minDigits',
+              'maxDigits',
+              'digitTimeout',
+              'overallTimeout',
+              'completeOnHash',
+              'noOfTries',
+              'failureMessage',
+            ],
+            additionalProperties: false,
+            properties: {
+              promptMessage: { type: 'string', minLength: 1, maxLength: 3000 },
+              voiceProfile: { type: 'string', minLength: 1 },
+              speed: { type: 'integer', minimum: 1, maximum: 2 },
+              minDigits: { type: 'integer', minimum: 1 },
+              maxDigits: { type: 'integer', minimum: 1 },
+              digitTimeout: { type: 'integer', minimum: 1, description: 'ms between two key presses.' },
+              overallTimeout: { type: 'integer', minimum: 1, description: 'ms for the whole entry.' },
+              completeOnHash: { type: 'boolean' },
+              noOfTries: { type: 'integer', minimum: 1 },
+              failureMessage: { type: 'string', minLength: 1, maxLength: 3000 },
             },
           },
         },
