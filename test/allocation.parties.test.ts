@@ -8,7 +8,14 @@ import {
   type AllocationOutcome,
   type Holder,
 } from '../src/domain/allocation';
-import { BOOKING_DEFAULTS, type BookingRequest, type Parties, type Reach } from '../src/domain/booking';
+import {
+  BOOKING_DEFAULTS,
+  isSameBooking,
+  targetsOf,
+  type BookingRequest,
+  type Parties,
+  type Reach,
+} from '../src/domain/booking';
 import { connectDatabase, ensureIndexes, type Database } from '../src/store/database';
 import { MongoAllocationStore } from '../src/store/allocationStore';
 import { CallRoutes } from '../src/store/callRoutes';
@@ -196,5 +203,69 @@ describe('allocation for bookings of several parties', () => {
       ),
       { numRuns: 10 },
     );
+  });
+});
+
+describe('the same booking, asked again', () => {
+  const partiesOf = (size: number) =>
+    PEOPLE.slice(0, size).map((number, index) => ({ role: ROLES[index]!, number })) as Parties;
+  const reachOf = (parties: Parties, picks: number[][]): Reach =>
+    Object.fromEntries(
+      parties.map((party, index) => [
+        party.role,
+        (picks[index] ?? []).map((pick) => parties[pick % parties.length]!.role).filter((role) => role !== party.role),
+      ]),
+    );
+  const shuffled = <T>(items: readonly T[], seed: number) =>
+    items
+      .map((item, index) => ({ item, key: (index * 7919 + seed * 104729) % 1009 }))
+      .sort((a, b) => a.key - b.key)
+      .map(({ item }) => item);
+  const unique = (roles: string[]) => roles.filter((role, index) => roles.indexOf(role) === index);
+
+  it('is the same whatever order its parties and reach come in, and another for any other party, role or target', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 2, max: 5 }),
+        fc.array(fc.array(fc.nat({ max: 4 }), { maxLength: 4 }), { minLength: 5, maxLength: 5 }),
+        fc.nat(),
+        (size, picks, seed) => {
+          const parties = partiesOf(size);
+          const reach = Object.fromEntries(
+            Object.entries(reachOf(parties, picks)).map(([role, targets]) => [role, unique(targets)]),
+          );
+          const request = { parties, reach };
+          const reordered = {
+            parties: shuffled(parties, seed) as Parties,
+            reach: Object.fromEntries(shuffled(Object.entries(reach), seed + 1)),
+          };
+          assert.ok(isSameBooking(request, reordered));
+          const [first, ...rest] = parties;
+          assert.ok(
+            !isSameBooking(request, { parties: [{ ...first, number: '+6591008999' }, ...rest] as Parties, reach }),
+          );
+          assert.ok(!isSameBooking(request, { parties: [{ ...first, role: 'someone' }, ...rest] as Parties, reach }));
+          const withAll = { ...reach, [first.role]: rest.map((party) => party.role) };
+          const withNone = { ...reach, [first.role]: [] };
+          const changed = (reach[first.role] ?? []).length === rest.length ? withNone : withAll;
+          assert.ok(!isSameBooking(request, { parties, reach: changed }));
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('without reach, is the same as with a reach that lets everyone reach everyone else in the booking’s order', () => {
+    for (const size of [2, 3, 4, 5]) {
+      const parties = partiesOf(size);
+      const everyone = Object.fromEntries(
+        parties.map((party) => [party.role, parties.filter((other) => other !== party).map((other) => other.role)]),
+      );
+      assert.ok(isSameBooking({ parties }, { parties, reach: everyone }), `${size} parties`);
+      assert.deepEqual(
+        targetsOf({ parties }, parties[0].role).map((party) => party.role),
+        ROLES.slice(1, size),
+      );
+    }
   });
 });

@@ -447,9 +447,10 @@ export const openApiDocument = {
     version: '0.1.0',
     summary: 'Number masking for bookings over 8x8 Voice',
     description:
-      'A booking platform pairs the two parties of a booking (rider and driver, say) through a virtual number ' +
-      'from the pool; while the booking is live, either party calling the virtual number is put through to the ' +
-      "other, who sees the virtual number as caller ID. 8x8 asks how to route each call through Maskline's " +
+      'A booking platform pairs the parties of a booking (rider and driver, say; up to five) through a virtual number ' +
+      'from the pool; while the booking is live, a party calling the virtual number is put through to the ' +
+      'other (or, in a booking of more, to the one it picks from a menu), who sees the virtual number as caller ' +
+      "ID. 8x8 asks how to route each call through Maskline's " +
       'webhooks.\n\nEvery error answer is `{"error": {"code", "message"}}`: the code is stable and meant for ' +
       'programs, the message for developers. Request bodies are JSON (whatever the Content-Type), at most 64 KB. ' +
       'Development mode (MASKLINE_DEVELOPMENT_MODE=true, which only `npm start` sets): a credential left unset is ' +
@@ -820,7 +821,7 @@ export const openApiDocument = {
         description:
           '`allocating`: looking for a virtual number. `active`: the pairing is held and calls connect. ' +
           '`completing`: completed, calls still connect until `graceEndsAt`. `completed`, `cancelled`, `expired`: ' +
-          'ended, the number is released. `refused`: no number was free for both parties; nothing was held.',
+          'ended, the number is released. `refused`: no number was free for all its parties; nothing was held.',
       },
       CallRecord: {
         type: 'object',
@@ -886,7 +887,7 @@ export const openApiDocument = {
           status: ref('BookingStatus'),
           virtualNumber: {
             anyOf: [ref('E164'), { type: 'null' }],
-            description: 'The number both parties call; null while allocating and for a refused booking.',
+            description: 'The number the parties call; null while allocating and for a refused booking.',
           },
           parties: { type: 'array', minItems: 2, maxItems: MAX_PARTIES, items: ref('Party') },
           reach: {
