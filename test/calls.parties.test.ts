@@ -116,6 +116,8 @@ describe('bookings with several parties: who may reach whom, and the menu of a c
     assert.equal(params.promptMessage, 'Press 1 for the customer, 2 for the restaurant.');
     assert.equal(params.minDigits, 1);
     assert.equal(params.maxDigits, 1);
+    // The notice follows a menu left unanswered: 8x8's own failure message must not say it first.
+    assert.notEqual(params.failureMessage, stack.config.unknownCallerNotice);
     const said = JSON.stringify(menu);
     for (const number of Object.values(people)) assert.doesNotMatch(said, new RegExp(number.slice(3)));
 

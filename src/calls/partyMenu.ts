@@ -11,6 +11,8 @@ import { captureDigits, type CallActionAnswer, type CallActionEvent } from '../e
  */
 export const MENU_ACTION_ID = 'menu';
 
+const NO_CHOICE_MESSAGE = 'No choice was made.';
+
 /** The follow-up of a menu of ours: the caller's key press. */
 export function isMenuChoice(event: CallActionEvent): boolean {
   return event.callStatus === 'ACTION_COMPLETED' && (event.clientActionId ?? '').startsWith(MENU_ACTION_ID);
@@ -18,7 +20,7 @@ export function isMenuChoice(event: CallActionEvent): boolean {
 
 export function offerMenu(
   decision: Extract<RoutingDecision, { kind: 'menu' }>,
-  settings: { voiceProfile: string; unknownCallerNotice: string },
+  settings: { voiceProfile: string },
 ): CallActionAnswer {
   const menu = partyMenu(decision.targets);
   return captureDigits({
@@ -27,8 +29,9 @@ export function offerMenu(
     clientActionId: MENU_ACTION_ID,
     minDigits: 1,
     maxDigits: 1,
-    // 8x8 asks again itself; after the last try it says this, and posts what it has (nothing) back to us.
-    failureMessage: settings.unknownCallerNotice,
+    // 8x8 asks again itself; after the last try it says this, and posts what it has (nothing) back to us, whose
+    // answer is the notice: so not the notice here too.
+    failureMessage: NO_CHOICE_MESSAGE,
   });
 }
 
