@@ -181,7 +181,7 @@ describe('allocation on the store', () => {
     await pool.setStatus('+6560000001', 'disabled');
     assert.equal((await allocateVirtualNumber(booking('b2', '+6591000003', '+6591000004'), leases)).outcome, 'refused');
     const route = await routes.findRoute('+6591000001', '+6560000001');
-    assert.equal(route?.otherParty, '+6591000002');
+    assert.equal(route?.targets[0]?.number, '+6591000002');
   });
 
   it('a retried allocation returns the same number and counts it once', async () => {
@@ -376,7 +376,10 @@ describe('allocation and release when runs and attempts overlap', () => {
     const second = await allocateFor(request('again', [customer, courier]), runOf('again', 2), store);
     assert.ok(second.outcome === 'allocated');
     assert.deepEqual(second.lease.parties, [customer, courier]);
-    assert.equal((await routes.findRoute(customer.number, second.lease.virtualNumber))?.otherParty, courier.number);
+    assert.equal(
+      (await routes.findRoute(customer.number, second.lease.virtualNumber))?.targets[0]?.number,
+      courier.number,
+    );
     assert.equal(
       await routes.findRoute(rider.number, '+6560000001'),
       null,

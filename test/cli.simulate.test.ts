@@ -89,6 +89,33 @@ describe('maskline simulate plays a party of a booking and shows its events', { 
     assert.match(run.stdout, /call\.turned_away .*"caller":\{"role":"driver"\}.*"handledAs":"notice"/);
   });
 
+  it('the courier of a three-party booking hears the menu, and --digits 2 puts it through to the restaurant', async () => {
+    const bookingId = uniqueId('sim3');
+    const [customer, courier, restaurant] = ['+6591237104', '+6598767104', '+6561237104'];
+    const created = await api(stack, 'POST', '/v1/bookings', {
+      bookingId,
+      parties: [
+        { role: 'customer', number: customer },
+        { role: 'courier', number: courier },
+        { role: 'restaurant', number: restaurant },
+      ],
+      reach: { customer: ['courier'], restaurant: ['courier'], courier: ['customer', 'restaurant'] },
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const asCourier = ['simulate', 'session', '--booking', bookingId, '--as', 'courier', '--api-url', stack.baseUrl];
+    const chose = await maskline([...asCourier, '--digits', '2']);
+    assert.equal(chose.code, 0, chose.stderr);
+    assert.match(chose.stdout, /sayAndCapture "Press 1 for the customer, 2 for the restaurant\." \(1-1 keys\)/);
+    assert.match(chose.stdout, /ACTION_COMPLETED {2}the caller pressed 2/);
+    assert.match(chose.stdout, new RegExp(`makeCall {2}source \\${VN}, destination \\${restaurant}`));
+    assert.match(chose.stdout, /call\.connected .*"caller":\{"role":"courier"\},"callee":\{"role":"restaurant"\}/);
+
+    const undecided = await maskline(asCourier.map((arg) => (arg === 'session' ? 'call' : arg)));
+    assert.equal(undecided.code, 0, undecided.stderr);
+    assert.match(undecided.stdout, /give --digits to press them/);
+    await api(stack, 'POST', `/v1/bookings/${bookingId}/cancel`);
+  });
+
   it('says which roles a booking has when --as names none of them', async () => {
     const bookingId = await booking(['+6591237103', '+6598767103']);
     const run = await maskline([

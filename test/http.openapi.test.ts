@@ -10,7 +10,13 @@ import { createLogger } from '../src/logging/logger';
 import { createHttpApplication } from '../src/server/httpApplication';
 import { createDataConverter } from '../src/temporal/payloadEncryption';
 import type { Database } from '../src/store/database';
-import { callReceived, callRecordingStatus, callStatus, sessionSummary } from '../src/eightbyeight/simulatedWebhooks';
+import {
+  actionCompleted,
+  callReceived,
+  callRecordingStatus,
+  callStatus,
+  sessionSummary,
+} from '../src/eightbyeight/simulatedWebhooks';
 import {
   documentedAnswers,
   matchPath,
@@ -406,6 +412,46 @@ describe('every answer of the HTTP API is the one its OpenAPI document describes
       assert.equal(bad.status, 400);
       assert.match(bad.body.error.message, /^outOfSession\.afterEnd: /);
       assert.equal((await send('POST', `/v1/bookings/${chosen.body.bookingId}/cancel`)).status, 202);
+    });
+
+    it('creates a booking of three parties with who may reach whom (reach) with 201, reads it back with 200, and routes a menu choice', async () => {
+      const bookingId = uniqueId('order');
+      const [customer, courier, restaurant] = ['+6591230044', '+6598760044', '+6561230044'];
+      const reach = { customer: ['courier'], restaurant: ['courier'], courier: ['customer', 'restaurant'] };
+      const created = await send('POST', '/v1/bookings', {
+        json: {
+          bookingId,
+          parties: [
+            { role: 'customer', number: customer },
+            { role: 'courier', number: courier },
+            { role: 'restaurant', number: restaurant },
+          ],
+          reach,
+        },
+      });
+      assert.equal(created.status, 201, JSON.stringify(created.body));
+      assert.deepEqual(created.body.reach, reach);
+      const read = await send('GET', `/v1/bookings/${bookingId}`);
+      assert.equal(read.status, 200);
+      assert.equal(read.body.parties.length, 3);
+      const sessionId = uniqueId('session');
+      const menu = await send('POST', '/webhooks/8x8/call-action', {
+        json: callReceived(courier, created.body.virtualNumber, sessionId),
+      });
+      assert.equal(menu.body.callflow[0].action, 'sayAndCapture');
+      const chosen = await send('POST', '/webhooks/8x8/call-action', {
+        json: actionCompleted(courier, created.body.virtualNumber, sessionId, {
+          clientActionId: menu.body.clientActionId,
+          digits: '2',
+        }),
+      });
+      assert.equal(chosen.body.callflow[0].params.destination, restaurant);
+      const bad = await send('POST', '/v1/bookings', {
+        json: { bookingId: uniqueId('order'), parties: created.body.parties, reach: { courier: ['chef'] } },
+      });
+      assert.equal(bad.status, 400);
+      assert.match(bad.body.error.message, /^reach\.courier\.0: /);
+      assert.equal((await send('POST', `/v1/bookings/${bookingId}/cancel`)).status, 202);
     });
 
     it('answers a repeat of the request with 200 and the same booking', async () => {

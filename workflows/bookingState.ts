@@ -7,8 +7,14 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Holder } from '../src/domain/allocation';
-import { isEnded, isSameBooking, type BookingRequest, type BookingStatus } from '../src/domain/booking';
-import { callRecords, recordCallEvent, type CallEntry, type CallHistory } from '../src/domain/callHistory';
+import { isEnded, isSameBooking, targetsOf, type BookingRequest, type BookingStatus } from '../src/domain/booking';
+import {
+  callRecords,
+  chosenCallee,
+  recordCallEvent,
+  type CallEntry,
+  type CallHistory,
+} from '../src/domain/callHistory';
 import {
   BookingFailure,
   BookingStatusAttribute,
@@ -121,6 +127,7 @@ export class BookingState {
       status: this.status,
       virtualNumber: this.virtualNumber,
       parties: this.request.parties,
+      ...(this.request.reach ? { reach: this.request.reach } : {}),
       createdAt: this.createdAt.toISOString(),
       expiresAt: this.expiresAt.toISOString(),
       gracePeriodSeconds: this.request.gracePeriodSeconds,
@@ -270,7 +277,10 @@ export class BookingState {
   private emitCallEvent(event: CallEventSignal): void {
     const callerRole = this.calls.get(event.sessionId)?.earliestWithRole?.callerRole ?? event.callerRole;
     const caller = callerRole === null ? null : this.eventParty(callerRole);
-    const calleeRole = this.request.parties.find((party) => callerRole !== null && party.role !== callerRole)?.role;
+    // The one party the caller may reach (the other of two); of several, the one chosen, as the session recorded it.
+    const targets = callerRole === null ? [] : targetsOf(this.request, callerRole);
+    const calleeRole =
+      targets.length === 1 ? targets[0]!.role : (chosenOf(this.calls.get(event.sessionId)) ?? event.calleeRole);
     const callee = calleeRole === undefined ? null : this.eventParty(calleeRole);
     const at = validDate(event.at) ?? new Date();
     if (event.kind === 'status' && event.status === 'CALL_CONNECTED') {
@@ -311,6 +321,10 @@ export class BookingState {
     if (!party) return null;
     return this.request.eventNumbers ? { role, number: party.number } : { role };
   }
+}
+
+function chosenOf(entry: CallEntry | undefined): string | undefined {
+  return entry ? chosenCallee(entry) : undefined;
 }
 
 function validDate(text: string): Date | null {

@@ -220,7 +220,7 @@ export class BookingClient {
   private async repeatOfEndedBooking(request: BookingRequest) {
     const booking = await this.get(request.bookingId);
     if (!booking) throw new BookingError('booking_not_found', `booking ${request.bookingId} could not be read`);
-    if (!isSameBooking(request, { parties: [booking.parties[0]!, booking.parties[1]!] })) {
+    if (!isSameBooking(request, booking)) {
       throw new BookingError('booking_conflict', `booking ${request.bookingId} exists with other parties`);
     }
     return { created: false, booking };

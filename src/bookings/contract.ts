@@ -4,7 +4,7 @@
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import type { BookingRequest, BookingStatus, CallRecord, Party } from '../domain/booking';
+import type { BookingRequest, BookingStatus, CallRecord, Party, Reach } from '../domain/booking';
 import type { CallEvent } from '../domain/callHistory';
 import type { BookingErrorCode } from './errors';
 
@@ -27,6 +27,8 @@ export interface BookingView {
   status: BookingStatus;
   virtualNumber: string | null;
   parties: Party[];
+  /** Who may reach whom, when the booking said. */
+  reach?: Reach;
   createdAt: string;
   expiresAt: string;
   gracePeriodSeconds: number;

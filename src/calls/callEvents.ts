@@ -13,6 +13,8 @@ export type RecordOutcome = 'delivered' | 'duplicate' | 'unmatched' | 'booking_e
 interface BookingOfCall {
   bookingId: string | null;
   callerRole: string | null;
+  /** Known when the session says (the caller of a larger booking chose): the booking cannot tell it otherwise. */
+  calleeRole?: string;
 }
 
 /** How many stored events a redelivery reads at a time, and how many bookings it tells side by side. */
@@ -117,7 +119,13 @@ export class CallEventRecorder {
     told: Omit<CallEventSignal, 'sessionId' | 'callerRole' | 'kind'>,
     detail: Record<string, unknown>,
   ): Promise<RecordOutcome> {
-    const signal: CallEventSignal = { sessionId, callerRole: booking.callerRole, kind, ...told };
+    const signal: CallEventSignal = {
+      sessionId,
+      callerRole: booking.callerRole,
+      ...(booking.calleeRole !== undefined ? { calleeRole: booking.calleeRole } : {}),
+      kind,
+      ...told,
+    };
     return this.store({
       _id: `${kind}:${key}`,
       kind,
@@ -275,12 +283,23 @@ export class CallEventRecorder {
     leg: { source?: string | null; destination?: string | null },
   ): Promise<BookingOfCall> {
     const session = await this.callRecords.findSession(sessionId);
-    if (session?.bookingId) return { bookingId: session.bookingId, callerRole: session.callerRole };
+    if (session?.bookingId) {
+      return {
+        bookingId: session.bookingId,
+        callerRole: session.callerRole,
+        ...(session.calleeRole !== undefined ? { calleeRole: session.calleeRole } : {}),
+      };
+    }
     if (!leg.source || !leg.destination) return { bookingId: null, callerRole: null };
     const inbound = await this.routes.findRoute(leg.source, leg.destination);
     if (inbound) return { bookingId: inbound.bookingId, callerRole: inbound.callerRole };
     const outbound = await this.routes.findRoute(leg.destination, leg.source);
-    if (outbound) return { bookingId: outbound.bookingId, callerRole: outbound.otherRole };
+    // The VN called this party (the session's record was lost): its caller is the party it reaches, if just one;
+    // a good guess for two parties, a guess for more.
+    if (outbound) {
+      const [only, ...more] = outbound.targets;
+      return { bookingId: outbound.bookingId, callerRole: only && more.length === 0 ? only.role : null };
+    }
     return { bookingId: null, callerRole: null };
   }
 }

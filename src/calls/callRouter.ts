@@ -1,10 +1,12 @@
 import { decideRoute, type Route, type RoutingDecision } from '../domain/callRouting';
+import type { E164 } from '../domain/phoneNumbers';
 import { connectCall, noticeAndHangup, type CallActionAnswer, type CallActionEvent } from '../eightbyeight';
 import type { Logger } from '../logging/logger';
 import { observeCallAction } from '../metrics/metrics';
 import type { CallRecords } from '../store/callRecords';
 import type { CallRoutes } from '../store/callRoutes';
 import type { OutOfSessionCalls, OutOfSessionOutcome } from './outOfSession';
+import { isMenuChoice, offerMenu, routeByChoice } from './partyMenu';
 
 export interface CallRoutingSettings {
   unknownCallerNotice: string;
@@ -32,12 +34,15 @@ export class CallRouter {
   ) {}
 
   async answer(event: CallActionEvent): Promise<CallActionAnswer> {
-    if (event.callStatus !== 'CALL_RECEIVED') {
-      // A follow-up after an action of ours (the notice has been said): nothing more to do on this call.
-      return { callflow: [{ action: 'hangup' }] };
-    }
     const startedAt = process.hrtime.bigint();
-    const decision = await this.decide(event);
+    // A follow-up after an action of ours: the caller's menu choice (src/calls/partyMenu.ts), or the end.
+    const choice = isMenuChoice(event);
+    if (event.callStatus !== 'CALL_RECEIVED' && !choice) return { callflow: [{ action: 'hangup' }] };
+    const decision = await this.decide(event, choice ? routeByChoice(event.dtmf) : decideRoute);
+    if (decision.kind === 'menu') {
+      observeCallAction('menu', startedAt);
+      return offerMenu(decision, this.settings);
+    }
     if (decision.kind === 'connect') {
       this.recordSession(event, decision);
       observeCallAction('connected', startedAt);
@@ -47,7 +52,9 @@ export class CallRouter {
         record: decision.record,
       });
     }
-    if (decision.reason === 'no_live_booking' && this.outOfSession) return this.answerOutOfSession(event, startedAt);
+    if (decision.reason === 'no_live_booking' && this.outOfSession && !choice) {
+      return this.answerOutOfSession(event, startedAt);
+    }
     this.logger.info({ sessionId: event.sessionId, reason: decision.reason }, 'caller turned away');
     observeCallAction(decision.reason === 'store_unavailable' ? 'store_timeout' : 'notice', startedAt);
     return this.notice();
@@ -92,7 +99,10 @@ export class CallRouter {
     return noticeAndHangup({ text: this.settings.unknownCallerNotice, voiceProfile: this.settings.voiceProfile });
   }
 
-  private async decide(event: CallActionEvent): Promise<RoutingDecision> {
+  private async decide(
+    event: CallActionEvent,
+    rule: (virtualNumber: E164, route: Route | null) => RoutingDecision,
+  ): Promise<RoutingDecision> {
     let timer: NodeJS.Timeout | undefined;
     try {
       const deadline = new Promise<never>((_, reject) => {
@@ -103,7 +113,7 @@ export class CallRouter {
         this.routes.findRoute(event.source, event.destination),
         deadline,
       ]);
-      return decideRoute(event.destination, route);
+      return rule(event.destination, route);
     } catch (error) {
       this.logger.warn(
         { err: error instanceof StoreTimeout ? 'timeout' : error, sessionId: event.sessionId },
@@ -125,6 +135,7 @@ export class CallRouter {
         callerRole: decision.callerRole,
         caller: event.source ?? 'withheld',
         startedAt: dateOr(event.timestamp, new Date()),
+        ...(decision.calleeRole !== undefined ? { calleeRole: decision.calleeRole } : {}),
       })
       .catch((error: unknown) =>
         this.logger.warn({ err: error, sessionId: event.sessionId }, 'call session not recorded'),

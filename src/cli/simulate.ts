@@ -3,6 +3,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { loadEightByEightAccount } from '../config';
 import { parseValidPhoneNumber } from '../domain/phoneNumbers';
 import {
+  actionCompleted,
   callReceived,
   callRecordingStatus,
   callStatus,
@@ -26,6 +27,7 @@ interface CallOptions {
   to?: string;
   booking?: string;
   as?: string;
+  digits?: string;
   apiUrl?: string;
 }
 
@@ -99,8 +101,19 @@ function callOptions(command: Command): Command {
         'play a party of this booking (see --as), dialling its virtual number unless --to says otherwise; after ' +
           'the booking ended this is a late caller. Prints the booking events the call produced',
       )
-      .option('--as <role>', 'with --booking: the role of the party who calls (default: the first party)'),
+      .option('--as <role>', 'with --booking: the role of the party who calls (default: the first party)')
+      .option(
+        '--digits <keys>',
+        'when Maskline asks the caller to press keys (the menu of a booking of several parties: `--digits 2` ' +
+          'picks its second party), post the ACTION_COMPLETED follow-up with these keys',
+        keys,
+      ),
   );
+}
+
+function keys(raw: string): string {
+  if (!/^[0-9*#]{1,16}$/.test(raw)) throw new InvalidArgumentError('keys of a phone: 0-9, * and #');
+  return raw;
 }
 
 /** The caller and the number dialled: as given, or the party of --booking (which may have ended). */
@@ -174,7 +187,7 @@ interface PlacedCall {
   subAccountId: string;
   caller: string;
   virtualNumber: string;
-  answer: { callflow?: CallflowAction[] };
+  answer: { clientActionId?: string; callflow: CallflowAction[] };
   /** The other party, when Maskline put the call through. */
   callee: string | null;
 }
@@ -191,13 +204,29 @@ async function placeCall(api: MasklineApi, options: CallOptions): Promise<Placed
     '/call-action',
     callReceived(caller, virtualNumber, sessionId, { callId: callIdA, subAccountId }),
   );
-  const answer = response.body as PlacedCall['answer'];
-  if (response.status !== 200 || !Array.isArray(answer?.callflow)) {
-    throw new CliError(`Maskline answered ${response.status}: ${JSON.stringify(response.body)}`);
+  let answer = callflowOf(response);
+  // 8x8 asks the caller for keys, and posts them back on the same session once entered.
+  if (answer.callflow.some((action) => action.action === 'sayAndCapture') && options.digits !== undefined) {
+    print(`← 200 with the callflow:`);
+    answer.callflow.forEach((action, i) => print(`    ${i + 1}. ${describeAction(action)}`));
+    print(`→ CALL_ACTION ACTION_COMPLETED  the caller pressed ${options.digits}`);
+    const followUp = actionCompleted(caller, virtualNumber, sessionId, {
+      clientActionId: answer.clientActionId ?? '',
+      digits: options.digits,
+    });
+    answer = callflowOf(await api.webhook('/call-action', followUp));
   }
   const makeCall = answer.callflow.find((action) => action.action === 'makeCall');
   const callee = typeof makeCall?.params?.destination === 'string' ? makeCall.params.destination : null;
   return { sessionId, callIdA, subAccountId, caller, virtualNumber, answer, callee };
+}
+
+function callflowOf(response: { status: number; body: unknown }): PlacedCall['answer'] {
+  const answer = response.body as PlacedCall['answer'] | undefined;
+  if (response.status !== 200 || !Array.isArray(answer?.callflow)) {
+    throw new CliError(`Maskline answered ${response.status}: ${JSON.stringify(response.body)}`);
+  }
+  return answer;
 }
 
 function printCall(call: PlacedCall): void {
@@ -208,6 +237,8 @@ function printCall(call: PlacedCall): void {
     print(
       `8x8 would put the caller through to ${String(makeCall.params?.destination)}, who sees ${String(makeCall.params?.source)}.`,
     );
+  } else if (call.answer.callflow.some((action) => action.action === 'sayAndCapture')) {
+    print('8x8 would ask the caller to press keys: give --digits to press them.');
   } else {
     print('8x8 would play the notice to the caller and end the call: no booking puts them through on this number.');
   }
@@ -225,6 +256,8 @@ function describeAction(action: CallflowAction): string {
       return `say       "${String(params.text)}" (${String(params.voiceProfile)})`;
     case 'hangup':
       return 'hangup';
+    case 'sayAndCapture':
+      return `sayAndCapture "${String(params.promptMessage)}" (${String(params.minDigits)}-${String(params.maxDigits)} keys)`;
     default:
       return `${action.action}  ${JSON.stringify(params)}`;
   }

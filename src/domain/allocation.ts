@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { BookingRequest, Party } from './booking';
+import { targetsOf, type BookingRequest, type Parties, type Party } from './booking';
 import { countryOfNumber, type E164 } from './phoneNumbers';
 
 /**
@@ -9,7 +9,7 @@ import { countryOfNumber, type E164 } from './phoneNumbers';
  * - conflict-free: a VN is never held by the same person in two live bookings, or (caller, VN) would be
  *   ambiguous and calls would cross. The store enforces this with one unique claim per (person, VN), so it
  *   holds with any number of workers allocating at once;
- * - complete: a booking is refused only when no usable VN is free for both parties;
+ * - complete: a booking is refused only when no usable VN is free for all its parties (two, or up to five);
  * - load spread: among eligible numbers, the one with the fewest live bookings, ties broken at random; except that
  *   a booking asking for `prefer-sticky` first tries the number its two people had last time (one read by key);
  * - bounded: the parties' holdings are read once, up front, so the work per booking is a handful of store
@@ -42,7 +42,7 @@ export interface CandidateNumber {
 export interface Lease {
   bookingId: string;
   virtualNumber: E164;
-  parties: [Party, Party];
+  parties: Parties;
 }
 
 /** A lease as the store holds it: whose it is, and whether that run has given it back already. */
@@ -92,6 +92,8 @@ export interface AllocationStore {
     otherParty: Party;
     virtualNumber: E164;
     record?: boolean;
+    /** Whom the party may call, when that is not simply `otherParty` (see claimPlan). */
+    targets?: Party[];
   }): Promise<ClaimResult>;
   /** Notes on a claim of this run that its pair is complete (a fast path for others' `isHeldForGood`). */
   settleClaim(claim: { holder: Holder; party: E164; virtualNumber: E164 }): Promise<void>;
@@ -185,6 +187,7 @@ export async function allocateVirtualNumber(
 ): Promise<AllocationOutcome> {
   const checkpoint = limits.checkpoint ?? (() => {});
   const sticky = request.numberSelection === 'prefer-sticky';
+  // prefer-sticky is for two-party bookings (the request's validation says so).
   const [first, second] = request.parties;
   const allocated = async (lease: Lease): Promise<AllocationOutcome> => {
     if (sticky) await store.rememberPair(first.number, second.number, lease.virtualNumber, request.bookingId);
@@ -196,7 +199,7 @@ export async function allocateVirtualNumber(
   const settleBy = Date.now() + (limits.settleWindowMs ?? SETTLE_WINDOW_MS);
   for (;;) {
     checkpoint();
-    const holdings = await store.claimsOf([first.number, second.number]);
+    const holdings = await store.claimsOf(request.parties.map((party) => party.number));
     const resumed = await resumeOrGiveBack(request, holder, holdings, store);
     if (resumed) return allocated(resumed);
 
@@ -245,7 +248,7 @@ async function claimFreeNumber(
   preferred: E164 | null = null,
 ): Promise<{ outcome: 'allocated'; lease: Lease } | { outcome: 'nothing_free'; lostClaims: number }> {
   const checkpoint = limits.checkpoint ?? (() => {});
-  const [first, second] = request.parties;
+  const plan = claimPlan(request);
   const country = preferredCountry(request.parties);
   const held = new Set(heldUpFront);
   // VNs a concurrent booking's allocation is claiming right now (which may come free again).
@@ -276,15 +279,9 @@ async function claimFreeNumber(
       continue;
     }
     const record = request.record === true;
-    const firstClaim = await store.claim({ holder, party: first, otherParty: second, virtualNumber, record });
-    if (firstClaim !== 'claimed') {
-      (firstClaim === 'held' ? held : lost).add(virtualNumber);
-      continue;
-    }
-    const secondClaim = await store.claim({ holder, party: second, otherParty: first, virtualNumber, record });
-    if (secondClaim !== 'claimed') {
-      await store.unclaim({ holder, party: first.number, virtualNumber });
-      (secondClaim === 'held' ? held : lost).add(virtualNumber);
+    const refused = await claimAll(plan, holder, virtualNumber, record, store);
+    if (refused !== null) {
+      (refused === 'held' ? held : lost).add(virtualNumber);
       continue;
     }
     const lease = await settle(
@@ -296,6 +293,50 @@ async function claimFreeNumber(
     return { outcome: 'allocated', lease };
   }
   throw new AllocationContention(`gave up after losing ${lost.size} claims to concurrent bookings`);
+}
+
+/** One claim to make per party, in order: who the party is, its witness (`otherParty`), whom it may call. */
+interface PlannedClaim {
+  party: Party;
+  otherParty: Party;
+  targets?: Party[];
+}
+
+/**
+ * The claims of a booking, in the order they are made. Two parties name each other, as every claim always has.
+ * More are claimed in order and each names the last as its witness (the last names the first): the last claim
+ * there means the whole set is, which is what `isHeldForGood` and a conflicting claim read. Whom a party may call
+ * rides on its claim whenever it is not just the other one of two.
+ */
+export function claimPlan(request: Pick<BookingRequest, 'parties' | 'reach'>): PlannedClaim[] {
+  const { parties } = request;
+  const last = parties[parties.length - 1]!;
+  const plain = parties.length === 2 && request.reach === undefined;
+  return parties.map((party, index) => ({
+    party,
+    otherParty: index === parties.length - 1 ? parties[0]! : last,
+    ...(plain ? {} : { targets: targetsOf(request, party.role) }),
+  }));
+}
+
+/** Makes every claim of the plan on the number, or none: the claims made are given back at the first refusal. */
+async function claimAll(
+  plan: readonly PlannedClaim[],
+  holder: Holder,
+  virtualNumber: E164,
+  record: boolean,
+  store: AllocationStore,
+): Promise<Exclude<ClaimResult, 'claimed'> | null> {
+  for (const [index, planned] of plan.entries()) {
+    const result = await store.claim({ holder, virtualNumber, record, ...planned });
+    if (result === 'claimed') continue;
+    // Last first: the witness of the earlier claims goes before them, so they never look complete on the way.
+    for (const made of plan.slice(0, index).reverse()) {
+      await store.unclaim({ holder, party: made.party.number, virtualNumber });
+    }
+    return result;
+  }
+  return null;
 }
 
 async function someInFlight(claims: readonly HeldClaim[], store: AllocationStore): Promise<boolean> {
@@ -343,12 +384,11 @@ async function resumeOrGiveBack(
       throw new AllocationFenced(`a later run of booking ${holder.bookingId} holds claims`);
     }
   }
-  const [first, second] = request.parties;
   const mine = ours.filter((claim) => sameRun(claim.holder, holder));
-  const complete = mine.find(
-    (claim) =>
-      claim.party === first.number &&
-      mine.some((other) => other.party === second.number && other.virtualNumber === claim.virtualNumber),
+  const complete = mine.find((claim) =>
+    request.parties.every((party) =>
+      mine.some((other) => other.party === party.number && other.virtualNumber === claim.virtualNumber),
+    ),
   );
   const leftovers = ours.filter(
     (claim) => !sameRun(claim.holder, holder) || claim.virtualNumber !== complete?.virtualNumber,

@@ -1,18 +1,26 @@
 import type { AfterEnd } from './outOfSession';
 import type { E164 } from './phoneNumbers';
 
-/** One of the two people a booking connects, e.g. the rider and the driver. */
+/** One of the people a booking connects, e.g. the rider and the driver, or a customer, courier and restaurant. */
 export interface Party {
   role: string;
   number: E164;
 }
+
+/** Two to {@link MAX_PARTIES} parties, with distinct roles and distinct numbers. */
+export type Parties = [Party, Party, ...Party[]];
 
 export type GeoMatch = 'prefer' | 'strict';
 
 /** What the booking platform asks for; validated at the HTTP edge or by the typed client. */
 export interface BookingRequest {
   bookingId: string;
-  parties: [Party, Party];
+  parties: Parties;
+  /**
+   * Who may reach whom, by role: `reach[role]` lists the roles that party's calls may go to, in the order its menu
+   * offers them. Unset: every party reaches every other one (for two parties, each other, as always).
+   */
+  reach?: Reach;
   expiresInSeconds: number;
   gracePeriodSeconds: number;
   geoMatch: GeoMatch;
@@ -41,6 +49,28 @@ export interface BookingRequest {
    * time, when it is free for both. Unset: `spread` (the least-loaded number), as for every booking before.
    */
   numberSelection?: 'prefer-sticky';
+}
+
+/** By role, the roles a party may call through the booking's number; a role not named reaches nobody. */
+export type Reach = Record<string, string[]>;
+
+/** A booking's people and who may reach whom, as a request or a booking's view gives them. */
+export interface PartiesOf {
+  parties: readonly Party[];
+  reach?: Reach;
+}
+
+/** A booking connects at most this many people (a delivery: customer, courier, restaurant, and some room). */
+export const MAX_PARTIES = 5;
+
+/**
+ * The parties a caller of the booking may be put through to, in the order a menu offers them: the booking's
+ * `reach` for the caller's role, or, without one, every other party in the booking's order.
+ */
+export function targetsOf(request: PartiesOf, callerRole: string): Party[] {
+  const others = request.parties.filter((party) => party.role !== callerRole);
+  if (!request.reach) return others;
+  return (request.reach[callerRole] ?? []).flatMap((role) => others.filter((party) => party.role === role));
 }
 
 export type NumberSelection = 'spread' | 'prefer-sticky';
@@ -72,11 +102,19 @@ export function isEnded(status: BookingStatus): boolean {
   return ENDED_STATUSES.includes(status);
 }
 
-/** Two requests for one bookingId are the same booking when they pair the same people in the same roles. */
-export function isSameBooking(a: Pick<BookingRequest, 'parties'>, b: Pick<BookingRequest, 'parties'>): boolean {
-  const key = (request: Pick<BookingRequest, 'parties'>) =>
+/**
+ * Two requests for one bookingId are the same booking when they pair the same people in the same roles, and let
+ * them reach each other alike (the order of a role's targets is only the menu's order, and counts too).
+ */
+export function isSameBooking(a: PartiesOf, b: PartiesOf): boolean {
+  const key = (request: PartiesOf) =>
     request.parties
-      .map((party) => `${party.role}\u0000${party.number}`)
+      .map(
+        (party) =>
+          `${party.role}\u0000${party.number}\u0000${targetsOf(request, party.role)
+            .map((t) => t.role)
+            .join('\u0002')}`,
+      )
       .sort()
       .join('\u0001');
   return key(a) === key(b);
@@ -86,6 +124,8 @@ export function isSameBooking(a: Pick<BookingRequest, 'parties'>, b: Pick<Bookin
 export interface CallRecord {
   sessionId: string;
   callerRole: string | null;
+  /** Whom the caller chose from the menu of a booking of several parties. */
+  calleeRole?: string;
   startedAt: string;
   status: string;
   endedAt?: string;

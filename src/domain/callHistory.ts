@@ -9,6 +9,8 @@ import type { CallRecord, CallRecording } from './booking';
 export interface CallEvent {
   sessionId: string;
   callerRole: string | null;
+  /** Whom the caller chose, in a booking of several parties; otherwise the booking knows (the other one). */
+  calleeRole?: string;
   kind: 'status' | 'summary' | 'recording';
   /**
    * A status: 8x8's timestamp (or, when 8x8 gave none, when we received it). A summary: the session's end. A
@@ -83,6 +85,14 @@ function mergeRecording(known: readonly CallEvent[], event: CallEvent): CallEven
   );
 }
 
+/**
+ * The party the caller chose from a menu, as any kept event of the call says (the session that names it may be
+ * written after 8x8's first status of the call came in, so not every event does).
+ */
+export function chosenCallee(entry: CallEntry): string | undefined {
+  return entry.earliestWithRole?.calleeRole ?? entry.summary?.calleeRole ?? entry.newestStatus?.calleeRole;
+}
+
 /** The call as the booking shows it. */
 export function callRecordOf(entry: CallEntry): CallRecord {
   const { summary, earliest } = entry;
@@ -93,6 +103,8 @@ export function callRecordOf(entry: CallEntry): CallRecord {
     // A recording's status is not the call's: until a status or the summary comes, the call shows `RECORDED`.
     status: (summary ?? entry.newestStatus ?? (earliest.kind === 'recording' ? null : earliest))?.status ?? 'RECORDED',
   };
+  const calleeRole = chosenCallee(entry);
+  if (calleeRole !== undefined) record.calleeRole = calleeRole;
   if (summary?.endedAt) record.endedAt = summary.endedAt;
   if (summary?.durationSeconds !== undefined) record.durationSeconds = summary.durationSeconds;
   const recordings = (entry.recordings ?? []).flatMap((event) => (event.recording ? [event.recording] : []));

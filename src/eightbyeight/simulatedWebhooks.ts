@@ -38,6 +38,28 @@ export function callReceived(
   };
 }
 
+/**
+ * The follow-up CALL_ACTION 8x8 posts once a `sayAndCapture` of ours has the caller's key presses (`digits`; null:
+ * none were entered), on the same session as the call: e.g. a menu choice.
+ */
+export function actionCompleted(
+  caller: string,
+  virtualNumber: string,
+  sessionId: string,
+  input: { clientActionId: string; digits: string | null },
+) {
+  const received = callReceived(caller, virtualNumber, sessionId);
+  return {
+    ...received,
+    payload: {
+      ...received.payload,
+      callStatus: 'ACTION_COMPLETED',
+      clientActionId: input.clientActionId,
+      eventData: { dtmf: input.digits },
+    },
+  };
+}
+
 interface LegStatus {
   sessionId: string;
   callStatus: string;

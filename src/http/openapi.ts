@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { BOOKING_ERRORS, type BookingErrorCode } from '../bookings/errors';
-import { BOOKING_LIMITS } from '../domain/booking';
+import { BOOKING_LIMITS, MAX_PARTIES } from '../domain/booking';
 import { bookingIdSchema, bookingRequestSchema, numberRequestSchema, partySchema, phoneNumberSchema } from './requests';
 import { codecPayloadSchema, codecPayloadsSchema } from './routes/codec';
 import {
@@ -149,11 +149,11 @@ const booking = {
   post: {
     operationId: 'createBooking',
     tags: ['bookings'],
-    summary: 'Create a booking: pair two parties through a virtual number',
+    summary: 'Create a booking: pair two (up to five) parties through a virtual number',
     description:
       'Creates the booking and answers once it holds a virtual number. Idempotent on `bookingId`: repeating the ' +
-      'request with the same parties in the same roles answers 200 with the same booking (also after it has ' +
-      'ended); the same `bookingId` with other parties is a 409. A refused booking (409 `no_number_available`, ' +
+      'request with the same parties in the same roles (and the same `reach`) answers 200 with the same booking ' +
+      '(also after it has ended); the same `bookingId` with other parties, or another `reach`, is a 409. A refused booking (409 `no_number_available`, ' +
       '503 `allocation_failed`) holds nothing, and its `bookingId` may be tried again.',
     security: apiKeySecurity,
     requestBody: { required: true, content: json(ref('BookingRequest')) },
@@ -447,9 +447,10 @@ export const openApiDocument = {
     version: '0.1.0',
     summary: 'Number masking for bookings over 8x8 Voice',
     description:
-      'A booking platform pairs the two parties of a booking (rider and driver, say) through a virtual number ' +
-      'from the pool; while the booking is live, either party calling the virtual number is put through to the ' +
-      "other, who sees the virtual number as caller ID. 8x8 asks how to route each call through Maskline's " +
+      'A booking platform pairs the parties of a booking (rider and driver, say; up to five) through a virtual number ' +
+      'from the pool; while the booking is live, a party calling the virtual number is put through to the ' +
+      'other (or, in a booking of more, to the one it picks from a menu), who sees the virtual number as caller ' +
+      "ID. 8x8 asks how to route each call through Maskline's " +
       'webhooks.\n\nEvery error answer is `{"error": {"code", "message"}}`: the code is stable and meant for ' +
       'programs, the message for developers. Request bodies are JSON (whatever the Content-Type), at most 64 KB. ' +
       'Development mode (MASKLINE_DEVELOPMENT_MODE=true, which only `npm start` sets): a credential left unset is ' +
@@ -820,7 +821,7 @@ export const openApiDocument = {
         description:
           '`allocating`: looking for a virtual number. `active`: the pairing is held and calls connect. ' +
           '`completing`: completed, calls still connect until `graceEndsAt`. `completed`, `cancelled`, `expired`: ' +
-          'ended, the number is released. `refused`: no number was free for both parties; nothing was held.',
+          'ended, the number is released. `refused`: no number was free for all its parties; nothing was held.',
       },
       CallRecord: {
         type: 'object',
@@ -830,6 +831,12 @@ export const openApiDocument = {
         properties: {
           sessionId: { type: 'string', description: "8x8's call session id." },
           callerRole: { type: ['string', 'null'], description: 'The role of the party who called; null when unknown.' },
+          calleeRole: {
+            type: 'string',
+            description:
+              'In a booking of several parties, the role the caller chose from the menu; absent when the caller had ' +
+              'one party to reach (the other one of two, or the one `reach` allows).',
+          },
           startedAt: { type: 'string', description: 'When the call started, as 8x8 wrote it (ISO 8601 in practice).' },
           status: {
             type: 'string',
@@ -880,9 +887,16 @@ export const openApiDocument = {
           status: ref('BookingStatus'),
           virtualNumber: {
             anyOf: [ref('E164'), { type: 'null' }],
-            description: 'The number both parties call; null while allocating and for a refused booking.',
+            description: 'The number the parties call; null while allocating and for a refused booking.',
           },
-          parties: { type: 'array', minItems: 2, maxItems: 2, items: ref('Party') },
+          parties: { type: 'array', minItems: 2, maxItems: MAX_PARTIES, items: ref('Party') },
+          reach: {
+            type: 'object',
+            additionalProperties: { type: 'array', items: { type: 'string' }, maxItems: MAX_PARTIES - 1 },
+            description:
+              'Who may reach whom, by role, as the booking was created with (absent when it gave none: every party ' +
+              'reaches every other one). A caller with several targets hears a menu of them, in this order.',
+          },
           expiresAt: ref('Timestamp'),
           createdAt: ref('Timestamp'),
           gracePeriodSeconds: {
@@ -919,7 +933,9 @@ export const openApiDocument = {
           callflow: ref('Callflow'),
         },
       },
-      CallflowAction: { oneOf: [ref('MakeCallAction'), ref('SayAction'), ref('HangupAction')] },
+      CallflowAction: {
+        oneOf: [ref('MakeCallAction'), ref('SayAction'), ref('SayAndCaptureAction'), ref('HangupAction')],
+      },
       MakeCallAction: {
         type: 'object',
         required: ['action', 'params'],
@@ -951,6 +967,45 @@ export const openApiDocument = {
               voiceProfile: { type: 'string', minLength: 1, examples: ['en-US-ZiraRUS'] },
               repetition: { type: 'integer', minimum: 1, maximum: 3 },
               speed: { type: 'integer', minimum: 1, maximum: 2 },
+            },
+          },
+        },
+      },
+      SayAndCaptureAction: {
+        type: 'object',
+        required: ['action', 'params'],
+        additionalProperties: false,
+        description:
+          "Asks the caller to press keys (the menu of a booking of several parties; the answer's `clientActionId` " +
+          'then says `menu`): 8x8 posts them back in a follow-up CALL_ACTION (`ACTION_COMPLETED`, `eventData`).',
+        properties: {
+          action: { const: 'sayAndCapture' },
+          params: {
+            type: 'object',
+            required: [
+              'promptMessage',
+              'voiceProfile',
+              'speed',
+              'minDigits',
+              'maxDigits',
+              'digitTimeout',
+              'overallTimeout',
+              'completeOnHash',
+              'noOfTries',
+              'failureMessage',
+            ],
+            additionalProperties: false,
+            properties: {
+              promptMessage: { type: 'string', minLength: 1, maxLength: 3000 },
+              voiceProfile: { type: 'string', minLength: 1 },
+              speed: { type: 'integer', minimum: 1, maximum: 2 },
+              minDigits: { type: 'integer', minimum: 1 },
+              maxDigits: { type: 'integer', minimum: 1 },
+              digitTimeout: { type: 'integer', minimum: 1, description: 'ms between two key presses.' },
+              overallTimeout: { type: 'integer', minimum: 1, description: 'ms for the whole entry.' },
+              completeOnHash: { type: 'boolean' },
+              noOfTries: { type: 'integer', minimum: 1 },
+              failureMessage: { type: 'string', minLength: 1, maxLength: 3000 },
             },
           },
         },

@@ -1,3 +1,4 @@
+import { MAX_PARTIES } from '../domain/booking';
 import { BOOKING_EVENT_TYPES, type BookingEventType } from '../events/bookingEvents';
 
 /**
@@ -57,7 +58,7 @@ const BODIES: Record<BookingEventType, { summary: string; data: object }> = {
       properties: {
         virtualNumber: ref('E164'),
         expiresAt: ref('Timestamp'),
-        parties: { type: 'array', items: ref('EventParty'), minItems: 2, maxItems: 2 },
+        parties: { type: 'array', items: ref('EventParty'), minItems: 2, maxItems: MAX_PARTIES },
       },
     },
   },

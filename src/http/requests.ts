@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { BOOKING_DEFAULTS, BOOKING_LIMITS, type BookingRequest, type Party } from '../domain/booking';
+import { BOOKING_DEFAULTS, BOOKING_LIMITS, MAX_PARTIES, type BookingRequest, type Parties } from '../domain/booking';
 import { AFTER_END_ROUTES, type AfterEndRoute } from '../domain/outOfSession';
 import { MAX_WRITTEN_LENGTH, parseValidPhoneNumber } from '../domain/phoneNumbers';
 import { isEventsUrl } from '../events/eventTargets';
@@ -68,8 +68,27 @@ export const bookingRequestSchema = z
     }),
     parties: z
       .array(partySchema)
-      .length(2, 'must list exactly two parties')
-      .meta({ description: 'Exactly two parties, with different roles and different numbers.' }),
+      .min(2, 'must list at least two parties')
+      .max(MAX_PARTIES, `must list at most ${MAX_PARTIES} parties`)
+      .meta({
+        description:
+          `Two to ${MAX_PARTIES} parties (e.g. customer, courier, restaurant), with different roles and different ` +
+          'numbers. One virtual number is found that is free for all of them.',
+      }),
+    reach: z
+      .record(z.string(), z.array(z.string()).max(MAX_PARTIES - 1, `may list at most ${MAX_PARTIES - 1} roles`))
+      .optional()
+      .meta({
+        description:
+          'Who may reach whom, by role: each role of the booking that may call through the virtual number, with ' +
+          'the roles it may call, in the order its menu offers them (e.g. `{"customer": ["courier"], ' +
+          '"restaurant": ["courier"], "courier": ["customer", "restaurant"]}`). A role not named here reaches ' +
+          'nobody (its calls hear the notice). A caller with one target is put through at once; with several, 8x8 ' +
+          'asks them to press a digit ("Press 1 for the customer, 2 for the restaurant"). Without `reach` every ' +
+          'party reaches every other one: for two parties that is each other, as always; for three or more, each ' +
+          'caller hears the menu of all the others.',
+        examples: [{ customer: ['courier'], restaurant: ['courier'], courier: ['customer', 'restaurant'] }],
+      }),
     expiresInSeconds: wholeSeconds(BOOKING_LIMITS.expiresInSeconds).default(BOOKING_DEFAULTS.expiresInSeconds).meta({
       description: 'The booking expires (and its number is released) this long after it is created; at most 30 days.',
     }),
@@ -137,12 +156,36 @@ export const bookingRequestSchema = z
   })
   .meta({ description: 'Fields not listed here are ignored.' })
   .superRefine((request, ctx) => {
-    const [first, second] = request.parties;
-    if (first && second && first.number === second.number) {
-      ctx.addIssue({ code: 'custom', path: ['parties', 1, 'number'], message: 'must differ from the other party' });
+    const { parties } = request;
+    const other = parties.length === 2 ? 'the other party' : 'every other party';
+    parties.forEach((party, index) => {
+      const earlier = parties.slice(0, index);
+      if (earlier.some((before) => before.number === party.number)) {
+        ctx.addIssue({ code: 'custom', path: ['parties', index, 'number'], message: `must differ from ${other}` });
+      }
+      if (earlier.some((before) => before.role === party.role)) {
+        ctx.addIssue({ code: 'custom', path: ['parties', index, 'role'], message: `must differ from ${other}` });
+      }
+    });
+    const roles = new Set(parties.map((party) => party.role));
+    for (const [caller, targets] of Object.entries(request.reach ?? {})) {
+      if (!roles.has(caller)) {
+        ctx.addIssue({ code: 'custom', path: ['reach', caller], message: 'is not a role of this booking' });
+      }
+      targets.forEach((target, index) => {
+        const path = ['reach', caller, index];
+        if (!roles.has(target)) ctx.addIssue({ code: 'custom', path, message: 'is not a role of this booking' });
+        else if (target === caller) ctx.addIssue({ code: 'custom', path, message: 'a party cannot reach itself' });
+        else if (targets.indexOf(target) !== index) ctx.addIssue({ code: 'custom', path, message: 'is listed twice' });
+      });
     }
-    if (first && second && first.role === second.role) {
-      ctx.addIssue({ code: 'custom', path: ['parties', 1, 'role'], message: 'must differ from the other party' });
+    // The pair's last number is a pair's: a booking of more people has no one pair to remember it by.
+    if (request.numberSelection === 'prefer-sticky' && parties.length > 2) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['numberSelection'],
+        message: '`prefer-sticky` is for bookings of two parties',
+      });
     }
   });
 
@@ -250,7 +293,7 @@ export function parseBookingRequest(body: unknown, events: BookingCreationOption
           },
         }
       : {}),
-    parties: request.parties as [Party, Party],
+    parties: request.parties as Parties,
     ...(callbackUrl !== undefined ? { callbackUrl } : {}),
     ...(record ? { record: true as const } : {}),
     // Unset means spread: the request of a booking that spreads reads as it always has.

@@ -14,7 +14,7 @@ import {
 export const metricsRegistry = new Registry();
 collectDefaultMetrics({ register: metricsRegistry });
 
-export type CallActionOutcome = 'connected' | 'notice' | 'store_timeout' | 'invalid';
+export type CallActionOutcome = 'connected' | 'menu' | 'notice' | 'store_timeout' | 'invalid';
 
 // 8x8 waits a few seconds for a call action's answer; the store lookup is bounded by MASKLINE_CALL_ACTION_TIMEOUT_MS.
 const CALL_ACTION_BUCKETS = [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 1.5, 2.5, 5];

@@ -8,7 +8,7 @@ import {
   type Lease,
   type RecordedLease,
 } from '../domain/allocation';
-import type { BookingRequest, Party } from '../domain/booking';
+import type { BookingRequest, Parties, Party } from '../domain/booking';
 import type { E164 } from '../domain/phoneNumbers';
 import {
   claimId,
@@ -53,7 +53,8 @@ function recorded(doc: LeaseDocument): RecordedLease {
   return {
     bookingId: doc._id,
     virtualNumber: doc.virtualNumber,
-    parties: doc.parties ?? ([] as unknown as [Party, Party]),
+    // A released lease names no parties any more: nothing reads them from it.
+    parties: doc.parties ?? ([] as unknown as Parties),
     holder: holderOf({ bookingId: doc._id, run: doc.run, runStartedAt: doc.runStartedAt }),
     released: doc.status === 'released',
   };
@@ -134,6 +135,7 @@ export class MongoAllocationStore implements AllocationStore {
     otherParty: Party;
     virtualNumber: E164;
     record?: boolean;
+    targets?: Party[];
   }): Promise<ClaimResult> {
     const doc: ClaimDocument = {
       _id: claimId(claim.party.number, claim.virtualNumber),
@@ -148,6 +150,7 @@ export class MongoAllocationStore implements AllocationStore {
       settled: false,
       claimedAt: new Date(),
       ...(claim.record ? { record: true as const } : {}),
+      ...(claim.targets ? { targets: claim.targets } : {}),
     };
     try {
       await this.collections.claims.insertOne(doc);
@@ -215,6 +218,7 @@ export class MongoAllocationStore implements AllocationStore {
       createdAt: now,
       expiresAt: new Date(now.getTime() + request.expiresInSeconds * 1000),
       ...(request.afterEnd ? { afterEnd: request.afterEnd } : {}),
+      ...(request.reach ? { reach: request.reach } : {}),
     };
     try {
       const written = await this.collections.leases.updateOne(

@@ -13,6 +13,7 @@ export interface CallSession {
   callerRole: string | null;
   caller: E164;
   startedAt: Date;
+  calleeRole?: string;
 }
 
 function sessionDocument(session: CallSession): CallSessionDocument {
@@ -23,6 +24,7 @@ function sessionDocument(session: CallSession): CallSessionDocument {
     callerRole: session.callerRole,
     callerMasked: maskPhoneNumber(session.caller),
     startedAt: session.startedAt,
+    ...(session.calleeRole !== undefined ? { calleeRole: session.calleeRole } : {}),
   };
 }
 

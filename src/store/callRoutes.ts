@@ -3,7 +3,7 @@ import type { E164 } from '../domain/phoneNumbers';
 import { claimId, type Collections } from './database';
 
 /**
- * The call-routing lookup. A claim (`<party>|<VN>`) names the other party of its booking, so the claims are also
+ * The call-routing lookup. A claim (`<party>|<VN>`) names whom its party may call, so the claims are also
  * the routing index: answering a call is one read by primary key, however large the store.
  */
 export class CallRoutes {
@@ -12,14 +12,13 @@ export class CallRoutes {
   async findRoute(caller: E164, virtualNumber: E164): Promise<Route | null> {
     const doc = await this.collections.claims.findOne(
       { _id: claimId(caller, virtualNumber) },
-      { projection: { bookingId: 1, role: 1, otherParty: 1, otherRole: 1, record: 1 } },
+      { projection: { bookingId: 1, role: 1, otherParty: 1, otherRole: 1, targets: 1, record: 1 } },
     );
     return doc
       ? {
           bookingId: doc.bookingId,
           callerRole: doc.role,
-          otherParty: doc.otherParty,
-          otherRole: doc.otherRole,
+          targets: doc.targets ?? [{ role: doc.otherRole, number: doc.otherParty }],
           ...(doc.record ? { record: true } : {}),
         }
       : null;

@@ -9,7 +9,7 @@ import {
 } from 'mongodb';
 import type { E164 } from '../domain/phoneNumbers';
 import type { Holder } from '../domain/allocation';
-import type { Party } from '../domain/booking';
+import type { Parties, Party, Reach } from '../domain/booking';
 import type { AfterEnd } from '../domain/outOfSession';
 import type { EndedPairingDocument } from './endedPairings';
 
@@ -31,6 +31,8 @@ export type NumberStatus = 'active' | 'disabled' | 'draining';
  * what makes "a VN is never held by the same person in two live bookings" true under any concurrency, with no
  * transaction (FerretDB has none). It is also the call-routing index: (caller, VN) → the other party. A claim
  * whose pair (`<otherParty>|<VN>` of the same run) exists is held for good; one alone is an allocation under way.
+ * A booking of three or more parties claims them in order, and the last claim is every claim's witness (the last
+ * one's is the first): the last one there means all were made. Its claims name their callers' targets apart.
  */
 export interface ClaimDocument {
   _id: string;
@@ -41,8 +43,14 @@ export interface ClaimDocument {
   /** The booking run holding it (its workflow chain's first run id); every change is conditional on it. */
   run: string;
   runStartedAt: Date;
+  /** The other party of a two-party booking; of a larger one, the claim whose presence proves them all. */
   otherParty: E164;
   otherRole: string;
+  /**
+   * Whom this party may call, in menu order, when that is not simply `otherParty`: a booking of three or more
+   * parties, or one with a `reach`. Absent on every two-party claim as before.
+   */
+  targets?: Party[];
   /**
    * Known to be one of a complete pair. A claim left false by an attempt that stopped may be complete all the
    * same: the pair's existence is the fact, this only saves a read.
@@ -64,7 +72,9 @@ export interface LeaseDocument {
   runStartedAt: Date;
   virtualNumber: E164;
   /** Absent once released. */
-  parties?: [Party, Party];
+  parties?: Parties;
+  /** Who may reach whom, when the booking said (its late callers are routed by it); absent: everyone. */
+  reach?: Reach;
   status: LeaseStatus;
   createdAt: Date;
   expiresAt: Date;
@@ -116,6 +126,8 @@ export interface CallSessionDocument {
   /** Masked (`+65****4567`): call records never keep a party number in clear. */
   callerMasked: string;
   startedAt: Date;
+  /** Whom the call was put through to, when a booking of several parties let the caller choose. */
+  calleeRole?: string;
 }
 
 /** A call-status, session-summary or call-recording webhook, stored before anything else so that none is ever lost. */

@@ -1,7 +1,7 @@
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
 import type { Collection } from 'mongodb';
 import type { Holder } from '../domain/allocation';
-import type { Party } from '../domain/booking';
+import { targetsOf, type Party, type Reach } from '../domain/booking';
 import type { AfterEnd, AfterEndRoute, EndedPairing } from '../domain/outOfSession';
 import type { E164 } from '../domain/phoneNumbers';
 
@@ -90,24 +90,28 @@ export class EndedPairings {
   }
 
   /**
-   * Keeps both parties' pairings with the VN, under the newest key. Idempotent (a retried release writes the same
-   * keys); a later booking of the same people on the same VN that ends replaces them.
+   * Keeps the parties' pairings with the VN, under the newest key. Idempotent (a retried release writes the same
+   * keys); a later booking of the same people on the same VN that ends replaces them. "The other party" of a late
+   * caller is the one party the booking let them reach: a party of a larger booking who could reach several (or
+   * none) keeps no pairing, and calls late as anyone else does (the deployment's out-of-session policy).
    */
   async keep(input: {
     bookingId: string;
     virtualNumber: E164;
-    parties: readonly [Party, Party];
+    parties: readonly Party[];
+    reach?: Reach;
     afterEnd: AfterEnd;
     endedAt: Date;
   }): Promise<void> {
     const key = this.keys[0]!;
     const closesAt = new Date(input.endedAt.getTime() + input.afterEnd.windowSeconds * 1000);
-    const [a, b] = input.parties;
+    const booking = { parties: input.parties, ...(input.reach ? { reach: input.reach } : {}) };
+    const pairs = input.parties.flatMap((caller) => {
+      const targets = targetsOf(booking, caller.role);
+      return targets.length === 1 ? [[caller, targets[0]!] as const] : [];
+    });
     await Promise.all(
-      [
-        [a, b],
-        [b, a],
-      ].map(([caller, other]) => {
+      pairs.map(([caller, other]) => {
         const _id = lookupId(key, caller!.number, input.virtualNumber);
         const doc: EndedPairingDocument = {
           _id,
@@ -140,6 +144,7 @@ export class EndedPairings {
       bookingId: holder.bookingId,
       virtualNumber: lease.virtualNumber,
       parties: lease.parties,
+      ...(lease.reach ? { reach: lease.reach } : {}),
       afterEnd: lease.afterEnd,
       endedAt,
     });

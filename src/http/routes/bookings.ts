@@ -26,6 +26,7 @@ function present(booking: BookingView) {
     status: booking.status,
     virtualNumber: booking.virtualNumber,
     parties: booking.parties,
+    ...(booking.reach ? { reach: booking.reach } : {}),
     expiresAt: booking.expiresAt,
     createdAt: booking.createdAt,
     gracePeriodSeconds: booking.gracePeriodSeconds,
