@@ -1044,6 +1044,8 @@ async function serveVariant(
         callEvents: db.collection('callEvents'),
         endedPairings: db.collection('endedPairings'),
         pairs: db.collection('pairs'),
+        pins: db.collection('pins'),
+        pinAttempts: db.collection('pinAttempts'),
       },
       close: () => client.close(),
     } satisfies Database;
