@@ -134,6 +134,15 @@ export const bookingRequestSchema = z
           'in their last `prefer-sticky` booking together, when it is free for both (a familiar number for a repeat ' +
           'customer and courier); otherwise as `spread`.',
       }),
+    fallback: z
+      .enum(['none', 'pin'])
+      .optional()
+      .meta({
+        description:
+          '`pin`: when no number is free for both parties, the booking gets a number of the PIN set, shared with ' +
+          'other bookings, and a PIN (answered as `mode: "pin"` and `pin`); its callers dial the number and enter ' +
+          'the PIN. `none`: refused `no_number_available`. Default: MASKLINE_NUMBER_FALLBACK (`none` unless set).',
+      }),
   })
   .meta({ description: 'Fields not listed here are ignored.' })
   .superRefine((request, ctx) => {
@@ -159,6 +168,14 @@ export const numberRequestSchema = z
       })
       .transform((code) => code.toUpperCase())
       .optional(),
+    use: z
+      .enum(['pin'])
+      .optional()
+      .meta({
+        description:
+          '`pin`: the number joins the PIN set, which only PIN-fallback bookings get (many at once, each with its ' +
+          'own PIN); ordinary allocation never gives it out. Absent: an ordinary number.',
+      }),
   })
   .meta({ description: 'Fields not listed here are ignored.' });
 
@@ -194,6 +211,8 @@ export interface BookingCreationOptions {
   platformHosts?: readonly string[];
   /** The deployment's late-caller window and default route (MASKLINE_ENDED_BOOKING_*); window 0: off. */
   afterEnd?: { windowSeconds: number; route: AfterEndRoute };
+  /** MASKLINE_NUMBER_FALLBACK: what a booking that names no `fallback` gets when no number is free. */
+  numberFallback?: 'none' | 'pin';
 }
 
 /** A deployment with no receiver of events and nothing to sign them with. */
@@ -205,7 +224,10 @@ export const NO_BOOKING_EVENTS: BookingCreationOptions = {
 };
 
 export function parseBookingRequest(body: unknown, events: BookingCreationOptions = NO_BOOKING_EVENTS): BookingRequest {
-  const { callbackUrl, outOfSession, record, numberSelection, ...request } = parseOrThrow(bookingRequestSchema, body);
+  const { callbackUrl, outOfSession, record, numberSelection, fallback, ...request } = parseOrThrow(
+    bookingRequestSchema,
+    body,
+  );
   const hosts = events.platformHosts ?? [];
   const urlRule = hosts.length > 0 ? ` on a host of MASKLINE_PLATFORM_HOSTS (${hosts.join(', ')})` : '';
   if (callbackUrl !== undefined && !isEventsUrl(callbackUrl, events.allowPlainHttp, hosts)) {
@@ -255,6 +277,8 @@ export function parseBookingRequest(body: unknown, events: BookingCreationOption
     ...(record ? { record: true as const } : {}),
     // Unset means spread: the request of a booking that spreads reads as it always has.
     ...(numberSelection === 'prefer-sticky' ? { numberSelection } : {}),
+    // Unset means refused when nothing is free: the request of a booking without the fallback reads as it always has.
+    ...((fallback ?? events.numberFallback) === 'pin' ? { fallback: 'pin' as const } : {}),
     ...(events.eventNumbers ? { eventNumbers: true } : {}),
     ...(callbackUrl === undefined && !events.eventsUrlSet ? { eventDelivery: false } : {}),
   };

@@ -110,6 +110,7 @@ export function createHttpApplication(config: Config, deps: { database: Database
       eventsUrlSet: config.events.url !== null,
       canSign: config.events.secrets.length > 0,
       platformHosts: config.events.platformHosts ?? [],
+      numberFallback: config.numberFallback,
       afterEnd: {
         windowSeconds: config.outOfSession.endedBookingWindowSeconds,
         route: config.outOfSession.endedBookingRoute,
