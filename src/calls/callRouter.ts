@@ -4,7 +4,9 @@ import type { Logger } from '../logging/logger';
 import { observeCallAction } from '../metrics/metrics';
 import type { CallRecords } from '../store/callRecords';
 import type { CallRoutes } from '../store/callRoutes';
+import { isPinAction } from '../domain/pin';
 import type { OutOfSessionCalls, OutOfSessionOutcome } from './outOfSession';
+import type { PinCalls } from './pinCalls';
 
 export interface CallRoutingSettings {
   unknownCallerNotice: string;
@@ -29,28 +31,50 @@ export class CallRouter {
     private readonly outOfSession: Pick<OutOfSessionCalls, 'plan'> | null = null,
     /** Told of each call handled out of session, off the answer's path (booking events). */
     private readonly onOutOfSession: (event: CallActionEvent, outcome: OutOfSessionOutcome) => void = () => {},
+    /** Calls to numbers of the PIN set (src/calls/pinCalls.ts); without it they are like any other. */
+    private readonly pinCalls: PinCalls | null = null,
   ) {}
 
   async answer(event: CallActionEvent): Promise<CallActionAnswer> {
+    // The follow-up of our digit prompt, dispatched by what the prompt's clientActionId says it asked for.
+    if (event.callStatus === 'ACTION_COMPLETED' && this.pinCalls && isPinAction(event.clientActionId)) {
+      const startedAt = process.hrtime.bigint();
+      const outcome = await this.pinCalls.followUp(event);
+      if ('answer' in outcome) {
+        observeCallAction(outcome.answer.clientActionId ? 'pin_prompt' : 'notice', startedAt);
+        return outcome.answer;
+      }
+      return this.connect(event, outcome.connect, startedAt);
+    }
     if (event.callStatus !== 'CALL_RECEIVED') {
       // A follow-up after an action of ours (the notice has been said): nothing more to do on this call.
       return { callflow: [{ action: 'hangup' }] };
     }
     const startedAt = process.hrtime.bigint();
     const decision = await this.decide(event);
-    if (decision.kind === 'connect') {
-      this.recordSession(event, decision);
-      observeCallAction('connected', startedAt);
-      return connectCall({
-        virtualNumber: decision.callerId,
-        destination: decision.destination,
-        record: decision.record,
-      });
+    if (decision.kind === 'connect') return this.connect(event, decision, startedAt);
+    if (decision.reason === 'no_live_booking' && (await this.pinCalls?.asksForPin(event))) {
+      observeCallAction('pin_prompt', startedAt);
+      return this.pinCalls!.ask();
     }
     if (decision.reason === 'no_live_booking' && this.outOfSession) return this.answerOutOfSession(event, startedAt);
     this.logger.info({ sessionId: event.sessionId, reason: decision.reason }, 'caller turned away');
     observeCallAction(decision.reason === 'store_unavailable' ? 'store_timeout' : 'notice', startedAt);
     return this.notice();
+  }
+
+  private connect(
+    event: CallActionEvent,
+    decision: Extract<RoutingDecision, { kind: 'connect' }>,
+    startedAt: bigint,
+  ): CallActionAnswer {
+    this.recordSession(event, decision);
+    observeCallAction('connected', startedAt);
+    return connectCall({
+      virtualNumber: decision.callerId,
+      destination: decision.destination,
+      record: decision.record,
+    });
   }
 
   /** src/calls/outOfSession.ts decides; any failure there, or a callflow that cannot be built, is the notice. */
