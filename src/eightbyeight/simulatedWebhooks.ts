@@ -38,6 +38,28 @@ export function callReceived(
   };
 }
 
+/**
+ * The follow-up of our digit prompt (`sayAndCapture`): the action completed, the caller's key presses in
+ * `eventData`, our `clientActionId` echoed. 8x8's docs show `eventData` as an object; older platform versions send
+ * it as a string (`eventData: "string"` sends the bare digits), which Maskline reads alike.
+ */
+export function digitsEntered(
+  caller: string,
+  virtualNumber: string,
+  input: { sessionId: string; clientActionId: string; digits: string | null; eventData?: 'object' | 'string' },
+) {
+  const received = callReceived(caller, virtualNumber, input.sessionId);
+  return {
+    ...received,
+    payload: {
+      ...received.payload,
+      callStatus: 'ACTION_COMPLETED',
+      clientActionId: input.clientActionId,
+      eventData: input.eventData === 'string' ? (input.digits ?? '') : { dtmf: input.digits },
+    },
+  };
+}
+
 interface LegStatus {
   sessionId: string;
   callStatus: string;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PIN_DIGITS } from '../domain/pin';
 import { BOOKING_ERRORS, type BookingErrorCode } from '../bookings/errors';
 import { BOOKING_LIMITS } from '../domain/booking';
 import { bookingIdSchema, bookingRequestSchema, numberRequestSchema, partySchema, phoneNumberSchema } from './requests';
@@ -795,6 +796,11 @@ export const openApiDocument = {
           countryCode: { type: ['string', 'null'], pattern: '^[A-Z]{2}$' },
           referenceId: { type: ['string', 'null'] },
           status: ref('NumberStatus'),
+          use: {
+            const: 'pin',
+            description:
+              'Present for a number of the PIN set: only PIN-fallback bookings get it, many at once, each with its PIN.',
+          },
           liveBookings: { type: 'integer', minimum: 0, description: 'Live bookings holding this number.' },
           createdAt: ref('Timestamp'),
           updatedAt: ref('Timestamp'),
@@ -880,7 +886,22 @@ export const openApiDocument = {
           status: ref('BookingStatus'),
           virtualNumber: {
             anyOf: [ref('E164'), { type: 'null' }],
-            description: 'The number both parties call; null while allocating and for a refused booking.',
+            description:
+              'The number both parties call; null while allocating and for a refused booking. With `mode: "pin"`, a ' +
+              'number of the PIN set, shared with other bookings: callers enter `pin` after dialling it.',
+          },
+          mode: {
+            const: 'pin',
+            description:
+              'Present only for a PIN-fallback booking (`fallback: "pin"`, or MASKLINE_NUMBER_FALLBACK=pin, when no ' +
+              'number was free for both parties). Absent: the booking has a number of its own.',
+          },
+          pin: {
+            type: 'string',
+            pattern: `^[0-9]{${PIN_DIGITS}}$`,
+            description:
+              'With `mode: "pin"`: the digits its parties enter after dialling `virtualNumber`; unique among the live ' +
+              'bookings on that number, freed when the booking ends.',
           },
           parties: { type: 'array', minItems: 2, maxItems: 2, items: ref('Party') },
           expiresAt: ref('Timestamp'),
@@ -919,7 +940,9 @@ export const openApiDocument = {
           callflow: ref('Callflow'),
         },
       },
-      CallflowAction: { oneOf: [ref('MakeCallAction'), ref('SayAction'), ref('HangupAction')] },
+      CallflowAction: {
+        oneOf: [ref('MakeCallAction'), ref('SayAction'), ref('SayAndCaptureAction'), ref('HangupAction')],
+      },
       MakeCallAction: {
         type: 'object',
         required: ['action', 'params'],
@@ -951,6 +974,45 @@ export const openApiDocument = {
               voiceProfile: { type: 'string', minLength: 1, examples: ['en-US-ZiraRUS'] },
               repetition: { type: 'integer', minimum: 1, maximum: 3 },
               speed: { type: 'integer', minimum: 1, maximum: 2 },
+            },
+          },
+        },
+      },
+      SayAndCaptureAction: {
+        type: 'object',
+        required: ['action', 'params'],
+        additionalProperties: false,
+        description:
+          'Asks the caller for digits (a PIN); 8x8 posts them back in a follow-up CALL_ACTION (`ACTION_COMPLETED`) ' +
+          "with the answer's `clientActionId`, e.g. `pin-1` (the try of the call).",
+        properties: {
+          action: { const: 'sayAndCapture' },
+          params: {
+            type: 'object',
+            required: [
+              'promptMessage',
+              'voiceProfile',
+              'speed',
+              'minDigits',
+              'maxDigits',
+              'digitTimeout',
+              'overallTimeout',
+              'completeOnHash',
+              'noOfTries',
+              'failureMessage',
+            ],
+            additionalProperties: false,
+            properties: {
+              promptMessage: { type: 'string', minLength: 1, maxLength: 3000 },
+              voiceProfile: { type: 'string', minLength: 1, examples: ['en-US-ZiraRUS'] },
+              speed: { type: 'integer', minimum: 1, maximum: 2 },
+              minDigits: { type: 'integer', minimum: 1 },
+              maxDigits: { type: 'integer', minimum: 1 },
+              digitTimeout: { type: 'integer', minimum: 1, description: 'ms allowed between two key presses.' },
+              overallTimeout: { type: 'integer', minimum: 1, description: 'ms allowed for the whole entry.' },
+              completeOnHash: { type: 'boolean' },
+              noOfTries: { type: 'integer', minimum: 1 },
+              failureMessage: { type: 'string', minLength: 1, maxLength: 3000 },
             },
           },
         },
