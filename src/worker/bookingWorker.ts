@@ -54,6 +54,7 @@ export async function createBookingWorker(options: BookingWorkerOptions): Promis
         callRecords: new CallRecords(collections),
         endedPairings,
         pairs: allocations.pairs,
+        pins: new PinHoldings(collections),
       }),
       ...createDiagnosticActivities({ database: options.database }),
       ...createEventActivities({
