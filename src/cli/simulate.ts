@@ -6,6 +6,7 @@ import {
   callReceived,
   callRecordingStatus,
   callStatus,
+  digitsEntered,
   outboundCallStatus,
   sessionSummary,
   SIMULATED_SUBACCOUNT,
@@ -27,6 +28,7 @@ interface CallOptions {
   booking?: string;
   as?: string;
   apiUrl?: string;
+  digits?: string;
 }
 
 interface BookingSeen {
@@ -99,7 +101,13 @@ function callOptions(command: Command): Command {
         'play a party of this booking (see --as), dialling its virtual number unless --to says otherwise; after ' +
           'the booking ended this is a late caller. Prints the booking events the call produced',
       )
-      .option('--as <role>', 'with --booking: the role of the party who calls (default: the first party)'),
+      .option('--as <role>', 'with --booking: the role of the party who calls (default: the first party)')
+      .option(
+        '--digits <digits>',
+        'when Maskline asks for digits (the PIN of a PIN-fallback booking), the caller keys these in: posts the ' +
+          'follow-up CALL_ACTION (ACTION_COMPLETED, the digits in eventData) and goes on with its answer',
+        keyPresses,
+      ),
   );
 }
 
@@ -174,7 +182,7 @@ interface PlacedCall {
   subAccountId: string;
   caller: string;
   virtualNumber: string;
-  answer: { callflow?: CallflowAction[] };
+  answer: { clientActionId?: string; callflow?: CallflowAction[] };
   /** The other party, when Maskline put the call through. */
   callee: string | null;
 }
@@ -191,13 +199,37 @@ async function placeCall(api: MasklineApi, options: CallOptions): Promise<Placed
     '/call-action',
     callReceived(caller, virtualNumber, sessionId, { callId: callIdA, subAccountId }),
   );
+  let answer = callflowOf(response);
+  const capture = answer.callflow?.find((action) => action.action === 'sayAndCapture');
+  if (capture && options.digits !== undefined && answer.clientActionId !== undefined) {
+    print(`← 200 ${describeAction(capture)}`);
+    print(`→ CALL_ACTION ACTION_COMPLETED  the caller keys in ${options.digits}  (${answer.clientActionId})`);
+    const followUp = await api.webhook(
+      '/call-action',
+      digitsEntered(caller, virtualNumber, {
+        sessionId,
+        clientActionId: answer.clientActionId,
+        digits: options.digits,
+      }),
+    );
+    answer = callflowOf(followUp);
+  }
+  const makeCall = answer.callflow?.find((action) => action.action === 'makeCall');
+  const callee = typeof makeCall?.params?.destination === 'string' ? makeCall.params.destination : null;
+  return { sessionId, callIdA, subAccountId, caller, virtualNumber, answer, callee };
+}
+
+function callflowOf(response: { status: number; body: unknown }): PlacedCall['answer'] {
   const answer = response.body as PlacedCall['answer'];
   if (response.status !== 200 || !Array.isArray(answer?.callflow)) {
     throw new CliError(`Maskline answered ${response.status}: ${JSON.stringify(response.body)}`);
   }
-  const makeCall = answer.callflow.find((action) => action.action === 'makeCall');
-  const callee = typeof makeCall?.params?.destination === 'string' ? makeCall.params.destination : null;
-  return { sessionId, callIdA, subAccountId, caller, virtualNumber, answer, callee };
+  return answer;
+}
+
+function keyPresses(raw: string): string {
+  if (!/^[0-9*#]{1,32}$/.test(raw)) throw new InvalidArgumentError('digits, * and # only, e.g. 1234');
+  return raw;
 }
 
 function printCall(call: PlacedCall): void {
@@ -208,6 +240,8 @@ function printCall(call: PlacedCall): void {
     print(
       `8x8 would put the caller through to ${String(makeCall.params?.destination)}, who sees ${String(makeCall.params?.source)}.`,
     );
+  } else if (call.answer.callflow?.some((action) => action.action === 'sayAndCapture')) {
+    print('8x8 would ask the caller for digits (a PIN): play them with --digits.');
   } else {
     print('8x8 would play the notice to the caller and end the call: no booking puts them through on this number.');
   }
@@ -225,6 +259,11 @@ function describeAction(action: CallflowAction): string {
       return `say       "${String(params.text)}" (${String(params.voiceProfile)})`;
     case 'hangup':
       return 'hangup';
+    case 'sayAndCapture':
+      return (
+        `sayAndCapture "${String(params.promptMessage)}" (${String(params.minDigits)}-${String(params.maxDigits)} ` +
+        'digits)'
+      );
     default:
       return `${action.action}  ${JSON.stringify(params)}`;
   }
