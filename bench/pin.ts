@@ -275,7 +275,8 @@ export async function merchantPinBenchmark(
             gracePeriodSeconds: 0,
             fallback: 'pin',
           };
-          // As the platform does (and `merchant`): a 503, 429 or no answer is tried again, the same request.
+          // As the platform does (and `merchant`): a 503, 429 or no answer is tried again, the same request; a retry of
+          // one that was created meanwhile is answered 200 with the booking.
           let answer = await service.api('POST', '/v1/bookings', request);
           for (let retry = 1; retry < settings.tries && [0, 429, 503].includes(answer.status); retry++) {
             retries += 1;
@@ -291,7 +292,9 @@ export async function merchantPinBenchmark(
           answers.push({
             bookingId,
             status: answer.status,
-            mode: answer.status === 201 ? (body?.mode ?? 'direct') : (body?.error?.code ?? `status ${answer.status}`),
+            mode: [200, 201].includes(answer.status)
+              ? (body?.mode ?? 'direct')
+              : (body?.error?.code ?? `status ${answer.status}`),
             pin: body?.pin ?? null,
             virtualNumber: body?.virtualNumber ?? null,
             ms: elapsedMs(sent),
@@ -301,7 +304,7 @@ export async function merchantPinBenchmark(
     );
     const seconds = elapsedMs(started) / 1000;
     say(`  ${answers.length} bookings in ${fmt(seconds)} s, ${retries} retries`);
-    const cancelled = answers.filter((a) => a.status === 201);
+    const cancelled = answers.filter((a) => a.status === 200 || a.status === 201);
     for (let i = 0; i < cancelled.length; i += 16) {
       await Promise.all(
         cancelled.slice(i, i + 16).map((a) => service.api('POST', `/v1/bookings/${a.bookingId}/cancel`)),
