@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { createBookingActivities } from '../activities/booking';
 import { bookingWorkflowId } from '../src/bookings/contract';
 import { reconcilePairings } from '../src/bookings/reconciliation';
 import { PinCalls } from '../src/calls/pinCalls';
@@ -125,6 +127,16 @@ describe('PIN fallback when no number is free', () => {
     const view = await api(stack, 'GET', `/v1/bookings/${bookingId}`);
     assert.equal(view.body.mode, 'pin');
     assert.equal(view.body.pin, booking.pin);
+    const active = await eventually(
+      async () => {
+        const events = await api(stack, 'GET', `/v1/bookings/${bookingId}/events`);
+        return (events.body?.events ?? []) as { event: { type: string; data: Record<string, unknown> } }[];
+      },
+      (events) => events.some((record) => record.event.type === 'booking.active'),
+    );
+    const activeData = active.find((record) => record.event.type === 'booking.active')!.event.data;
+    assert.equal(activeData.mode, 'pin');
+    assert.equal(activeData.pin, booking.pin);
 
     const sessionId = uniqueId('session');
     const asked = await call(courier, sessionId);
@@ -281,6 +293,42 @@ describe('PIN fallback when no number is free', () => {
     );
     assert.ok(report.released.includes(bookingId));
     assert.equal(await collections.pins.findOne({ bookingId }), null);
+  });
+
+  it('a retried allocation attempt keeps the PIN an interrupted one took, and one after the release takes none', async () => {
+    const customer = person('9');
+    assert.equal((await book([customer, person('8')])).answer.status, 201);
+    const request = parseBookingRequest({
+      bookingId: uniqueId('retried'),
+      parties: [
+        { role: 'customer', number: customer },
+        { role: 'courier', number: person('8') },
+      ],
+      fallback: 'pin',
+    });
+    const holder = { bookingId: request.bookingId, run: uniqueId('run'), runStartedAt: Date.now() };
+    const { collections } = stack.database;
+    const pins = new PinHoldings(collections);
+    const activities = createBookingActivities({ allocations: new MongoAllocationStore(collections), pins });
+    // An attempt that took its PIN and died before it recorded anything more.
+    const interrupted = await pins.take(request, holder);
+    assert.ok(interrupted);
+    const attempt = new MockActivityEnvironment({ isLocal: true, startToCloseTimeoutMs: 10_000 });
+    for (let retry = 0; retry < 2; retry++) {
+      const result = await attempt.run(activities.allocateVirtualNumber, request, holder);
+      assert.deepEqual(result, { outcome: 'allocated', virtualNumber: PIN_VN, pin: interrupted.pin });
+    }
+    assert.equal(await collections.pins.countDocuments({ bookingId: request.bookingId }), 1);
+    assert.equal((await collections.leases.findOne({ _id: request.bookingId }))?.virtualNumber, PIN_VN);
+
+    await attempt.run(activities.releaseVirtualNumber, holder);
+    assert.equal(await collections.pins.countDocuments({ bookingId: request.bookingId }), 0);
+    await assert.rejects(attempt.run(activities.allocateVirtualNumber, request, holder), /released its number/);
+    assert.equal(
+      await collections.pins.countDocuments({ bookingId: request.bookingId }),
+      0,
+      'a late attempt takes none',
+    );
   });
 
   it('without the opt-in, a booking for which no number is free is still refused no_number_available', async () => {
