@@ -4,7 +4,9 @@ import fc from 'fast-check';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createBookingActivities } from '../activities/booking';
 import { bookingWorkflowId } from '../src/bookings/contract';
+import { BookingEraser } from '../src/bookings/erasure';
 import { reconcilePairings } from '../src/bookings/reconciliation';
+import { CallRecords } from '../src/store/callRecords';
 import { PinCalls } from '../src/calls/pinCalls';
 import { PIN_ATTEMPTS_PER_CALLER, PIN_DIGITS, PIN_TRIES_PER_CALL, pinActionId } from '../src/domain/pin';
 import type { CallActionEvent } from '../src/eightbyeight';
@@ -313,6 +315,13 @@ describe('PIN fallback when no number is free', () => {
     // An attempt that took its PIN and died before it recorded anything more.
     const interrupted = await pins.take(request, holder);
     assert.ok(interrupted);
+    // Its workflow gone too, erasure would find nothing running: the PIN, which names the parties, still holds it back.
+    const eraser = new BookingEraser(
+      { runs: async () => [], deleteRuns: async () => {} },
+      new CallRecords(collections),
+      new MongoAllocationStore(collections),
+    );
+    await assert.rejects(eraser.erase(request.bookingId), /still holds its virtual number/);
     const attempt = new MockActivityEnvironment({ isLocal: true, startToCloseTimeoutMs: 10_000 });
     for (let retry = 0; retry < 2; retry++) {
       const result = await attempt.run(activities.allocateVirtualNumber, request, holder);

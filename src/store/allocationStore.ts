@@ -104,10 +104,25 @@ export class MongoAllocationStore implements AllocationStore {
     return perParty.flat().map(heldClaim);
   }
 
-  /** The claims any run of this booking holds (for erasure, which refuses while any remain). */
+  /**
+   * The claims any run of this booking holds, its PINs of the PIN set among them (for erasure, which refuses while
+   * any remain: a PIN holding names the parties too).
+   */
   async claimsOfBooking(bookingId: string): Promise<HeldClaim[]> {
-    const docs = await this.collections.claims.find({ bookingId }).toArray();
-    return docs.map(heldClaim);
+    const [docs, pins] = await Promise.all([
+      this.collections.claims.find({ bookingId }).toArray(),
+      this.collections.pins?.find({ bookingId }).toArray() ?? [],
+    ]);
+    return [
+      ...docs.map(heldClaim),
+      ...pins.map((pin) => ({
+        party: pin.parties[0]?.number ?? '',
+        otherParty: pin.parties[1]?.number ?? '',
+        virtualNumber: pin.virtualNumber,
+        holder: holderOf(pin),
+        settled: true,
+      })),
+    ];
   }
 
   async leastLoadedNumbers(query: {
