@@ -1,12 +1,20 @@
 import { Context } from '@temporalio/activity';
-import { AllocationContention, allocateVirtualNumber as allocate, type Holder } from '../src/domain/allocation';
+import {
+  AllocationContention,
+  AllocationFenced,
+  allocateVirtualNumber as allocate,
+  sameRun,
+  type Holder,
+} from '../src/domain/allocation';
 import type { BookingRequest } from '../src/domain/booking';
 import { allocationAttempts, allocationContention, allocationDuration } from '../src/metrics/metrics';
 import type { MongoAllocationStore } from '../src/store/allocationStore';
 import type { EndedPairings } from '../src/store/endedPairings';
+import type { PinHoldings } from '../src/store/pinHoldings';
 
+/** `pin` is set when the booking got a number of the PIN set (PIN fallback): its callers enter it. */
 export type AllocationResult =
-  { outcome: 'allocated'; virtualNumber: string } | { outcome: 'refused'; reason: 'no_number_available' };
+  { outcome: 'allocated'; virtualNumber: string; pin?: string } | { outcome: 'refused'; reason: 'no_number_available' };
 
 /**
  * A booking workflow started before holders carried their run calls these with a bookingId alone: its claims and
@@ -37,13 +45,42 @@ function checkpoint(): void {
 export function createBookingActivities(deps: {
   allocations: MongoAllocationStore;
   endedPairings?: Pick<EndedPairings, 'keepForRun'>;
+  pins?: Pick<PinHoldings, 'heldBy' | 'take' | 'giveBack'>;
 }) {
+  /**
+   * The PIN fallback, for a booking that opted in: a PIN this run holds already (a retried attempt), or, once the
+   * ordinary allocation refused, a fresh one. Undefined: the ordinary outcome stands.
+   */
+  async function allocatePin(
+    request: BookingRequest,
+    holder: Holder,
+    refused: boolean,
+  ): Promise<AllocationResult | undefined> {
+    if (request.fallback !== 'pin' || !deps.pins) return undefined;
+    const held = await deps.pins.heldBy(holder);
+    if (!held && !refused) return undefined;
+    const holding = held ?? (await deps.pins.take(request, holder));
+    if (!holding) return undefined;
+    // The lease makes the booking's hold count as the ordinary ones do: a release marks it, the reconciler reads it.
+    const lease = { bookingId: request.bookingId, virtualNumber: holding.virtualNumber, parties: request.parties };
+    const recorded = await deps.allocations.recordLease(lease, holder, request);
+    if (!sameRun(recorded.holder, holder) || recorded.released || recorded.virtualNumber !== holding.virtualNumber) {
+      await deps.pins.giveBack(holder);
+      throw new AllocationFenced(`booking ${holder.bookingId} holds its number otherwise, or released it`);
+    }
+    return { outcome: 'allocated', virtualNumber: holding.virtualNumber, pin: holding.pin };
+  }
+
   return {
     async allocateVirtualNumber(request: BookingRequest, holder?: Holder): Promise<AllocationResult> {
+      const run = holder ?? holderOf(request.bookingId);
+      // Checked first: a retried attempt of a PIN booking must not take an ordinary number freed meanwhile.
+      const resumed = await allocatePin(request, run, false);
+      if (resumed) return resumed;
       // Stop claiming two seconds before this attempt times out, so it never overlaps its retry.
       const { startToCloseTimeoutMs } = Context.current().info;
       const stop = allocationDuration.startTimer();
-      const result = await allocate(request, holder ?? holderOf(request.bookingId), deps.allocations, Math.random, {
+      const result = await allocate(request, run, deps.allocations, Math.random, {
         claimDeadline: Date.now() + startToCloseTimeoutMs - 2_000,
         checkpoint,
       }).then(
@@ -60,9 +97,8 @@ export function createBookingActivities(deps: {
       );
       stop();
       // Only the VN goes back into the workflow's history; the parties are already in its input.
-      return result.outcome === 'allocated'
-        ? { outcome: 'allocated', virtualNumber: result.lease.virtualNumber }
-        : { outcome: 'refused', reason: result.reason };
+      if (result.outcome === 'allocated') return { outcome: 'allocated', virtualNumber: result.lease.virtualNumber };
+      return (await allocatePin(request, run, true)) ?? { outcome: 'refused', reason: result.reason };
     },
 
     async markCompleting(holder: Holder | string): Promise<void> {

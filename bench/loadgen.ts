@@ -71,7 +71,15 @@ async function runLoad(spec: LoadSpec, seconds: number, maxRequests: number, mea
           },
           onResponse: (status, body) => {
             if (spec.answers === 'callflow') {
-              count(body.includes('"makeCall"') ? 'connected' : body.includes('"say"') ? 'notice' : 'other');
+              count(
+                body.includes('"makeCall"')
+                  ? 'connected'
+                  : body.includes('"say"')
+                    ? 'notice'
+                    : body.includes('"sayAndCapture"')
+                      ? 'prompt'
+                      : 'other',
+              );
             } else {
               count(status === 201 && /"virtualNumber":"\+\d+"/.test(body) ? 'withNumber' : `status${status}`);
             }
@@ -145,7 +153,13 @@ async function runPaced(spec: LoadSpec, rate: number): Promise<LoadResult> {
           latencies.push(performance.now() - sent);
           fromDueMs.push(performance.now() - due);
           statusCounts[response.status] = (statusCounts[response.status] ?? 0) + 1;
-          const kind = text.includes('"makeCall"') ? 'connected' : text.includes('"say"') ? 'notice' : 'other';
+          const kind = text.includes('"makeCall"')
+            ? 'connected'
+            : text.includes('"say"')
+              ? 'notice'
+              : text.includes('"sayAndCapture"')
+                ? 'prompt'
+                : 'other';
           answerKinds[kind] = (answerKinds[kind] ?? 0) + 1;
           const second = Math.floor((performance.now() - startedAt) / 1000);
           perSecond[second] = (perSecond[second] ?? 0) + 1;

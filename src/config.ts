@@ -69,6 +69,11 @@ export interface Config {
    * Bearer token of `GET /metrics` on the HTTP server; null: the route is open in development mode and answers
    * 404 otherwise.
    */
+  /**
+   * MASKLINE_NUMBER_FALLBACK: `pin` gives a booking for which no number is free a number of the PIN set and a PIN,
+   * instead of `no_number_available` (a booking's `fallback` wins). Default `none`.
+   */
+  numberFallback: 'none' | 'pin';
   metricsToken: string | null;
   /** The worker's metrics and liveness port (`/metrics`, `/healthz`); null: the worker serves no HTTP. */
   workerMetricsPort: number | null;
@@ -248,6 +253,7 @@ const environmentSchema = z.object({
     .transform((value) => (value === '0' || value === 'off' ? 0 : durationMs(value) / 1000))
     .refine((seconds) => seconds <= 30 * 86_400, 'must be at most 30d'),
   MASKLINE_ENDED_BOOKING_ROUTE: z.enum(['other_party', 'support', 'ask', 'notice']).default('other_party'),
+  MASKLINE_NUMBER_FALLBACK: z.enum(['none', 'pin']).default('none'),
   MASKLINE_METRICS_TOKEN: optionalSecret,
   MASKLINE_METRICS_ENABLED: z.enum(['true', 'false', '']).default('true'),
   MASKLINE_WORKER_METRICS_PORT: z
@@ -405,6 +411,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, role: ProcessRo
       allowPlainHttp: developmentMode,
       platformHosts: e.MASKLINE_PLATFORM_HOSTS,
     },
+    numberFallback: e.MASKLINE_NUMBER_FALLBACK,
     outOfSession: {
       policy: e.MASKLINE_OUT_OF_SESSION_POLICY,
       supportNumber: e.MASKLINE_SUPPORT_NUMBER === null ? null : parseValidPhoneNumber(e.MASKLINE_SUPPORT_NUMBER)!.e164,

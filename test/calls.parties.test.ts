@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { actionCompleted, callReceived, callStatus, sessionSummary } from '../src/eightbyeight/simulatedWebhooks';
+import { digitsEntered, callReceived, callStatus, sessionSummary } from '../src/eightbyeight/simulatedWebhooks';
 import fc from 'fast-check';
 import { CallRouter } from '../src/calls/callRouter';
 import { MENU_ACTION_ID } from '../src/calls/partyMenu';
@@ -65,7 +65,7 @@ describe('bookings with several parties: who may reach whom, and the menu of a c
     const body =
       digits === undefined
         ? callReceived(caller, VN, sessionId)
-        : actionCompleted(caller, VN, sessionId, { clientActionId: MENU_ACTION_ID, digits });
+        : digitsEntered(caller, VN, { sessionId: sessionId, clientActionId: MENU_ACTION_ID, digits });
     const answer = await webhook(stack, '/call-action', body);
     assert.equal(answer.status, 200, JSON.stringify(answer.body));
     assert.deepEqual(validateCallActionAnswer(answer.body).errors, [], JSON.stringify(answer.body));
@@ -276,10 +276,7 @@ describe('bookings with several parties: who may reach whom, and the menu of a c
     const followUp = await webhook(
       stack,
       '/call-action',
-      actionCompleted(customer, VN, randomUUID(), {
-        clientActionId: 'not-a-menu',
-        digits: '1',
-      }),
+      digitsEntered(customer, VN, { sessionId: randomUUID(), clientActionId: 'not-a-menu', digits: '1' }),
     );
     assert.deepEqual(followUp.body, { callflow: [{ action: 'hangup' }] });
     await cancel(bookingId);
@@ -305,6 +302,7 @@ describe('bookings with several parties: who may reach whom, and the menu of a c
       [{ parties, reach: { courier: 'customer' } }, 'reach.courier'],
       [{ parties, reach: ['courier'] }, 'reach'],
       [{ parties, numberSelection: 'prefer-sticky' }, 'numberSelection'],
+      [{ parties, fallback: 'pin' }, 'fallback'],
     ];
     for (const [body, field] of cases) {
       const answer = await api(stack, 'POST', '/v1/bookings', { bookingId: uniqueId('bad'), ...body });
@@ -357,7 +355,7 @@ describe('the menu’s follow-up, whatever the store says or fails to say', () =
             createLogger({ level: 'silent' }),
           );
           const event = parsedCallAction(
-            actionCompleted('+6581110001', VN, randomUUID(), { clientActionId: MENU_ACTION_ID, digits }),
+            digitsEntered('+6581110001', VN, { sessionId: randomUUID(), clientActionId: MENU_ACTION_ID, digits }),
           );
           const answer = await router.answer(event);
           assert.deepEqual(validateCallActionAnswer(answer).errors, [], JSON.stringify(answer));

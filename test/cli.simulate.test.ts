@@ -131,4 +131,49 @@ describe('maskline simulate plays a party of a booking and shows its events', { 
     assert.notEqual(run.code, 0);
     assert.match(run.stderr, /has no party chef \(its roles: rider, driver\)/);
   });
+
+  it('--digits keys in the PIN of a PIN-fallback booking: the right one puts the call through, a wrong one is asked again', async () => {
+    const pinNumber = '+6560007102';
+    assert.equal((await api(stack, 'POST', '/v1/numbers', { number: pinNumber, use: 'pin' })).status, 201);
+    // The rider holds the one ordinary number already, so the second booking falls back to the PIN set.
+    await booking(['+6591237104', '+6598767104']);
+    const bookingId = uniqueId('sim');
+    const created = await api(stack, 'POST', '/v1/bookings', {
+      bookingId,
+      parties: [
+        { role: 'rider', number: '+6591237104' },
+        { role: 'driver', number: '+6598767105' },
+      ],
+      fallback: 'pin',
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    assert.equal(created.body.mode, 'pin');
+    const pin = created.body.pin as string;
+    const wrong = String((Number(pin) + 1) % 10_000).padStart(4, '0');
+    const play = (digits: string) =>
+      maskline([
+        'simulate',
+        'session',
+        '--booking',
+        bookingId,
+        '--as',
+        'driver',
+        '--digits',
+        digits,
+        '--api-url',
+        stack.baseUrl,
+      ]);
+
+    const right = await play(pin);
+    assert.equal(right.code, 0, right.stderr);
+    assert.match(right.stdout, /sayAndCapture/);
+    assert.match(right.stdout, new RegExp(`ACTION_COMPLETED {2}the caller keys in ${pin} {2}\\(pin-1\\)`));
+    assert.match(right.stdout, /makeCall {2}source \+6560007102, destination \+6591237104/);
+    assert.match(right.stdout, /call\.connected .*\n\s+call\.ended /);
+
+    const asked = await play(wrong);
+    assert.equal(asked.code, 0, asked.stderr);
+    assert.doesNotMatch(asked.stdout, /makeCall/);
+    assert.match(asked.stdout, /ask the caller for digits/);
+  });
 });

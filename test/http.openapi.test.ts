@@ -11,10 +11,10 @@ import { createHttpApplication } from '../src/server/httpApplication';
 import { createDataConverter } from '../src/temporal/payloadEncryption';
 import type { Database } from '../src/store/database';
 import {
-  actionCompleted,
   callReceived,
   callRecordingStatus,
   callStatus,
+  digitsEntered,
   sessionSummary,
 } from '../src/eightbyeight/simulatedWebhooks';
 import {
@@ -440,7 +440,8 @@ describe('every answer of the HTTP API is the one its OpenAPI document describes
       });
       assert.equal(menu.body.callflow[0].action, 'sayAndCapture');
       const chosen = await send('POST', '/webhooks/8x8/call-action', {
-        json: actionCompleted(courier, created.body.virtualNumber, sessionId, {
+        json: digitsEntered(courier, created.body.virtualNumber, {
+          sessionId: sessionId,
           clientActionId: menu.body.clientActionId,
           digits: '2',
         }),
@@ -930,6 +931,57 @@ describe('every answer of the HTTP API is the one its OpenAPI document describes
     });
   });
 
+  describe('PIN fallback', () => {
+    // Malaysian parties and a Malaysian PIN number: no ordinary number of the pool is of their country, so a
+    // `strict` booking is refused an ordinary one whatever the other tests hold, and falls back to the PIN set.
+    const pinNumber = '+60323456789';
+    const customer = '+60123456789';
+    const courier = '+60198765432';
+
+    it('adds a number to the PIN set, refuses a strict booking without the fallback, and gives one with it a PIN', async () => {
+      const added = await send('POST', '/v1/numbers', { json: { number: pinNumber, use: 'pin' } });
+      assert.equal(added.status, 201);
+      assert.equal(added.body.use, 'pin');
+      const parties = [
+        { role: 'customer', number: customer },
+        { role: 'courier', number: courier },
+      ];
+      const refused = await send('POST', '/v1/bookings', {
+        json: { bookingId: uniqueId('pin'), parties, geoMatch: 'strict' },
+      });
+      assert.equal(refused.status, 409);
+      assert.equal(refused.body.error.code, 'no_number_available');
+      const bookingId = uniqueId('pin');
+      const created = await send('POST', '/v1/bookings', {
+        json: { bookingId, parties, geoMatch: 'strict', fallback: 'pin' },
+      });
+      assert.equal(created.status, 201);
+      assert.equal(created.body.virtualNumber, pinNumber);
+      assert.equal(created.body.mode, 'pin');
+      const read = await send('GET', `/v1/bookings/${bookingId}`);
+      assert.equal(read.body.pin, created.body.pin);
+
+      const sessionId = uniqueId('session');
+      const asked = await send('POST', '/webhooks/8x8/call-action', {
+        json: callReceived(courier, pinNumber, sessionId),
+      });
+      assert.deepEqual(
+        asked.body.callflow.map((action: { action: string }) => action.action),
+        ['sayAndCapture'],
+      );
+      const entered = digitsEntered(courier, pinNumber, {
+        sessionId,
+        clientActionId: asked.body.clientActionId,
+        digits: created.body.pin,
+      });
+      const connected = await send('POST', '/webhooks/8x8/call-action', { json: entered });
+      assert.deepEqual(connected.body, {
+        callflow: [{ action: 'makeCall', params: { source: pinNumber, destination: customer } }],
+      });
+      assert.equal((await send('POST', `/v1/bookings/${bookingId}/cancel`)).status, 202);
+    });
+  });
+
   describe('webhooks from an address off the allow-list', () => {
     let guarded: OtherServer;
 
@@ -1090,6 +1142,8 @@ async function serveVariant(
         callEvents: db.collection('callEvents'),
         endedPairings: db.collection('endedPairings'),
         pairs: db.collection('pairs'),
+        pins: db.collection('pins'),
+        pinAttempts: db.collection('pinAttempts'),
       },
       close: () => client.close(),
     } satisfies Database;

@@ -72,7 +72,7 @@ export async function bookingWorkflow(request: BookingRequest, carried?: Carried
     booking.publishStatus();
     const allocation = await allocate(booking);
     if (allocation.outcome === 'refused') return refuse(booking, allocation.reason);
-    booking.activate(allocation.virtualNumber);
+    booking.activate(allocation.virtualNumber, allocation.pin);
   }
   booking.publishStatus();
 

@@ -48,6 +48,8 @@ export interface CarriedBooking {
   holder: Holder;
   status: BookingStatus;
   virtualNumber: string | null;
+  /** The booking's PIN when it holds a number of the PIN set (PIN fallback). */
+  pin?: string;
   closeRequest: CloseAction | null;
   graceEndsAt: string | null;
   confirmations: number;
@@ -68,6 +70,8 @@ export class BookingState {
   readonly expiresAt: Date;
   status: BookingStatus;
   virtualNumber: string | null;
+  /** Set when the booking shares a number of the PIN set: its callers enter this PIN. */
+  pin: string | null;
   refusal: RefusalReason | null = null;
   closeRequest: CloseAction | null;
   graceEndsAt: Date | null;
@@ -95,6 +99,7 @@ export class BookingState {
       : new Date(this.createdAt.getTime() + request.expiresInSeconds * 1000);
     this.status = carried?.status ?? 'allocating';
     this.virtualNumber = carried?.virtualNumber ?? null;
+    this.pin = carried?.pin ?? null;
     this.closeRequest = carried?.closeRequest ?? null;
     this.graceEndsAt = carried?.graceEndsAt ? new Date(carried.graceEndsAt) : null;
     this.confirmations = carried?.confirmations ?? 0;
@@ -126,6 +131,7 @@ export class BookingState {
       bookingId: this.request.bookingId,
       status: this.status,
       virtualNumber: this.virtualNumber,
+      ...(this.pin !== null ? { mode: 'pin' as const, pin: this.pin } : {}),
       parties: this.request.parties,
       ...(this.request.reach ? { reach: this.request.reach } : {}),
       createdAt: this.createdAt.toISOString(),
@@ -144,6 +150,7 @@ export class BookingState {
       holder: this.holder,
       status: this.status,
       virtualNumber: this.virtualNumber,
+      ...(this.pin !== null ? { pin: this.pin } : {}),
       closeRequest: this.closeRequest,
       graceEndsAt: this.graceEndsAt?.toISOString() ?? null,
       confirmations: this.confirmations,
@@ -173,11 +180,13 @@ export class BookingState {
     return (this.graceEndsAt?.getTime() ?? Date.now()) - Date.now();
   }
 
-  activate(virtualNumber: string): void {
+  activate(virtualNumber: string, pin?: string): void {
     this.virtualNumber = virtualNumber;
+    this.pin = pin ?? null;
     this.status = 'active';
     this.events.emit('booking.active', {
       virtualNumber,
+      ...(pin !== undefined ? { mode: 'pin' as const, pin } : {}),
       expiresAt: this.expiresAt.toISOString(),
       parties: this.request.parties.map((party) => this.eventParty(party.role)!),
     });

@@ -26,6 +26,12 @@ export interface BookingView {
   bookingId: string;
   status: BookingStatus;
   virtualNumber: string | null;
+  /**
+   * `pin`: the booking shares a number of the PIN set (PIN fallback, no number was free for both parties), and its
+   * callers enter `pin` after dialling it. Absent for a booking with a number of its own.
+   */
+  mode?: 'pin';
+  pin?: string;
   parties: Party[];
   /** Who may reach whom, when the booking said. */
   reach?: Reach;

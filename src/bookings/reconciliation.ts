@@ -98,7 +98,8 @@ export async function reconcilePairings(
     if (holding.lease?.released) {
       // A run that released and ended: what a late attempt of it claimed goes now, its marker once no late
       // attempt of it can be running any more.
-      if (holding.claims.length > 0) report.strayClaims += await deps.allocations.giveBackClaims(holding.holder);
+      if (holding.claims.length > 0 || (holding.pins?.length ?? 0) > 0)
+        report.strayClaims += await deps.allocations.giveBackClaims(holding.holder);
       if ((holding.lease.releasedAt ?? 0) < now - settings.releasedMarkerMs) {
         await deps.allocations.releaseRun(holding.holder);
         report.markersRemoved += 1;

@@ -5,8 +5,10 @@ import type { Logger } from '../logging/logger';
 import { observeCallAction } from '../metrics/metrics';
 import type { CallRecords } from '../store/callRecords';
 import type { CallRoutes } from '../store/callRoutes';
+import { isPinAction } from '../domain/pin';
 import type { OutOfSessionCalls, OutOfSessionOutcome } from './outOfSession';
 import { isMenuChoice, offerMenu, routeByChoice } from './partyMenu';
+import type { PinCalls } from './pinCalls';
 
 export interface CallRoutingSettings {
   unknownCallerNotice: string;
@@ -31,11 +33,22 @@ export class CallRouter {
     private readonly outOfSession: Pick<OutOfSessionCalls, 'plan'> | null = null,
     /** Told of each call handled out of session, off the answer's path (booking events). */
     private readonly onOutOfSession: (event: CallActionEvent, outcome: OutOfSessionOutcome) => void = () => {},
+    /** Calls to numbers of the PIN set (src/calls/pinCalls.ts); without it they are like any other. */
+    private readonly pinCalls: PinCalls | null = null,
   ) {}
 
   async answer(event: CallActionEvent): Promise<CallActionAnswer> {
     const startedAt = process.hrtime.bigint();
-    // A follow-up after an action of ours: the caller's menu choice (src/calls/partyMenu.ts), or the end.
+    // The follow-up of a digit prompt of ours, dispatched by what its clientActionId says it asked for: a PIN
+    // (src/calls/pinCalls.ts) or a menu choice (src/calls/partyMenu.ts); any other follow-up ends the call.
+    if (event.callStatus === 'ACTION_COMPLETED' && this.pinCalls && isPinAction(event.clientActionId)) {
+      const outcome = await this.pinCalls.followUp(event);
+      if ('answer' in outcome) {
+        observeCallAction(outcome.answer.clientActionId ? 'pin_prompt' : 'notice', startedAt);
+        return outcome.answer;
+      }
+      return this.connect(event, outcome.connect, startedAt);
+    }
     const choice = isMenuChoice(event);
     if (event.callStatus !== 'CALL_RECEIVED' && !choice) return { callflow: [{ action: 'hangup' }] };
     const decision = await this.decide(event, choice ? routeByChoice(event.dtmf) : decideRoute);
@@ -43,14 +56,10 @@ export class CallRouter {
       observeCallAction('menu', startedAt);
       return offerMenu(decision, this.settings);
     }
-    if (decision.kind === 'connect') {
-      this.recordSession(event, decision);
-      observeCallAction('connected', startedAt);
-      return connectCall({
-        virtualNumber: decision.callerId,
-        destination: decision.destination,
-        record: decision.record,
-      });
+    if (decision.kind === 'connect') return this.connect(event, decision, startedAt);
+    if (decision.reason === 'no_live_booking' && !choice && (await this.pinCalls?.asksForPin(event))) {
+      observeCallAction('pin_prompt', startedAt);
+      return this.pinCalls!.ask();
     }
     if (decision.reason === 'no_live_booking' && this.outOfSession && !choice) {
       return this.answerOutOfSession(event, startedAt);
@@ -58,6 +67,20 @@ export class CallRouter {
     this.logger.info({ sessionId: event.sessionId, reason: decision.reason }, 'caller turned away');
     observeCallAction(decision.reason === 'store_unavailable' ? 'store_timeout' : 'notice', startedAt);
     return this.notice();
+  }
+
+  private connect(
+    event: CallActionEvent,
+    decision: Extract<RoutingDecision, { kind: 'connect' }>,
+    startedAt: bigint,
+  ): CallActionAnswer {
+    this.recordSession(event, decision);
+    observeCallAction('connected', startedAt);
+    return connectCall({
+      virtualNumber: decision.callerId,
+      destination: decision.destination,
+      record: decision.record,
+    });
   }
 
   /** src/calls/outOfSession.ts decides; any failure there, or a callflow that cannot be built, is the notice. */

@@ -71,15 +71,18 @@ export function numbersCommand(): Command {
       .description('add a virtual number of the subaccount to the pool, allocatable at once')
       .argument('<number>', 'the virtual number, E.164, e.g. +6560000001')
       .option('--reference-id <id>', "8x8's referenceId of the number")
-      .option('--country <code>', 'ISO country code (default: from the number)'),
-  ).action(async (raw: string, options: { apiUrl?: string; referenceId?: string; country?: string }) => {
+      .option('--country <code>', 'ISO country code (default: from the number)')
+      .option('--pin', 'add it to the PIN set: only PIN-fallback bookings get it, many at once, each with a PIN'),
+  ).action(async (raw: string, options: { apiUrl?: string; referenceId?: string; country?: string; pin?: boolean }) => {
     const number = phoneNumberArgument(raw);
     const added = (await masklineApi(options).call('POST', '/v1/numbers', {
       number,
       ...(options.referenceId ? { referenceId: options.referenceId } : {}),
       ...(options.country ? { countryCode: options.country } : {}),
+      ...(options.pin ? { use: 'pin' } : {}),
     })) as PoolNumber;
-    print(`added ${added.number} (${added.countryCode ?? 'no country'}): ${added.status}`);
+    const set = added.use === 'pin' ? ', PIN set' : '';
+    print(`added ${added.number} (${added.countryCode ?? 'no country'}${set}): ${added.status}`);
   });
 
   numberStatusCommand(numbers, {

@@ -3,10 +3,10 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { loadEightByEightAccount } from '../config';
 import { parseValidPhoneNumber } from '../domain/phoneNumbers';
 import {
-  actionCompleted,
   callReceived,
   callRecordingStatus,
   callStatus,
+  digitsEntered,
   outboundCallStatus,
   sessionSummary,
   SIMULATED_SUBACCOUNT,
@@ -104,8 +104,8 @@ function callOptions(command: Command): Command {
       .option('--as <role>', 'with --booking: the role of the party who calls (default: the first party)')
       .option(
         '--digits <keys>',
-        'when Maskline asks the caller to press keys (the menu of a booking of several parties: `--digits 2` ' +
-          'picks its second party), post the ACTION_COMPLETED follow-up with these keys',
+        'when Maskline asks the caller to press keys (the PIN of a PIN-fallback booking; the menu of a booking of ' +
+          'several parties: `--digits 2` picks its second party), post the ACTION_COMPLETED follow-up with them',
         keys,
       ),
   );
@@ -205,12 +205,13 @@ async function placeCall(api: MasklineApi, options: CallOptions): Promise<Placed
     callReceived(caller, virtualNumber, sessionId, { callId: callIdA, subAccountId }),
   );
   let answer = callflowOf(response);
-  // 8x8 asks the caller for keys, and posts them back on the same session once entered.
+  // 8x8 asks the caller for keys (a PIN, a menu choice), and posts them back on the same session once entered.
   if (answer.callflow.some((action) => action.action === 'sayAndCapture') && options.digits !== undefined) {
     print(`← 200 with the callflow:`);
     answer.callflow.forEach((action, i) => print(`    ${i + 1}. ${describeAction(action)}`));
-    print(`→ CALL_ACTION ACTION_COMPLETED  the caller pressed ${options.digits}`);
-    const followUp = actionCompleted(caller, virtualNumber, sessionId, {
+    print(`→ CALL_ACTION ACTION_COMPLETED  the caller pressed ${options.digits}  (${answer.clientActionId ?? ''})`);
+    const followUp = digitsEntered(caller, virtualNumber, {
+      sessionId,
       clientActionId: answer.clientActionId ?? '',
       digits: options.digits,
     });
@@ -238,7 +239,7 @@ function printCall(call: PlacedCall): void {
       `8x8 would put the caller through to ${String(makeCall.params?.destination)}, who sees ${String(makeCall.params?.source)}.`,
     );
   } else if (call.answer.callflow.some((action) => action.action === 'sayAndCapture')) {
-    print('8x8 would ask the caller to press keys: give --digits to press them.');
+    print('8x8 would ask the caller to press keys (a PIN, or a menu choice): give --digits to press them.');
   } else {
     print('8x8 would play the notice to the caller and end the call: no booking puts them through on this number.');
   }

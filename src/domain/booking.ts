@@ -49,6 +49,12 @@ export interface BookingRequest {
    * time, when it is free for both. Unset: `spread` (the least-loaded number), as for every booking before.
    */
   numberSelection?: 'prefer-sticky';
+  /**
+   * `pin`: when no number is free for both parties, the booking shares a number of the PIN set and its callers
+   * enter its PIN (src/domain/pin.ts). Stamped at creation from the booking's `fallback` or the deployment's
+   * MASKLINE_NUMBER_FALLBACK; unset: refused `no_number_available`, as every booking before.
+   */
+  fallback?: 'pin';
 }
 
 /** By role, the roles a party may call through the booking's number; a role not named reaches nobody. */

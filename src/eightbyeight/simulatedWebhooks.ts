@@ -39,23 +39,23 @@ export function callReceived(
 }
 
 /**
- * The follow-up CALL_ACTION 8x8 posts once a `sayAndCapture` of ours has the caller's key presses (`digits`; null:
- * none were entered), on the same session as the call: e.g. a menu choice.
+ * The follow-up of our digit prompt (`sayAndCapture`): the action completed, the caller's key presses in
+ * `eventData`, our `clientActionId` echoed. 8x8's docs show `eventData` as an object; older platform versions send
+ * it as a string (`eventData: "string"` sends the bare digits), which Maskline reads alike.
  */
-export function actionCompleted(
+export function digitsEntered(
   caller: string,
   virtualNumber: string,
-  sessionId: string,
-  input: { clientActionId: string; digits: string | null },
+  input: { sessionId: string; clientActionId: string; digits: string | null; eventData?: 'object' | 'string' },
 ) {
-  const received = callReceived(caller, virtualNumber, sessionId);
+  const received = callReceived(caller, virtualNumber, input.sessionId);
   return {
     ...received,
     payload: {
       ...received.payload,
       callStatus: 'ACTION_COMPLETED',
       clientActionId: input.clientActionId,
-      eventData: { dtmf: input.digits },
+      eventData: input.eventData === 'string' ? (input.digits ?? '') : { dtmf: input.digits },
     },
   };
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PIN_DIGITS } from '../domain/pin';
 import { BOOKING_ERRORS, type BookingErrorCode } from '../bookings/errors';
 import { BOOKING_LIMITS, MAX_PARTIES } from '../domain/booking';
 import { bookingIdSchema, bookingRequestSchema, numberRequestSchema, partySchema, phoneNumberSchema } from './requests';
@@ -796,6 +797,11 @@ export const openApiDocument = {
           countryCode: { type: ['string', 'null'], pattern: '^[A-Z]{2}$' },
           referenceId: { type: ['string', 'null'] },
           status: ref('NumberStatus'),
+          use: {
+            const: 'pin',
+            description:
+              'Present for a number of the PIN set: only PIN-fallback bookings get it, many at once, each with its PIN.',
+          },
           liveBookings: { type: 'integer', minimum: 0, description: 'Live bookings holding this number.' },
           createdAt: ref('Timestamp'),
           updatedAt: ref('Timestamp'),
@@ -887,7 +893,22 @@ export const openApiDocument = {
           status: ref('BookingStatus'),
           virtualNumber: {
             anyOf: [ref('E164'), { type: 'null' }],
-            description: 'The number the parties call; null while allocating and for a refused booking.',
+            description:
+              'The number the parties call; null while allocating and for a refused booking. With `mode: "pin"`, a ' +
+              'number of the PIN set, shared with other bookings: callers enter `pin` after dialling it.',
+          },
+          mode: {
+            const: 'pin',
+            description:
+              'Present only for a PIN-fallback booking (`fallback: "pin"`, or MASKLINE_NUMBER_FALLBACK=pin, when no ' +
+              'number was free for both parties). Absent: the booking has a number of its own.',
+          },
+          pin: {
+            type: 'string',
+            pattern: `^[0-9]{${PIN_DIGITS}}$`,
+            description:
+              'With `mode: "pin"`: the digits its parties enter after dialling `virtualNumber`; unique among the live ' +
+              'bookings on that number, freed when the booking ends.',
           },
           parties: { type: 'array', minItems: 2, maxItems: MAX_PARTIES, items: ref('Party') },
           reach: {
@@ -976,8 +997,9 @@ export const openApiDocument = {
         required: ['action', 'params'],
         additionalProperties: false,
         description:
-          "Asks the caller to press keys (the menu of a booking of several parties; the answer's `clientActionId` " +
-          'then says `menu`): 8x8 posts them back in a follow-up CALL_ACTION (`ACTION_COMPLETED`, `eventData`).',
+          "Asks the caller to press keys: a PIN (the answer's `clientActionId` then says `pin-<try>`) or a menu " +
+          'choice of a booking of several parties (`menu`). 8x8 posts them back in a follow-up CALL_ACTION ' +
+          '(`ACTION_COMPLETED`, `eventData`) with that `clientActionId`.',
         properties: {
           action: { const: 'sayAndCapture' },
           params: {
@@ -997,12 +1019,12 @@ export const openApiDocument = {
             additionalProperties: false,
             properties: {
               promptMessage: { type: 'string', minLength: 1, maxLength: 3000 },
-              voiceProfile: { type: 'string', minLength: 1 },
+              voiceProfile: { type: 'string', minLength: 1, examples: ['en-US-ZiraRUS'] },
               speed: { type: 'integer', minimum: 1, maximum: 2 },
               minDigits: { type: 'integer', minimum: 1 },
               maxDigits: { type: 'integer', minimum: 1 },
-              digitTimeout: { type: 'integer', minimum: 1, description: 'ms between two key presses.' },
-              overallTimeout: { type: 'integer', minimum: 1, description: 'ms for the whole entry.' },
+              digitTimeout: { type: 'integer', minimum: 1, description: 'ms allowed between two key presses.' },
+              overallTimeout: { type: 'integer', minimum: 1, description: 'ms allowed for the whole entry.' },
               completeOnHash: { type: 'boolean' },
               noOfTries: { type: 'integer', minimum: 1 },
               failureMessage: { type: 'string', minLength: 1, maxLength: 3000 },

@@ -57,6 +57,8 @@ const BODIES: Record<BookingEventType, { summary: string; data: object }> = {
       required: ['virtualNumber', 'expiresAt', 'parties'],
       properties: {
         virtualNumber: ref('E164'),
+        mode: { const: 'pin', description: 'Present for a PIN-fallback booking: callers enter `pin`.' },
+        pin: { type: 'string', pattern: '^[0-9]+$' },
         expiresAt: ref('Timestamp'),
         parties: { type: 'array', items: ref('EventParty'), minItems: 2, maxItems: MAX_PARTIES },
       },

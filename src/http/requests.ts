@@ -153,6 +153,16 @@ export const bookingRequestSchema = z
           'in their last `prefer-sticky` booking together, when it is free for both (a familiar number for a repeat ' +
           'customer and courier); otherwise as `spread`.',
       }),
+    fallback: z
+      .enum(['none', 'pin'])
+      .optional()
+      .meta({
+        description:
+          '`pin`: when no number is free for both parties, the booking gets a number of the PIN set, shared with ' +
+          'other bookings, and a PIN (answered as `mode: "pin"` and `pin`); its callers dial the number and enter ' +
+          'the PIN. `none`: refused `no_number_available`. Default: MASKLINE_NUMBER_FALLBACK (`none` unless set). ' +
+          'For bookings of two parties only: a PIN call goes to the other party.',
+      }),
   })
   .meta({ description: 'Fields not listed here are ignored.' })
   .superRefine((request, ctx) => {
@@ -202,6 +212,14 @@ export const numberRequestSchema = z
       })
       .transform((code) => code.toUpperCase())
       .optional(),
+    use: z
+      .enum(['pin'])
+      .optional()
+      .meta({
+        description:
+          '`pin`: the number joins the PIN set, which only PIN-fallback bookings get (many at once, each with its ' +
+          'own PIN); ordinary allocation never gives it out. Absent: an ordinary number.',
+      }),
   })
   .meta({ description: 'Fields not listed here are ignored.' });
 
@@ -237,6 +255,8 @@ export interface BookingCreationOptions {
   platformHosts?: readonly string[];
   /** The deployment's late-caller window and default route (MASKLINE_ENDED_BOOKING_*); window 0: off. */
   afterEnd?: { windowSeconds: number; route: AfterEndRoute };
+  /** MASKLINE_NUMBER_FALLBACK: what a booking that names no `fallback` gets when no number is free. */
+  numberFallback?: 'none' | 'pin';
 }
 
 /** A deployment with no receiver of events and nothing to sign them with. */
@@ -248,7 +268,10 @@ export const NO_BOOKING_EVENTS: BookingCreationOptions = {
 };
 
 export function parseBookingRequest(body: unknown, events: BookingCreationOptions = NO_BOOKING_EVENTS): BookingRequest {
-  const { callbackUrl, outOfSession, record, numberSelection, ...request } = parseOrThrow(bookingRequestSchema, body);
+  const { callbackUrl, outOfSession, record, numberSelection, fallback, ...request } = parseOrThrow(
+    bookingRequestSchema,
+    body,
+  );
   const hosts = events.platformHosts ?? [];
   const urlRule = hosts.length > 0 ? ` on a host of MASKLINE_PLATFORM_HOSTS (${hosts.join(', ')})` : '';
   if (callbackUrl !== undefined && !isEventsUrl(callbackUrl, events.allowPlainHttp, hosts)) {
@@ -281,6 +304,11 @@ export function parseBookingRequest(body: unknown, events: BookingCreationOption
       'outOfSession.askUrl: this deployment has no MASKLINE_EVENTS_SECRETS to sign questions with',
     );
   }
+  // A PIN call connects the caller to the other party: a booking of several parties has no one "other party".
+  if (fallback === 'pin' && request.parties.length > 2) {
+    throw new HttpError(400, 'invalid_request', 'fallback: "pin" is for bookings of two parties');
+  }
+  const pinFallback = (fallback ?? (request.parties.length === 2 ? events.numberFallback : 'none')) === 'pin';
   const window = events.afterEnd?.windowSeconds ?? 0;
   return {
     ...request,
@@ -298,6 +326,8 @@ export function parseBookingRequest(body: unknown, events: BookingCreationOption
     ...(record ? { record: true as const } : {}),
     // Unset means spread: the request of a booking that spreads reads as it always has.
     ...(numberSelection === 'prefer-sticky' ? { numberSelection } : {}),
+    // Unset means refused when nothing is free: the request of a booking without the fallback reads as it always has.
+    ...(pinFallback ? { fallback: 'pin' as const } : {}),
     ...(events.eventNumbers ? { eventNumbers: true } : {}),
     ...(callbackUrl === undefined && !events.eventsUrlSet ? { eventDelivery: false } : {}),
   };

@@ -14,14 +14,16 @@ import {
 export const metricsRegistry = new Registry();
 collectDefaultMetrics({ register: metricsRegistry });
 
-export type CallActionOutcome = 'connected' | 'menu' | 'notice' | 'store_timeout' | 'invalid';
+export type CallActionOutcome = 'connected' | 'menu' | 'pin_prompt' | 'notice' | 'store_timeout' | 'invalid';
 
 // 8x8 waits a few seconds for a call action's answer; the store lookup is bounded by MASKLINE_CALL_ACTION_TIMEOUT_MS.
 const CALL_ACTION_BUCKETS = [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 1.5, 2.5, 5];
 
 export const callActionDuration = new Histogram({
   name: 'maskline_call_action_duration_seconds',
-  help: "Time to answer 8x8's call action (CALL_RECEIVED), by outcome: connected, notice, store_timeout, invalid",
+  help:
+    "Time to answer 8x8's call action (CALL_RECEIVED, and a PIN prompt's follow-up), by outcome: connected, notice, " +
+    'pin_prompt (the caller is asked for a PIN), store_timeout, invalid',
   labelNames: ['outcome'] as const,
   buckets: CALL_ACTION_BUCKETS,
   registers: [metricsRegistry],
@@ -29,7 +31,9 @@ export const callActionDuration = new Histogram({
 
 export const callActions = new Counter({
   name: 'maskline_call_actions_total',
-  help: "8x8's call actions (CALL_RECEIVED) answered, by outcome: connected, notice, store_timeout, invalid",
+  help:
+    "8x8's call actions (CALL_RECEIVED, and a PIN prompt's follow-up) answered, by outcome: connected, notice, " +
+    'pin_prompt (the caller is asked for a PIN), store_timeout, invalid',
   labelNames: ['outcome'] as const,
   registers: [metricsRegistry],
 });

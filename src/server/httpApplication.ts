@@ -4,6 +4,8 @@ import { BookingEraser } from '../bookings/erasure';
 import { CallEventRecorder } from '../calls/callEvents';
 import { CallRouter } from '../calls/callRouter';
 import { OutOfSessionCalls } from '../calls/outOfSession';
+import { PinCalls } from '../calls/pinCalls';
+import { PinHoldings } from '../store/pinHoldings';
 import { PlatformAsk } from '../calls/platformAsk';
 import { announceTurnedAway } from '../calls/turnedAway';
 import { EndedPairings } from '../store/endedPairings';
@@ -70,6 +72,15 @@ export function createHttpApplication(config: Config, deps: { database: Database
     deps.logger,
     outOfSession,
     announceTurnedAway(bookingEvents, config.events.includeNumbers, deps.logger),
+    new PinCalls(
+      new PinHoldings(deps.database.collections),
+      {
+        voiceProfile: config.voiceProfile,
+        notice: config.unknownCallerNotice,
+        storeTimeoutMs: config.callActionStoreTimeoutMs,
+      },
+      deps.logger,
+    ),
   );
   const callEvents = new CallEventRecorder(callRecords, routes, bookings, deps.logger);
   /** Delivers the call events stored while Temporal could not be reached; the server also runs it on a timer. */
@@ -116,6 +127,7 @@ export function createHttpApplication(config: Config, deps: { database: Database
       eventsUrlSet: config.events.url !== null,
       canSign: config.events.secrets.length > 0,
       platformHosts: config.events.platformHosts ?? [],
+      numberFallback: config.numberFallback,
       afterEnd: {
         windowSeconds: config.outOfSession.endedBookingWindowSeconds,
         route: config.outOfSession.endedBookingRoute,

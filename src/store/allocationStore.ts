@@ -73,7 +73,8 @@ export class MongoAllocationStore implements AllocationStore {
   readonly pairs: PairHistory;
 
   constructor(
-    private readonly collections: Pick<Collections, 'numbers' | 'claims' | 'leases' | 'pairs'>,
+    private readonly collections: Pick<Collections, 'numbers' | 'claims' | 'leases' | 'pairs'> &
+      Partial<Pick<Collections, 'pins'>>,
     options: { poolView?: PoolView } = {},
   ) {
     this.poolView = options.poolView ?? new PoolView(collections);
@@ -104,10 +105,25 @@ export class MongoAllocationStore implements AllocationStore {
     return perParty.flat().map(heldClaim);
   }
 
-  /** The claims any run of this booking holds (for erasure, which refuses while any remain). */
+  /**
+   * The claims any run of this booking holds, its PINs of the PIN set among them (for erasure, which refuses while
+   * any remain: a PIN holding names the parties too).
+   */
   async claimsOfBooking(bookingId: string): Promise<HeldClaim[]> {
-    const docs = await this.collections.claims.find({ bookingId }).toArray();
-    return docs.map(heldClaim);
+    const [docs, pins] = await Promise.all([
+      this.collections.claims.find({ bookingId }).toArray(),
+      this.collections.pins?.find({ bookingId }).toArray() ?? [],
+    ]);
+    return [
+      ...docs.map(heldClaim),
+      ...pins.map((pin) => ({
+        party: pin.parties[0]?.number ?? '',
+        otherParty: pin.parties[1]?.number ?? '',
+        virtualNumber: pin.virtualNumber,
+        holder: holderOf(pin),
+        settled: true,
+      })),
+    ];
   }
 
   async leastLoadedNumbers(query: {
@@ -123,8 +139,8 @@ export class MongoAllocationStore implements AllocationStore {
   }
 
   async isAllocatable(virtualNumber: E164): Promise<boolean> {
-    const doc = await this.collections.numbers.findOne({ _id: virtualNumber }, { projection: { status: 1 } });
-    if (doc?.status === 'active') return true;
+    const doc = await this.collections.numbers.findOne({ _id: virtualNumber }, { projection: { status: 1, use: 1 } });
+    if (doc?.status === 'active' && doc.use !== 'pin') return true;
     this.poolView.remove(virtualNumber);
     return false;
   }
@@ -331,12 +347,19 @@ export class MongoAllocationStore implements AllocationStore {
     }
   }
 
-  /** Gives back the claims of a run, leaving its lease (or released marker) where it is. Returns how many. */
+  /**
+   * Gives back the claims of a run, and the PINs it holds (a PIN-fallback booking's hold), leaving its lease (or
+   * released marker) where it is. Returns how many. Every release and the reconciler come through here.
+   */
   async giveBackClaims(holder: Holder): Promise<number> {
-    const rest = await this.collections.claims.find(heldBy(holder), { projection: { _id: 1 } }).toArray();
-    const deleted = await Promise.all(
-      rest.map((claim) => this.collections.claims.deleteOne({ _id: claim._id, ...heldBy(holder) })),
-    );
+    const [rest, pins] = await Promise.all([
+      this.collections.claims.find(heldBy(holder), { projection: { _id: 1 } }).toArray(),
+      this.collections.pins?.find(heldBy(holder), { projection: { _id: 1 } }).toArray() ?? [],
+    ]);
+    const deleted = await Promise.all([
+      ...rest.map((claim) => this.collections.claims.deleteOne({ _id: claim._id, ...heldBy(holder) })),
+      ...pins.map((pin) => this.collections.pins!.deleteOne({ _id: pin._id, ...heldBy(holder) })),
+    ]);
     return deleted.reduce((sum, result) => sum + result.deletedCount, 0);
   }
 }

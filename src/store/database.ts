@@ -20,9 +20,16 @@ export interface NumberDocument {
   referenceId: string | null;
   /** active: allocatable; disabled (8x8 says it is not usable) and draining: keep serving, get no new bookings. */
   status: NumberStatus;
+  /**
+   * `pin`: one of the PIN set, kept for PIN-fallback bookings (many live bookings share it, each with its PIN);
+   * ordinary allocation never gives it out. Absent: an ordinary number.
+   */
+  use?: NumberUse;
   createdAt: Date;
   updatedAt: Date;
 }
+
+export type NumberUse = 'pin';
 
 export type NumberStatus = 'active' | 'disabled' | 'draining';
 
@@ -154,6 +161,34 @@ export interface PairDocument {
   updatedAt: Date;
 }
 
+/**
+ * A PIN-fallback booking's hold on a number of the PIN set. The `_id` is `<VN>#<PIN>`: the unique primary key is
+ * what makes a PIN unique among the live bookings on its number, with no transaction (only an insert under a
+ * unique key is atomic on FerretDB). It is also the routing index of a PIN call: (VN, PIN) → the booking's parties.
+ */
+export interface PinDocument {
+  _id: string;
+  virtualNumber: E164;
+  pin: string;
+  bookingId: string;
+  /** The booking run holding it, as claims name theirs; every change is conditional on it. */
+  run: string;
+  runStartedAt: Date;
+  parties: Party[];
+  claimedAt: Date;
+  record?: true;
+}
+
+/**
+ * One wrong PIN entered by a caller: insert-only, counted by an indexed equality on `bucket` (the caller's hash and
+ * the window it fell in), so the guessing bound holds on FerretDB, whose updates are read-modify-write.
+ */
+export interface PinAttemptDocument {
+  _id: string;
+  bucket: string;
+  at: Date;
+}
+
 export interface Collections {
   numbers: Collection<NumberDocument>;
   claims: Collection<ClaimDocument>;
@@ -162,6 +197,8 @@ export interface Collections {
   callEvents: Collection<CallEventDocument>;
   endedPairings: Collection<EndedPairingDocument>;
   pairs: Collection<PairDocument>;
+  pins: Collection<PinDocument>;
+  pinAttempts: Collection<PinAttemptDocument>;
 }
 
 export interface Database {
@@ -197,6 +234,8 @@ export async function connectDatabase(
     callEvents: db.collection('callEvents'),
     endedPairings: db.collection('endedPairings'),
     pairs: db.collection('pairs'),
+    pins: db.collection('pins'),
+    pinAttempts: db.collection('pinAttempts'),
   };
   return { client, db, collections, close: () => client.close() };
 }
@@ -208,6 +247,7 @@ export async function connectDatabase(
 export async function ensureIndexes({ collections }: Database): Promise<void> {
   await Promise.all([
     collections.numbers.createIndex({ status: 1 }),
+    collections.numbers.createIndex({ use: 1 }),
     collections.claims.createIndex({ party: 1 }),
     collections.claims.createIndex({ bookingId: 1 }),
     collections.leases.createIndex({ expiresAt: 1 }),
@@ -225,6 +265,10 @@ export async function ensureIndexes({ collections }: Database): Promise<void> {
     // Erasure deletes a booking's pair record; retention deletes by age.
     collections.pairs.createIndex({ bookingId: 1 }),
     collections.pairs.createIndex({ updatedAt: 1 }),
+    // A run's PIN holdings are given back by run (release, reconciliation); a caller's wrong PINs are counted.
+    collections.pins.createIndex({ bookingId: 1 }),
+    collections.pinAttempts.createIndex({ bucket: 1 }),
+    collections.pinAttempts.createIndex({ at: 1 }),
   ]);
 }
 

@@ -7,6 +7,8 @@ export interface RunHoldings {
   holder: Holder;
   lease: { virtualNumber: E164; released: boolean; releasedAt: number | null } | null;
   claims: { party: E164; virtualNumber: E164; claimedAt: number }[];
+  /** PINs of the PIN set the run holds (a PIN-fallback booking's hold, src/store/pinHoldings.ts). */
+  pins?: { id: string; virtualNumber: E164; claimedAt: number }[];
 }
 
 /**
@@ -15,7 +17,9 @@ export interface RunHoldings {
  * allocation store's own release (allocationStore.ts).
  */
 export class Holdings {
-  constructor(private readonly collections: Pick<Collections, 'claims' | 'leases'>) {}
+  constructor(
+    private readonly collections: Pick<Collections, 'claims' | 'leases'> & Partial<Pick<Collections, 'pins'>>,
+  ) {}
 
   /**
    * Everything held, by run: one streamed read of the leases and one of the claims (for the reconciler; on
@@ -57,6 +61,19 @@ export class Holdings {
       });
       if (++read % 5000 === 0) progress(read);
     }
+    const pins = this.collections.pins?.find(
+      {},
+      { projection: { bookingId: 1, run: 1, runStartedAt: 1, virtualNumber: 1, claimedAt: 1 }, batchSize: 1000 },
+    );
+    for await (const doc of pins ?? []) {
+      const holdings = entry(holderOf(doc));
+      (holdings.pins ??= []).push({
+        id: doc._id,
+        virtualNumber: doc.virtualNumber,
+        claimedAt: doc.claimedAt.getTime(),
+      });
+      if (++read % 5000 === 0) progress(read);
+    }
     return [...byRun.values()];
   }
 
@@ -70,14 +87,18 @@ export class Holdings {
     const strays = holdings.claims.filter(
       (claim) => (lease.released || claim.virtualNumber !== lease.virtualNumber) && claim.claimedAt < claimedBefore,
     );
-    const deleted = await Promise.all(
-      strays.map((claim) =>
+    const strayPins = (holdings.pins ?? []).filter(
+      (pin) => (lease.released || pin.virtualNumber !== lease.virtualNumber) && pin.claimedAt < claimedBefore,
+    );
+    const deleted = await Promise.all([
+      ...strays.map((claim) =>
         this.collections.claims.deleteOne({
           _id: claimId(claim.party, claim.virtualNumber),
           ...heldBy(holdings.holder),
         }),
       ),
-    );
+      ...strayPins.map((pin) => this.collections.pins!.deleteOne({ _id: pin.id, ...heldBy(holdings.holder) })),
+    ]);
     return deleted.reduce((sum, result) => sum + result.deletedCount, 0);
   }
 }

@@ -7,13 +7,15 @@ import {
   type StatusChange,
 } from '../domain/numberSync';
 import type { E164 } from '../domain/phoneNumbers';
-import { HOLDING_STATUSES, type Collections, type NumberDocument, type NumberStatus } from './database';
+import { HOLDING_STATUSES, type Collections, type NumberDocument, type NumberStatus, type NumberUse } from './database';
 
 export interface PoolNumber {
   number: E164;
   countryCode: string | null;
   referenceId: string | null;
   status: NumberStatus;
+  /** `pin`: one of the PIN set (PIN-fallback bookings share it); absent: an ordinary number. */
+  use?: NumberUse;
   liveBookings: number;
   createdAt: string;
   updatedAt: string;
@@ -47,6 +49,7 @@ function toPoolNumber(doc: NumberDocument, liveBookings: number): PoolNumber {
     countryCode: doc.countryCode,
     referenceId: doc.referenceId,
     status: doc.status,
+    ...(doc.use ? { use: doc.use } : {}),
     liveBookings,
     createdAt: doc.createdAt.toISOString(),
     updatedAt: doc.updatedAt.toISOString(),
@@ -57,13 +60,19 @@ function toPoolNumber(doc: NumberDocument, liveBookings: number): PoolNumber {
 export class NumberPool {
   constructor(private readonly collections: Pick<Collections, 'numbers' | 'leases'>) {}
 
-  async add(input: { number: E164; countryCode: string | null; referenceId: string | null }): Promise<PoolNumber> {
+  async add(input: {
+    number: E164;
+    countryCode: string | null;
+    referenceId: string | null;
+    use?: NumberUse;
+  }): Promise<PoolNumber> {
     const now = new Date();
     const doc: NumberDocument = {
       _id: input.number,
       countryCode: input.countryCode,
       referenceId: input.referenceId,
       status: 'active',
+      ...(input.use ? { use: input.use } : {}),
       createdAt: now,
       updatedAt: now,
     };

@@ -81,7 +81,7 @@ export class PoolView {
   private async load(): Promise<void> {
     // A number's load is counted from the pairings themselves, so there is no counter to keep exact.
     const [docs, groups] = await Promise.all([
-      this.collections.numbers.find({ status: 'active' }, { projection: { countryCode: 1 } }).toArray(),
+      this.collections.numbers.find({ status: 'active' }, { projection: { countryCode: 1, use: 1 } }).toArray(),
       this.collections.leases
         .aggregate<{ _id: E164; count: number }>([
           { $match: { status: { $in: [...HOLDING_STATUSES] } } },
@@ -98,6 +98,8 @@ export class PoolView {
     this.entries = new Map();
     this.buckets = new Map();
     for (const doc of docs) {
+      // The PIN set is for PIN-fallback bookings only (src/store/pinHoldings.ts).
+      if (doc.use === 'pin') continue;
       const entry: Entry = { countryCode: doc.countryCode, load: -1 };
       this.entries.set(doc._id, entry);
       this.place(doc._id, entry, loads.get(doc._id) ?? 0);

@@ -10,6 +10,7 @@ import { EightByEightApiClient, type EightByEightAccount } from '../eightbyeight
 import { EventSender } from '../events/eventSender';
 import { CallRecords } from '../store/callRecords';
 import type { Database } from '../store/database';
+import { PinHoldings } from '../store/pinHoldings';
 import { Holdings } from '../store/holdings';
 import { MongoAllocationStore } from '../store/allocationStore';
 import { EndedPairings } from '../store/endedPairings';
@@ -46,13 +47,14 @@ export async function createBookingWorker(options: BookingWorkerOptions): Promis
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     activities: {
-      ...createBookingActivities({ allocations, endedPairings }),
+      ...createBookingActivities({ allocations, endedPairings, pins: new PinHoldings(collections) }),
       ...createReconciliationActivities({ allocations, holdings: new Holdings(options.database.collections) }),
       ...createNumberSyncActivities({ numberSync: numberSyncOf(options) }),
       ...createRetentionActivities({
         callRecords: new CallRecords(collections),
         endedPairings,
         pairs: allocations.pairs,
+        pins: new PinHoldings(collections),
       }),
       ...createDiagnosticActivities({ database: options.database }),
       ...createEventActivities({

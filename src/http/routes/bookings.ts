@@ -25,6 +25,8 @@ function present(booking: BookingView) {
     bookingId: booking.bookingId,
     status: booking.status,
     virtualNumber: booking.virtualNumber,
+    // Only a PIN-fallback booking says its mode: every other answer reads as it always has.
+    ...(booking.mode === 'pin' ? { mode: booking.mode, pin: booking.pin } : {}),
     parties: booking.parties,
     ...(booking.reach ? { reach: booking.reach } : {}),
     expiresAt: booking.expiresAt,

@@ -29,6 +29,7 @@ export function numberRoutes(pool: NumberPool): Router {
         number: request.number,
         countryCode: request.countryCode ?? countryOfNumber(request.number),
         referenceId: request.referenceId ?? null,
+        ...(request.use ? { use: request.use } : {}),
       });
       ctx.status = 201;
     } catch (error) {
