@@ -167,13 +167,13 @@ describe('maskline simulate plays a party of a booking and shows its events', { 
     const right = await play(pin);
     assert.equal(right.code, 0, right.stderr);
     assert.match(right.stdout, /sayAndCapture/);
-    assert.match(right.stdout, new RegExp(`ACTION_COMPLETED {2}the caller keys in ${pin} {2}\\(pin-1\\)`));
+    assert.match(right.stdout, new RegExp(`ACTION_COMPLETED {2}the caller pressed ${pin} {2}\\(pin-1\\)`));
     assert.match(right.stdout, /makeCall {2}source \+6560007102, destination \+6591237104/);
     assert.match(right.stdout, /call\.connected .*\n\s+call\.ended /);
 
     const asked = await play(wrong);
     assert.equal(asked.code, 0, asked.stderr);
     assert.doesNotMatch(asked.stdout, /makeCall/);
-    assert.match(asked.stdout, /ask the caller for digits/);
+    assert.match(asked.stdout, /ask the caller to press keys \(a PIN, or a menu choice\)/);
   });
 });
