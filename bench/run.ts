@@ -82,6 +82,9 @@ async function main(): Promise<number> {
   const output = values.output ?? path.join(__dirname, 'results.json');
 
   const started = new Date();
+  // Read now: the processes under test are compiled from the tree as it is at the start, and commits made while a
+  // long run goes on must not be named as the code it measured.
+  const measured = revision();
   const host = machine();
   const loadAverageAtStart = loadAverage();
   say(
@@ -123,7 +126,7 @@ async function main(): Promise<number> {
     secondsPerBenchmark: timings,
     quick,
     profiled: values.profile ?? false,
-    revision: revision(),
+    revision: measured,
     machine: { ...host, loadAverageAtStart },
     store: stack?.store ?? null,
     temporal: process.env.TEMPORAL_ADDRESS ? 'TEMPORAL_ADDRESS' : 'Temporal CLI dev server (in memory), own process',
