@@ -11,7 +11,7 @@ import { BOOKING_DEFAULTS, type BookingRequest } from '../src/domain/booking';
 import { connectDatabase, ensureIndexes, type Database } from '../src/store/database';
 import { MongoAllocationStore } from '../src/store/allocationStore';
 import { NumberPool } from '../src/store/numberPool';
-import { pairKey } from '../src/store/pairHistory';
+import { createHash, randomBytes } from 'node:crypto';
 import { testDatabaseUri, uniqueId } from '../harness/stack';
 
 // numberSelection "prefer-sticky": a pair's last number is tried first (one read by key), and the conflict-free
@@ -137,9 +137,33 @@ describe('prefer-sticky allocation on the store', () => {
     const sticky = await book('+6591007031', '+6591007033');
     const records = await database.collections.pairs.find({}).toArray();
     assert.equal(records.length, 1);
-    assert.equal(records[0]!._id, pairKey('+6591007033', '+6591007031'));
+    assert.equal(records[0]!._id, store.pairs.keyOf('+6591007033', '+6591007031'));
     assert.equal(records[0]!.virtualNumber, sticky.virtualNumber);
     assert.doesNotMatch(JSON.stringify(records), /91007031|91007033/);
+  });
+
+  it("keys the pair's record with the deployment's key: no hash of the numbers alone finds it, and a rotation keeps it", async () => {
+    const [vn] = await addNumbers(1);
+    const oldKey = { id: 'k1', key: randomBytes(32) };
+    const newKey = { id: 'k2', key: randomBytes(32) };
+    const before = new MongoAllocationStore(database.collections, { pairKeys: [oldKey] });
+    await before.rememberPair('+6591007041', '+6591007042', vn!, 'booking-41');
+    const [record] = await database.collections.pairs.find({}).toArray();
+    // Whoever has the database but not the key: every unkeyed hash of the pair they could try misses.
+    const text = ['+6591007041', '+6591007042'].sort().join('\u0000');
+    for (const guess of [text, `maskline-pair-v1\u0000${text}`]) {
+      assert.notEqual(record!._id, createHash('sha256').update(guess).digest('base64url'));
+      assert.ok(!record!._id.includes(createHash('sha256').update(guess).digest('base64url')));
+    }
+    assert.match(record!._id, /^k1:/);
+    // Another deployment's key finds nothing; after a rotation (new key first) the old record is still found.
+    const other = new MongoAllocationStore(database.collections, { pairKeys: [{ id: 'k1', key: randomBytes(32) }] });
+    assert.equal(await other.lastNumberOfPair('+6591007042', '+6591007041'), null);
+    const rotated = new MongoAllocationStore(database.collections, { pairKeys: [newKey, oldKey] });
+    assert.equal(await rotated.lastNumberOfPair('+6591007042', '+6591007041'), vn);
+    await rotated.rememberPair('+6591007041', '+6591007042', vn!, 'booking-42');
+    assert.ok(await database.collections.pairs.findOne({ _id: rotated.pairs.keyOf('+6591007041', '+6591007042') }));
+    assert.match(rotated.pairs.keyOf('+6591007041', '+6591007042'), /^k2:/);
   });
 
   it('finds the pair’s last number in one read by key, however many pairs the store knows', async () => {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
@@ -205,6 +206,15 @@ describe('PIN fallback when no number is free', () => {
     const last = uniqueId('session');
     const bounded = await enter(courier, last, await call(courier, last), booking.pin!);
     assert.deepEqual(actions(bounded), ['say', 'hangup']);
+
+    // What the bound stored names the caller by an HMAC under the deployment's key, not by a hash anyone can redo.
+    const attempts = await stack.database.collections.pinAttempts.find({}).toArray();
+    assert.ok(attempts.length >= PIN_ATTEMPTS_PER_CALLER);
+    const unkeyed = createHash('sha256').update(`maskline-pin-caller-v1\u0000${courier}`).digest('base64url');
+    for (const attempt of attempts) {
+      assert.match(attempt.bucket, /^test-key-1:/);
+      assert.ok(!attempt.bucket.includes(unkeyed) && !JSON.stringify(attempt).includes(courier.slice(1)));
+    }
   });
 
   it('gives every live booking on a PIN number its own PIN, however many are made at once', async () => {

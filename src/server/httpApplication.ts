@@ -73,7 +73,7 @@ export function createHttpApplication(config: Config, deps: { database: Database
     outOfSession,
     announceTurnedAway(bookingEvents, config.events.includeNumbers, deps.logger),
     new PinCalls(
-      new PinHoldings(deps.database.collections),
+      new PinHoldings(deps.database.collections, undefined, config.encryptionKeys),
       {
         voiceProfile: config.voiceProfile,
         notice: config.unknownCallerNotice,

@@ -20,6 +20,7 @@ import {
   type Collections,
   type LeaseDocument,
 } from './database';
+import type { EncryptionKey } from './endedPairings';
 import { PairHistory } from './pairHistory';
 import { PoolView } from './poolView';
 import { isDuplicateKey } from './numberPool';
@@ -75,10 +76,11 @@ export class MongoAllocationStore implements AllocationStore {
   constructor(
     private readonly collections: Pick<Collections, 'numbers' | 'claims' | 'leases' | 'pairs'> &
       Partial<Pick<Collections, 'pins'>>,
-    options: { poolView?: PoolView } = {},
+    /** `pairKeys`: the deployment's encryption keys, which key the sticky pairs' records (src/store/pairHistory.ts). */
+    options: { poolView?: PoolView; pairKeys?: readonly EncryptionKey[] } = {},
   ) {
     this.poolView = options.poolView ?? new PoolView(collections);
-    this.pairs = new PairHistory(collections);
+    this.pairs = new PairHistory(collections, options.pairKeys);
   }
 
   lastNumberOfPair(first: E164, second: E164): Promise<E164 | null> {

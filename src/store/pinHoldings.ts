@@ -1,20 +1,16 @@
-import { createHash, randomInt, randomUUID } from 'node:crypto';
+import { randomInt, randomUUID } from 'node:crypto';
 import type { Holder } from '../domain/allocation';
 import { preferredCountry } from '../domain/allocation';
 import type { BookingRequest, Party } from '../domain/booking';
 import type { E164 } from '../domain/phoneNumbers';
 import { attemptWindowOf, drawPin, PIN_DRAWS_PER_NUMBER } from '../domain/pin';
 import { heldBy, type Collections, type PinDocument } from './database';
+import type { EncryptionKey } from './endedPairings';
+import { DEVELOPMENT_KEYS, KeyedLookup } from './keyedLookup';
 import { isDuplicateKey } from './numberPool';
 
 export function pinId(virtualNumber: E164, pin: string): string {
   return `${virtualNumber}#${pin}`;
-}
-
-/** A caller as the guessing bound counts them: a hash, never the number. */
-function callerBucket(caller: E164, at: number): string {
-  const hash = createHash('sha256').update(`maskline-pin-caller-v1\u0000${caller}`).digest('base64url');
-  return `${hash}:${attemptWindowOf(at)}`;
 }
 
 export interface PinHolding {
@@ -34,10 +30,24 @@ export interface PinRoute {
  * Every write is an insert under a unique key or a delete conditional on the run, so it runs unchanged on FerretDB.
  */
 export class PinHoldings {
+  private readonly callers: KeyedLookup;
+
   constructor(
     private readonly collections: Pick<Collections, 'numbers' | 'pins' | 'pinAttempts'>,
     private readonly draw: (max: number) => number = randomInt,
-  ) {}
+    keys: readonly EncryptionKey[] = DEVELOPMENT_KEYS,
+  ) {
+    this.callers = new KeyedLookup(keys, 'caller of a PIN number');
+  }
+
+  /**
+   * A caller as the guessing bound counts them, in one window: an HMAC of the number with the deployment's key,
+   * never the number. Written with the newest key only: across a rotation a caller's count starts again, which
+   * lets through at most one more window's worth of guesses.
+   */
+  private callerBucket(caller: E164, at: number): string {
+    return `${this.callers.current(caller)}:${attemptWindowOf(at)}`;
+  }
 
   /** What this run holds already (a retried attempt finds its own PIN). */
   async heldBy(holder: Holder): Promise<PinHolding | null> {
@@ -107,13 +117,13 @@ export class PinHoldings {
   }
 
   async wrongAttempts(caller: E164, at: number = Date.now()): Promise<number> {
-    return this.collections.pinAttempts.countDocuments({ bucket: callerBucket(caller, at) });
+    return this.collections.pinAttempts.countDocuments({ bucket: this.callerBucket(caller, at) });
   }
 
   async recordWrongAttempt(caller: E164, at: number = Date.now()): Promise<void> {
     await this.collections.pinAttempts.insertOne({
       _id: randomUUID(),
-      bucket: callerBucket(caller, at),
+      bucket: this.callerBucket(caller, at),
       at: new Date(at),
     });
   }

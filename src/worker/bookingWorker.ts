@@ -39,22 +39,23 @@ export interface BookingWorkerOptions {
 
 /** The worker of every Maskline workflow: each activity factory, over one store, registered together. */
 export async function createBookingWorker(options: BookingWorkerOptions): Promise<Worker> {
-  const allocations = new MongoAllocationStore(options.database.collections);
+  const allocations = new MongoAllocationStore(options.database.collections, { pairKeys: options.encryptionKeys });
   const { collections } = options.database;
   const endedPairings = new EndedPairings(collections.endedPairings, options.encryptionKeys, collections.leases);
+  const pins = new PinHoldings(collections, undefined, options.encryptionKeys);
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     activities: {
-      ...createBookingActivities({ allocations, endedPairings, pins: new PinHoldings(collections) }),
+      ...createBookingActivities({ allocations, endedPairings, pins }),
       ...createReconciliationActivities({ allocations, holdings: new Holdings(options.database.collections) }),
       ...createNumberSyncActivities({ numberSync: numberSyncOf(options) }),
       ...createRetentionActivities({
         callRecords: new CallRecords(collections),
         endedPairings,
         pairs: allocations.pairs,
-        pins: new PinHoldings(collections),
+        pins,
       }),
       ...createDiagnosticActivities({ database: options.database }),
       ...createEventActivities({
