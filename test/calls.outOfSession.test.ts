@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { Webhook } from 'standardwebhooks';
 import { bookingWorkflowId } from '../src/bookings/contract';
+import { bookingEventsWorkflowId } from '../src/events/messages';
 import { callReceived } from '../src/eightbyeight/simulatedWebhooks';
 import { callRecordRetentionWorkflow } from '../workflows/retention';
 import { createHttpApplication } from '../src/server/httpApplication';
@@ -289,6 +290,33 @@ describe('late callers of a recently ended booking, and callers no booking knows
     // Delivery is at least once: the same event may arrive again (a receiver dedupes by id), never a second one.
     const ids = new Set(receiver.accepted().flatMap((e) => (e.type === 'call.turned_away' ? [e.id] : [])));
     assert.deepEqual([...ids], [event!.id]);
+  });
+
+  it('a call action 8x8 repeats after the events workflow has delivered everything still gives one call.turned_away', async () => {
+    const turnedAway = await endedBooking(stack, { afterEnd: 'notice' }, receiver.url);
+    const call = callReceived(turnedAway.driver, VN, uniqueId('late-session'));
+    assert.equal((await post(stack, '/call-action', call)).body.callflow[0].action, 'say');
+    // The booking ended: its late event went to a booking-events workflow, which ends once it has delivered it.
+    const { runId } = await stack.temporal.workflow.getHandle(bookingWorkflowId(turnedAway.bookingId)).describe();
+    const eventsWorkflow = stack.temporal.workflow.getHandle(bookingEventsWorkflowId(turnedAway.bookingId, runId));
+    await eventually(
+      async () => (await eventsWorkflow.describe().catch(() => null))?.status.name,
+      (status) => status === 'COMPLETED',
+      30_000,
+    );
+    // 8x8's repeat comes now: a new events workflow takes it, and must know the call was told already.
+    assert.equal((await post(stack, '/call-action', call)).body.callflow[0].action, 'say');
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    const events = await eventually(
+      () => api(stack, 'GET', `/v1/bookings/${turnedAway.bookingId}/events`),
+      (answer) => answer.status === 200,
+    );
+    const types = events.body.events.map((record: { event: { type: string } }) => record.event.type);
+    assert.deepEqual(types, ['booking.active', 'booking.cancelled', 'call.turned_away']);
+    const delivered = receiver
+      .accepted()
+      .filter((event) => event.bookingId === turnedAway.bookingId && event.type === 'call.turned_away');
+    assert.equal(new Set(delivered.map((event) => event.id)).size, 1, JSON.stringify(delivered));
   });
 
   it('asked and answered as the OpenAPI document’s `call.out_of_session` webhook describes', () => {

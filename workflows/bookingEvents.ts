@@ -172,6 +172,7 @@ export class EventOutbox {
       events: [...this.records.values()],
       handedOffTo: this.handedOffTo,
       open: !this.closed,
+      emittedKeys: [...this.emittedKeys],
     };
   }
 

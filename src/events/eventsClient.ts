@@ -125,7 +125,9 @@ export class BookingEventsClient {
           {
             stream: view.stream,
             chainId: view.chainId,
-            carried: { sequence: view.sequence, records: view.events, queue: [], emittedKeys: [] },
+            // Its once-only keys too: a repeat of a late call (8x8 delivers twice) that comes after the last events
+            // workflow ended would otherwise be recorded, and sent, a second time under a new id.
+            carried: { sequence: view.sequence, records: view.events, queue: [], emittedKeys: view.emittedKeys ?? [] },
             ...first,
           },
         ],

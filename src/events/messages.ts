@@ -18,6 +18,12 @@ export interface BookingEventsView {
   handedOffTo: string | null;
   /** Whether this outbox still takes redeliveries (false: ask the events workflow). */
   open: boolean;
+  /**
+   * The `onceKey`s of the late events it has emitted, so that an events workflow started again from this view
+   * emits none of them twice. Absent from the views of outboxes older than it (none emitted once-only events then
+   * either, or they are lost from this list: a repeat may then record one more).
+   */
+  emittedKeys?: string[];
 }
 
 /** The events workflow of one booking chain: it delivers what the booking could not before it ended. */
