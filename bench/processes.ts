@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { ManagedProcess } from '../scripts/local/processes';
 import type { LoadResult, LoadSpec } from './loadSpec';
+import { cpuMeter } from './measure';
 import type { BenchStack } from './stack';
 
 /** Credentials the processes under test run with: production mode, not development mode. */
@@ -103,9 +104,12 @@ export async function runLoadGenerator<Result = LoadResult>(
   result.catch(() => undefined);
   try {
     await measuring;
+    // The load generator's own CPU too: it shares the machine's cores with what it measures.
+    const ownMeter = cpuMeter({ loadgen: proc.pid });
     meter?.start();
+    ownMeter.start();
     const line = await result;
-    const cpuSeconds = meter?.stop() ?? {};
+    const cpuSeconds = meter ? { ...meter.stop(), ...ownMeter.stop() } : {};
     return { ...(JSON.parse(line.slice('RESULT '.length)) as Result), cpuSeconds };
   } finally {
     await proc.stop(5_000);
