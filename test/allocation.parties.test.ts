@@ -21,6 +21,7 @@ import { MongoAllocationStore } from '../src/store/allocationStore';
 import { CallRoutes } from '../src/store/callRoutes';
 import { NumberPool } from '../src/store/numberPool';
 import { testDatabaseUri, uniqueId } from '../harness/stack';
+import { assertNoNumberHeldTwice } from '../harness/claimChecks';
 
 // Bookings of three to five people on the real store: one virtual number free for all of them, or a refusal that
 // is true; one person, one number, one live booking, as for two.
@@ -175,12 +176,7 @@ describe('allocation for bookings of several parties', () => {
           );
           const outcomes = await Promise.all(requests.map(allocate));
           const claims = await database.collections.claims.find({}).toArray();
-          const seen = new Set<string>();
-          for (const claim of claims) {
-            const key = `${claim.party}|${claim.virtualNumber}`;
-            assert.ok(!seen.has(key), `${key} held twice`);
-            seen.add(key);
-          }
+          assertNoNumberHeldTwice(claims);
           for (const [index, outcome] of outcomes.entries()) {
             const request = requests[index]!;
             const mine = claims.filter((claim) => claim.bookingId === request.bookingId);

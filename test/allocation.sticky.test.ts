@@ -13,6 +13,7 @@ import { MongoAllocationStore } from '../src/store/allocationStore';
 import { NumberPool } from '../src/store/numberPool';
 import { createHash, randomBytes } from 'node:crypto';
 import { testDatabaseUri, uniqueId } from '../harness/stack';
+import { assertNoNumberHeldTwice } from '../harness/claimChecks';
 
 // numberSelection "prefer-sticky": a pair's last number is tried first (one read by key), and the conflict-free
 // and complete rules of allocation hold as for any booking.
@@ -212,12 +213,7 @@ describe('prefer-sticky allocation on the store', () => {
           const outcomes = await Promise.all(secondRound.map(allocate));
 
           const claims = await database.collections.claims.find({}).toArray();
-          const seen = new Set<string>();
-          for (const claim of claims) {
-            const key = `${claim.party}|${claim.virtualNumber}`;
-            assert.ok(!seen.has(key), `${key} held twice`);
-            seen.add(key);
-          }
+          assertNoNumberHeldTwice(claims);
           // Nothing ends during the second round: a refusal was true only if the pair's two people hold every number.
           for (const [i, outcome] of outcomes.entries()) {
             if (outcome.outcome !== 'refused') continue;
