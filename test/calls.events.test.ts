@@ -7,7 +7,7 @@ import { BookingClient } from '../src/bookings/client';
 import { CallEventRecorder } from '../src/calls/callEvents';
 import { parseCallStatus, parseSessionSummary } from '../src/eightbyeight';
 import { createLogger } from '../src/logging/logger';
-import { CallRecords } from '../src/store/callRecords';
+import { CallRecords, SessionBatcher } from '../src/store/callRecords';
 import { CallRoutes } from '../src/store/callRoutes';
 import { EncryptionCodec, createDataConverter } from '../src/temporal/payloadEncryption';
 import { TemporalReachability } from '../src/temporal/reachability';
@@ -213,6 +213,56 @@ describe('call events reach their booking, none lost, whatever fails meanwhile',
       status: 'CALL_DISCONNECTED',
     };
     assert.deepEqual(await callShown(bookingId!, sessionId, expected), expected);
+  });
+
+  // A PIN call's or a menu call's legs name no route: its events find their booking by the session alone, and
+  // 8x8 sends the first status within milliseconds of our answer, before the session's batch is written.
+  it('a status that comes before its session is written reaches the booking, on the server that answered the call or on another', async () => {
+    const [bookingId] = liveBookings;
+    const unwrittenSession = {
+      bookingId: bookingId!,
+      virtualNumber: VIRTUAL_NUMBER,
+      callerRole: 'rider',
+      caller: CALLER,
+      startedAt: new Date(),
+    } as const;
+    const written: number[] = [];
+    const batcher = new SessionBatcher(
+      {
+        recordSessions: async (sessions) => void written.push(sessions.length),
+        findSession: (id) => records.findSession(id),
+      },
+      (error) => assert.fail(String(error)),
+      { maxBatch: 100, maxDelayMs: 60_000 },
+    );
+    const sameServer = new CallEventRecorder(records, routes, clients.up, logger, { sessions: batcher });
+    const onSameServer = uniqueId('session');
+    await batcher.recordSession({ sessionId: onSameServer, ...unwrittenSession });
+    const started = statusOf(onSameServer, 'CALL_CONNECTED', '2026-03-01T10:00:04.000Z');
+    assert.equal(await sameServer.recordStatus(started), 'delivered');
+    assert.deepEqual(written, [], 'the session is still unwritten when its status is recorded');
+
+    const otherServer = new CallEventRecorder(records, routes, clients.up, logger, { recheckAfterMs: 400 });
+    const onOtherServer = uniqueId('session');
+    const recording = otherServer.recordStatus(statusOf(onOtherServer, 'CALL_CONNECTED', '2026-03-01T10:00:04.000Z'));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await records.recordSession({ sessionId: onOtherServer, ...unwrittenSession });
+    assert.equal(await recording, 'delivered');
+
+    const neverRouted = uniqueId('session');
+    assert.equal(
+      await otherServer.recordStatus(statusOf(neverRouted, 'CALL_CONNECTED', '2026-03-01T10:00:04.000Z')),
+      'unmatched',
+    );
+    for (const sessionId of [onSameServer, onOtherServer]) {
+      const expected = {
+        sessionId,
+        callerRole: 'rider',
+        startedAt: '2026-03-01T10:00:04.000Z',
+        status: 'CALL_CONNECTED',
+      };
+      assert.deepEqual(await callShown(bookingId!, sessionId, expected), expected);
+    }
   });
 
   it('an event Temporal refuses for any reason but the booking having ended stays pending, and reaches the booking later', async () => {

@@ -1,12 +1,17 @@
+import { setTimeout } from 'node:timers/promises';
 import type { BookingClient } from '../bookings/client';
 import { BookingError } from '../bookings/errors';
 import type { CallRecordingEvent, CallStatusEvent, SessionSummaryEvent } from '../eightbyeight';
 import type { Logger } from '../logging/logger';
 import { callEventsRedelivered } from '../metrics/metrics';
-import type { CallRecords } from '../store/callRecords';
+import type { CallRecords, SessionLink } from '../store/callRecords';
 import type { CallRoutes } from '../store/callRoutes';
 import type { CallEventDocument } from '../store/database';
 import type { CallEventSignal } from '../bookings/contract';
+
+export interface SessionLookup {
+  findSession(sessionId: string): Promise<SessionLink | null>;
+}
 
 export type RecordOutcome = 'delivered' | 'duplicate' | 'unmatched' | 'booking_ended' | 'pending';
 
@@ -43,12 +48,24 @@ export class CallEventRecorder {
   private redelivery: Promise<number> | null = null;
   private redeliverAgain = false;
 
+  private readonly sessions: SessionLookup;
+  private readonly recheckAfterMs: number;
+
+  /**
+   * `sessions` is where the call actions' session links are found (the SessionBatcher of the routing path, which
+   * knows those not yet written). An event whose call no session or leg names is looked for once more after
+   * `recheckAfterMs`: another server may have answered the call action and not yet written its session.
+   */
   constructor(
     private readonly callRecords: CallRecords,
     private readonly routes: Pick<CallRoutes, 'findRoute'>,
     private readonly bookings: Pick<BookingClient, 'recordCallEvent'>,
     private readonly logger: Logger,
-  ) {}
+    options: { sessions?: SessionLookup; recheckAfterMs?: number } = {},
+  ) {
+    this.sessions = options.sessions ?? callRecords;
+    this.recheckAfterMs = options.recheckAfterMs ?? 0;
+  }
 
   async recordStatus(event: CallStatusEvent): Promise<RecordOutcome> {
     const booking = await this.bookingOfCall(event.sessionId, { source: event.source, destination: event.destination });
@@ -282,15 +299,27 @@ export class CallEventRecorder {
     sessionId: string,
     leg: { source?: string | null; destination?: string | null },
   ): Promise<BookingOfCall> {
-    const session = await this.callRecords.findSession(sessionId);
-    if (session?.bookingId) {
-      return {
-        bookingId: session.bookingId,
-        callerRole: session.callerRole,
-        ...(session.calleeRole !== undefined ? { calleeRole: session.calleeRole } : {}),
-      };
-    }
-    if (!leg.source || !leg.destination) return { bookingId: null, callerRole: null };
+    const found = (await this.sessionBooking(sessionId)) ?? (await this.legBooking(leg));
+    if (found || this.recheckAfterMs <= 0) return found ?? { bookingId: null, callerRole: null };
+    await setTimeout(this.recheckAfterMs);
+    return (await this.sessionBooking(sessionId)) ?? { bookingId: null, callerRole: null };
+  }
+
+  private async sessionBooking(sessionId: string): Promise<BookingOfCall | null> {
+    const session = await this.sessions.findSession(sessionId);
+    if (!session?.bookingId) return null;
+    return {
+      bookingId: session.bookingId,
+      callerRole: session.callerRole,
+      ...(session.calleeRole !== undefined ? { calleeRole: session.calleeRole } : {}),
+    };
+  }
+
+  private async legBooking(leg: {
+    source?: string | null;
+    destination?: string | null;
+  }): Promise<BookingOfCall | null> {
+    if (!leg.source || !leg.destination) return null;
     const inbound = await this.routes.findRoute(leg.source, leg.destination);
     if (inbound) return { bookingId: inbound.bookingId, callerRole: inbound.callerRole };
     const outbound = await this.routes.findRoute(leg.destination, leg.source);
@@ -300,7 +329,7 @@ export class CallEventRecorder {
       const [only, ...more] = outbound.targets;
       return { bookingId: outbound.bookingId, callerRole: only && more.length === 0 ? only.role : null };
     }
-    return { bookingId: null, callerRole: null };
+    return null;
   }
 }
 

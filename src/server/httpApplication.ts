@@ -82,7 +82,10 @@ export function createHttpApplication(config: Config, deps: { database: Database
       deps.logger,
     ),
   );
-  const callEvents = new CallEventRecorder(callRecords, routes, bookings, deps.logger);
+  const callEvents = new CallEventRecorder(callRecords, routes, bookings, deps.logger, {
+    sessions,
+    recheckAfterMs: sessions.writeWindowMs,
+  });
   /** Delivers the call events stored while Temporal could not be reached; the server also runs it on a timer. */
   const redeliverCallEvents = () => {
     callEvents.deliverPending().catch((error: unknown) => deps.logger.warn({ err: error }, 'event redelivery failed'));

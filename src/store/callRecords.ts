@@ -121,27 +121,48 @@ function isDuplicateKeyOnly(error: unknown): boolean {
   return list.length > 0 && list.every((writeError) => writeError.code === 11000);
 }
 
+/** What the call events need of a session: the booking it was routed for, and who called whom. */
+export type SessionLink = Pick<CallSessionDocument, 'bookingId' | 'callerRole' | 'calleeRole'>;
+
 /**
  * Batches the session records of the call-routing path: one write per batch rather than per call. The answer
  * never waits for it; on FerretDB an insert of a hundred documents costs about what two single upserts do. A
  * crash loses at most one batch interval of session links, and then call events still find their booking by
  * the legs' numbers while it is live.
+ *
+ * 8x8 sends a call's first status within milliseconds of our answer, before the batch is written: so a session
+ * is found here, pending or being written, until its write has ended.
  */
 export class SessionBatcher {
   private pending: CallSession[] = [];
+  /** Every session not yet written (pending or in a write under way), by id; the first record wins. */
+  private readonly unwritten = new Map<string, CallSession>();
   private timer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> = Promise.resolve();
 
   constructor(
-    private readonly records: Pick<CallRecords, 'recordSessions'>,
+    private readonly records: Pick<CallRecords, 'recordSessions' | 'findSession'>,
     private readonly onError: (error: unknown, sessions: number) => void,
     private readonly options: { maxBatch: number; maxDelayMs: number } = { maxBatch: 200, maxDelayMs: 50 },
   ) {}
 
+  /** How long after a call action its session may still be unwritten, with a write of a usual duration. */
+  get writeWindowMs(): number {
+    return this.options.maxDelayMs + 150;
+  }
+
   async recordSession(session: CallSession): Promise<void> {
+    if (!this.unwritten.has(session.sessionId)) this.unwritten.set(session.sessionId, session);
     this.pending.push(session);
     if (this.pending.length >= this.options.maxBatch) void this.flush();
     else this.timer ??= setTimeout(() => void this.flush(), this.options.maxDelayMs);
+  }
+
+  /** The session as recorded: from this process's batches while unwritten, else from the store. */
+  async findSession(sessionId: string): Promise<SessionLink | null> {
+    const unwritten = this.unwritten.get(sessionId);
+    if (unwritten) return sessionDocument(unwritten);
+    return this.records.findSession(sessionId);
   }
 
   /** Writes what is pending; awaited at shutdown. */
@@ -152,7 +173,14 @@ export class SessionBatcher {
     this.pending = [];
     if (batch.length > 0) {
       this.flushing = this.flushing.then(() =>
-        this.records.recordSessions(batch).catch((error: unknown) => this.onError(error, batch.length)),
+        this.records
+          .recordSessions(batch)
+          .catch((error: unknown) => this.onError(error, batch.length))
+          .finally(() => {
+            for (const session of batch) {
+              if (this.unwritten.get(session.sessionId) === session) this.unwritten.delete(session.sessionId);
+            }
+          }),
       );
     }
     return this.flushing;
