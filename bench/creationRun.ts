@@ -5,7 +5,7 @@ import type { ManagedProcess } from '../scripts/local/processes';
 import type { BookingLanes, BookingRecord, LanesResult } from './loadSpec';
 import { cpuMeter, round } from './measure';
 import { readStoreCommands, storeCommandsBetween, type StoreCommandCounts } from './preload/storeCommands';
-import { API_KEY, masklineEnvironment, runLoadGenerator, startProcess } from './processes';
+import { API_KEY, METRICS_TOKEN, masklineEnvironment, runLoadGenerator, startProcess } from './processes';
 import { fmt } from './report';
 import type { BenchStack } from './stack';
 import type { HistoryFigures } from './temporalHistories';
@@ -136,6 +136,10 @@ export interface CreationLoad {
   cpuSeconds: Record<string, number>;
   /** Store commands each process sent over the measured run, by command and collection. */
   storeCommands: Record<string, StoreCommandCounts>;
+  /** How long the CPU and the store commands were metered: the window and the drain after it. */
+  meteredSeconds: number;
+  /** The HTTP server's creation limit (maskline_booking_creation_limit), read every half second while metered. */
+  creationLimit: number[];
 }
 
 /** The platform-like load (bench/loadgen.ts, lanes) against the service, metered over its measured run. */
@@ -165,12 +169,29 @@ export async function runPlatformLoad(
         service.processes.map(async (p) => [shortName(p.name), await readStoreCommands(p.commandsFile)] as const),
       ),
     );
+  let meteredFrom = 0;
+  let meteredSeconds = 0;
+  const creationLimit: number[] = [];
+  let sampler: NodeJS.Timeout | undefined;
+  const sampleLimit = async () => {
+    const answer = await fetch(`${service.url}/metrics`, {
+      headers: { authorization: `Bearer ${METRICS_TOKEN}` },
+      signal: AbortSignal.timeout(400),
+    }).catch(() => null);
+    const text = answer?.ok ? await answer.text() : '';
+    const value = /^maskline_booking_creation_limit (\S+)$/m.exec(text)?.[1];
+    if (value !== undefined) creationLimit.push(Number(value));
+  };
   const meter = {
     start() {
       cpu.start();
       before = readAll();
+      meteredFrom = performance.now();
+      sampler = setInterval(() => void sampleLimit(), 500);
     },
     stop() {
+      clearInterval(sampler);
+      meteredSeconds = (performance.now() - meteredFrom) / 1000;
       return cpu.stop();
     },
   };
@@ -200,7 +221,7 @@ export async function runPlatformLoad(
   );
   const { cpuSeconds, ...load } = result;
   const records = JSON.parse(fs.readFileSync(recordsFile, 'utf8')) as BookingRecord[];
-  return { load, records, cpuSeconds, storeCommands };
+  return { load, records, cpuSeconds, storeCommands, meteredSeconds, creationLimit };
 }
 
 /** `race-64-worker` → `worker`, `race-64-http` → `http`. */

@@ -1,5 +1,11 @@
 import { connectDatabase, ensureIndexes } from '../src/store/database';
-import { describePerBooking, perBooking, runPlatformLoad, startCreationService } from './creationRun';
+import {
+  describePerBooking,
+  perBooking,
+  runPlatformLoad,
+  startCreationService,
+  type CreationLoad,
+} from './creationRun';
 import { loadAverage, round } from './measure';
 import { check, fmt, int, type Check } from './report';
 import { seedStore, virtualNumbers } from './seed';
@@ -156,6 +162,9 @@ async function overloadLevel(
         .filter((t) => (t.status === 503 || t.status === 429) && t.ms > 1_000).length,
       perSecond: load.perSecond,
       perBooking: perBooking(run, load.bookings, histories),
+      // Over the span the CPU was metered (the window and the drain): what each booking made cost the machine,
+      // and how much of its 2 cores the service and the load generator used.
+      span: spanFigures(run, withNumber),
       histories,
     };
     say(
@@ -164,10 +173,40 @@ async function overloadLevel(
         `refusals ${refusals} (slowest ${int(level.refusalMs.max)} ms), retries ${load.retries}, unfinished ${load.unfinished}`,
     );
     say(`  ${clients} clients: ${describePerBooking(level.perBooking)}`);
+    say(
+      `  ${clients} clients over the metered ${fmt(level.span.seconds)} s: ${fmt(level.span.createdPerSecond)} created/s, ` +
+        `CPU ms per created booking ${fmt(level.span.cpuMsPerCreated.service)} (service) + ${fmt(level.span.cpuMsPerCreated.loadgen)} (load generator), ` +
+        `cores used ${fmt(level.span.coresUsed.service, 2)} + ${fmt(level.span.coresUsed.loadgen, 2)}, ` +
+        `creation limit min ${level.span.creationLimit.min ?? '-'} mean ${level.span.creationLimit.mean ?? '-'}`,
+    );
     return level;
   } finally {
     await service.stop();
     await database.db.dropDatabase();
     await database.close();
   }
+}
+
+function spanFigures(run: CreationLoad, created: number) {
+  const seconds = Math.max(0.001, run.meteredSeconds);
+  const loadgen = run.cpuSeconds.loadgen ?? 0;
+  const service = Object.entries(run.cpuSeconds)
+    .filter(([name]) => name !== 'loadgen')
+    .reduce((sum, [, cpuSeconds]) => sum + cpuSeconds, 0);
+  const limits = run.creationLimit;
+  return {
+    seconds: round(seconds, 1),
+    created,
+    createdPerSecond: round(created / seconds, 1),
+    cpuMsPerCreated: {
+      service: round((service * 1000) / Math.max(1, created), 1),
+      loadgen: round((loadgen * 1000) / Math.max(1, created), 1),
+    },
+    coresUsed: { service: round(service / seconds, 2), loadgen: round(loadgen / seconds, 2) },
+    creationLimit: {
+      samples: limits.length,
+      min: limits.length > 0 ? Math.min(...limits) : null,
+      mean: limits.length > 0 ? round(limits.reduce((a, b) => a + b, 0) / limits.length, 1) : null,
+    },
+  };
 }

@@ -7,6 +7,7 @@ import type { BenchStack } from './stack';
 
 /** Credentials the processes under test run with: production mode, not development mode. */
 export const API_KEY = 'bench-api-key-0123456789';
+export const METRICS_TOKEN = 'bench-metrics-token-0123456789';
 export const WEBHOOK_SECRET = 'bench-webhook-secret-0123456789';
 export const ENCRYPTION_KEYS = `bench-key-1:${Buffer.alloc(32, 9).toString('base64')}`;
 
@@ -23,6 +24,7 @@ export function masklineEnvironment(
     TEMPORAL_NAMESPACE: 'default',
     TEMPORAL_TASK_QUEUE: settings.taskQueue,
     MASKLINE_API_KEY: API_KEY,
+    MASKLINE_METRICS_TOKEN: METRICS_TOKEN,
     MASKLINE_WEBHOOK_SECRET: WEBHOOK_SECRET,
     MASKLINE_ENCRYPTION_KEYS: ENCRYPTION_KEYS,
     // The production default: every log line is written, as in production (to a file here).
