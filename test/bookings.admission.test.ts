@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { API_KEY, api, startStack, uniqueId, type Stack } from '../harness/stack';
+import { RefusalSummary } from '../src/http/requestLog';
 import { Admission, Overloaded } from '../src/bookings/admission';
 
 /** Work that finishes when told, and counts how many ran at once. */
@@ -180,6 +181,31 @@ describe('admission of booking creations', () => {
   });
 });
 
+describe('the refusals at capacity in the logs', () => {
+  it('the first is told at once, then one line per interval sums the rest, none left out', async () => {
+    const lines: { refused: number }[] = [];
+    let clock = 0;
+    const summary = new RefusalSummary(
+      { warn: ((fields: { refused: number }) => void lines.push(fields)) as never },
+      40,
+      () => clock,
+    );
+    summary.count('/v1/bookings');
+    assert.deepEqual(
+      lines.map((line) => line.refused),
+      [1],
+    );
+    for (let i = 0; i < 5; i++) summary.count('/v1/bookings');
+    assert.equal(lines.length, 1, 'no second line within the interval');
+    clock = 40;
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    assert.deepEqual(
+      lines.map((line) => line.refused),
+      [1, 5],
+    );
+  });
+});
+
 describe('a burst of booking creations past what the server takes', () => {
   const BURST = 24;
   const NUMBERS = Array.from({ length: BURST }, (_, i) => `+656000${String(5000 + i)}`);
@@ -231,6 +257,17 @@ describe('a burst of booking creations past what the server takes', () => {
     }
     const held = await stack.database.collections.leases.countDocuments({ status: { $ne: 'released' } });
     assert.equal(held, BURST - refused.length);
+
+    // The logs sum the refusals up rather than write a line for each: past capacity a line per refusal was a
+    // tenth of the server's CPU. The first one is told at once.
+    const lines = stack.logs.lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    assert.equal(
+      lines.filter((line) => line.msg === 'request' && line.status === 503 && line.path === '/v1/bookings').length,
+      0,
+      'no access-log line per refusal',
+    );
+    const summaries = lines.filter((line) => line.msg === 'requests refused: the server is at capacity');
+    assert.ok(summaries.length >= 1 && summaries.every((line) => Number(line.refused) >= 1), JSON.stringify(summaries));
 
     // The platform's retry, one at a time, is taken.
     for (const answer of refused) assert.equal((await post(answer.body)).status, 201);

@@ -20,10 +20,16 @@ export function errorBody(code: string, message: string) {
   return { error: { code, message } };
 }
 
-/** A booking service's refusal as the catalogue answers it: its status, and Retry-After where retrying may succeed. */
-function fromBookingError(error: BookingError): HttpError {
+/**
+ * A booking service's refusal as the catalogue answers it: its status, and Retry-After where retrying may succeed.
+ * Answered as it is, not turned into an HttpError first: past capacity every request is refused this way, and an
+ * error's stack trace is not free.
+ */
+function answerBookingError(ctx: Context, error: BookingError): void {
   const { status, retry, retryAfterSeconds = 5 }: BookingErrorInfo = BOOKING_ERRORS[error.code];
-  return new HttpError(status, error.code, error.message, retry ? { 'Retry-After': String(retryAfterSeconds) } : {});
+  ctx.status = status;
+  if (retry) ctx.set('Retry-After', String(retryAfterSeconds));
+  ctx.body = errorBody(error.code, error.message);
 }
 
 /**
@@ -37,8 +43,11 @@ export function errorResponses(logger: Logger) {
       if (ctx.status === 404 && ctx.body === undefined) {
         throw new HttpError(404, 'not_found', `no route for ${ctx.method} ${ctx.path}`);
       }
-    } catch (thrown) {
-      const error = thrown instanceof BookingError ? fromBookingError(thrown) : thrown;
+    } catch (error) {
+      if (error instanceof BookingError) {
+        answerBookingError(ctx, error);
+        return;
+      }
       if (error instanceof HttpError) {
         ctx.status = error.status;
         ctx.set(error.headers);
