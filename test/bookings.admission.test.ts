@@ -105,6 +105,8 @@ describe('admission of booking creations', () => {
     const slow = Array.from({ length: 8 }, (_, i) => admission.run(`slow-${i}`, gated.work));
     await tick();
     assert.equal(gated.started, 8);
+    // More is asked than runs: a ninth is refused.
+    await assert.rejects(admission.run('ninth', gated.work), Overloaded);
     now += 3_000; // every one of them takes 3 s, three times the target
     for (let i = 0; i < 8; i++) gated.finishOne();
     await Promise.all(slow);
@@ -143,6 +145,26 @@ describe('admission of booking creations', () => {
     assert.equal(gated.started, 8, 'eight at once again');
     for (let i = 0; i < 8; i++) gated.finishOne();
     await Promise.all(calls);
+  });
+
+  it('when none waits, slow creations do not cut it below what runs: that would only refuse them', async () => {
+    let now = 0;
+    const admission = new Admission(
+      { inFlight: 32, queued: 0, queueWaitMs: 50, latencyTargetMs: 1_000, minInFlight: 4 },
+      { now: () => now },
+    );
+    const gated = gatedWork();
+    const limits: number[] = [];
+    for (let round = 0; round < 3; round++) {
+      // 20 clients, each with one creation at a time, every creation slower than the target (a cold start).
+      const calls = Array.from({ length: 20 }, (_, i) => admission.run(`cold-${round}-${i}`, gated.work));
+      await tick();
+      now += 3_000;
+      for (let i = 0; i < 20; i++) gated.finishOne();
+      await Promise.all(calls);
+      limits.push(admission.load.limit);
+    }
+    assert.deepEqual(limits, [24, 20, 20], 'cut by a quarter, then held at the 20 that ran');
   });
 
   it('keeps its limit when a few creations are slow among many fast ones', async () => {

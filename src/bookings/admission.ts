@@ -75,6 +75,9 @@ export class Admission {
   /** How long the creations that ended since `spanStart` took. */
   private recent: number[] = [];
   private spanStart = 0;
+  /** The most creations that ran at once in this span, and whether one had to wait for a slot. */
+  private spanPeak = 0;
+  private spanWaited = false;
 
   constructor(
     private readonly limits: AdmissionLimits = ADMISSION_DEFAULTS,
@@ -114,8 +117,10 @@ export class Admission {
     if (signal?.aborted) return Promise.reject(signal.reason);
     if (this.running < Math.floor(this.limit)) {
       this.running += 1;
+      this.spanPeak = Math.max(this.spanPeak, this.running);
       return Promise.resolve();
     }
+    this.spanWaited = true;
     if (this.waiting.length >= this.limits.queued) return Promise.reject(this.overloaded());
     return new Promise<void>((resolve, reject) => {
       const leave = () => {
@@ -128,6 +133,7 @@ export class Admission {
         start: () => {
           leave();
           this.running += 1;
+          this.spanPeak = Math.max(this.spanPeak, this.running);
           resolve();
         },
         refuse: (error) => {
@@ -159,9 +165,17 @@ export class Admission {
     // limit to its floor, and its rate with it.
     this.recent.push(tookMs);
     if (now - this.spanStart >= target && this.recent.length >= MIN_SPAN_SAMPLES) {
-      if (median(this.recent) > target) this.limit = Math.max(this.limits.minInFlight ?? 1, this.limit * 0.75);
+      // Not below what the span ran when nothing waited: all that was asked was running, so a lower limit would
+      // only turn slow answers into refusals and retries. A cold start did that in the no-contention benchmark:
+      // its first creations are slow, and the limit fell below its 20 clients.
+      const demand = this.spanWaited ? 0 : this.spanPeak;
+      if (median(this.recent) > target) {
+        this.limit = Math.min(this.limit, Math.max(this.limits.minInFlight ?? 1, demand, this.limit * 0.75));
+      }
       this.recent = [];
       this.spanStart = now;
+      this.spanPeak = this.running;
+      this.spanWaited = this.waiting.length > 0;
     }
     if (Math.floor(this.limit) !== before) this.options.onLimit?.(Math.floor(this.limit));
   }
