@@ -140,6 +140,8 @@ export interface CreationLoad {
   meteredSeconds: number;
   /** The HTTP server's creation limit (maskline_booking_creation_limit), read every half second while metered. */
   creationLimit: number[];
+  /** The HTTP server's longest event-loop delay in each of those half seconds (nodejs_eventloop_lag_max_seconds), ms. */
+  serverEventLoopDelayMaxMs: number[];
 }
 
 /** The platform-like load (bench/loadgen.ts, lanes) against the service, metered over its measured run. */
@@ -172,6 +174,7 @@ export async function runPlatformLoad(
   let meteredFrom = 0;
   let meteredSeconds = 0;
   const creationLimit: number[] = [];
+  const serverEventLoopDelayMaxMs: number[] = [];
   let sampler: NodeJS.Timeout | undefined;
   const sampleLimit = async () => {
     const answer = await fetch(`${service.url}/metrics`, {
@@ -181,6 +184,9 @@ export async function runPlatformLoad(
     const text = answer?.ok ? await answer.text() : '';
     const value = /^maskline_booking_creation_limit (\S+)$/m.exec(text)?.[1];
     if (value !== undefined) creationLimit.push(Number(value));
+    // prom-client resets its event-loop histogram at each collect: each read is the half second since the last.
+    const lag = /^nodejs_eventloop_lag_max_seconds (\S+)$/m.exec(text)?.[1];
+    if (lag !== undefined) serverEventLoopDelayMaxMs.push(Math.round(Number(lag) * 1000));
   };
   const meter = {
     start() {
@@ -221,7 +227,7 @@ export async function runPlatformLoad(
   );
   const { cpuSeconds, ...load } = result;
   const records = JSON.parse(fs.readFileSync(recordsFile, 'utf8')) as BookingRecord[];
-  return { load, records, cpuSeconds, storeCommands, meteredSeconds, creationLimit };
+  return { load, records, cpuSeconds, storeCommands, meteredSeconds, creationLimit, serverEventLoopDelayMaxMs };
 }
 
 /** `race-64-worker` → `worker`, `race-64-http` → `http`. */

@@ -91,6 +91,11 @@ export interface LanesResult {
   stoppedAtTimeBound: boolean;
   /** Bookings still under way when the drain ran out: no record of theirs. */
   unfinished: number;
+  /**
+   * The load generator's own event-loop delay over the run (ms): it shares the cores, so a slow answer it times
+   * may be a late read of its own.
+   */
+  eventLoopDelayMs: { p99: number; max: number };
 }
 
 export interface LoadResult {

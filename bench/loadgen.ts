@@ -9,6 +9,7 @@
  */
 import fs from 'node:fs';
 import http from 'node:http';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import autocannon from 'autocannon';
 import {
   SESSION_ID,
@@ -225,6 +226,8 @@ async function runLanes(spec: LoadSpec, lanes: BookingLanes, seconds: number, pr
   // node:http with a keep-alive agent, not fetch: on these 2 cores the generator shares the CPU with the service,
   // and fetch cost about 1 ms of CPU a request, a fifth of a core at 256 clients' refusals and retries.
   const agent = new http.Agent({ keepAlive: true, maxSockets: spec.connections });
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
   const target = new URL(`${spec.url}${spec.path}`);
   const post = (body: string) =>
     new Promise<{ status: number; text: string }>((resolve, reject) => {
@@ -339,7 +342,12 @@ async function runLanes(spec: LoadSpec, lanes: BookingLanes, seconds: number, pr
     perSecond: Array.from(perSecond, (n) => n ?? 0),
     stoppedAtTimeBound: list !== null && next < list.length,
     unfinished: underWay,
+    eventLoopDelayMs: {
+      p99: round3(loopDelay.percentile(99) / 1e6),
+      max: round3(loopDelay.max / 1e6),
+    },
   };
+  loopDelay.disable();
   agent.destroy();
   return result;
 }

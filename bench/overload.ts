@@ -177,7 +177,8 @@ async function overloadLevel(
       `  ${clients} clients over the metered ${fmt(level.span.seconds)} s: ${fmt(level.span.createdPerSecond)} created/s, ` +
         `CPU ms per created booking ${fmt(level.span.cpuMsPerCreated.service)} (service) + ${fmt(level.span.cpuMsPerCreated.loadgen)} (load generator), ` +
         `cores used ${fmt(level.span.coresUsed.service, 2)} + ${fmt(level.span.coresUsed.loadgen, 2)}, ` +
-        `creation limit min ${level.span.creationLimit.min ?? '-'} mean ${level.span.creationLimit.mean ?? '-'}`,
+        `creation limit min ${level.span.creationLimit.min ?? '-'} mean ${level.span.creationLimit.mean ?? '-'}, ` +
+        `longest event-loop delay ${level.span.eventLoopDelayMaxMs.server ?? '-'} ms (HTTP server), ${int(level.span.eventLoopDelayMaxMs.loadgen)} ms (load generator)`,
     );
     return level;
   } finally {
@@ -203,6 +204,10 @@ function spanFigures(run: CreationLoad, created: number) {
       loadgen: round((loadgen * 1000) / Math.max(1, created), 1),
     },
     coresUsed: { service: round(service / seconds, 2), loadgen: round(loadgen / seconds, 2) },
+    eventLoopDelayMaxMs: {
+      server: run.serverEventLoopDelayMaxMs.length > 0 ? Math.max(...run.serverEventLoopDelayMaxMs) : null,
+      loadgen: run.load.eventLoopDelayMs.max,
+    },
     creationLimit: {
       samples: limits.length,
       min: limits.length > 0 ? Math.min(...limits) : null,
