@@ -1,13 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import fc from 'fast-check';
-import {
-  AllocationContention,
-  allocateVirtualNumber,
-  claimPlan,
-  type AllocationOutcome,
-  type Holder,
-} from '../src/domain/allocation';
+import { allocateVirtualNumber, claimPlan, type AllocationOutcome, type Holder } from '../src/domain/allocation';
 import {
   BOOKING_DEFAULTS,
   isSameBooking,
@@ -22,6 +16,7 @@ import { CallRoutes } from '../src/store/callRoutes';
 import { NumberPool } from '../src/store/numberPool';
 import { testDatabaseUri, uniqueId } from '../harness/stack';
 import { assertNoNumberHeldTwice } from '../harness/claimChecks';
+import { retriedOnContention } from '../harness/contention';
 
 // Bookings of three to five people on the real store: one virtual number free for all of them, or a refusal that
 // is true; one person, one number, one live booking, as for two.
@@ -67,15 +62,9 @@ describe('allocation for bookings of several parties', () => {
     await database.close();
   });
 
-  async function allocate(request: BookingRequest): Promise<AllocationOutcome> {
-    for (;;) {
-      try {
-        return await allocateVirtualNumber(request, runOf(request.bookingId), store);
-      } catch (error) {
-        // Claims of concurrent attempts that did not settle in time: Temporal retries such an attempt; so does the test.
-        if (!(error instanceof AllocationContention)) throw error;
-      }
-    }
+  function allocate(request: BookingRequest): Promise<AllocationOutcome> {
+    // Claims of concurrent attempts that did not settle in time: Temporal retries such an attempt; so does the test.
+    return retriedOnContention(() => allocateVirtualNumber(request, runOf(request.bookingId), store));
   }
 
   it('refuses a number one of the three already holds, and finds the one free for all', async () => {

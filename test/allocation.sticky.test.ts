@@ -1,12 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import fc from 'fast-check';
-import {
-  AllocationContention,
-  allocateVirtualNumber,
-  type AllocationOutcome,
-  type Holder,
-} from '../src/domain/allocation';
+import { allocateVirtualNumber, type AllocationOutcome, type Holder } from '../src/domain/allocation';
 import { BOOKING_DEFAULTS, type BookingRequest } from '../src/domain/booking';
 import { connectDatabase, ensureIndexes, type Database } from '../src/store/database';
 import { MongoAllocationStore } from '../src/store/allocationStore';
@@ -14,6 +9,7 @@ import { NumberPool } from '../src/store/numberPool';
 import { createHash, randomBytes } from 'node:crypto';
 import { testDatabaseUri, uniqueId } from '../harness/stack';
 import { assertNoNumberHeldTwice } from '../harness/claimChecks';
+import { retriedOnContention } from '../harness/contention';
 
 // numberSelection "prefer-sticky": a pair's last number is tried first (one read by key), and the conflict-free
 // and complete rules of allocation hold as for any booking.
@@ -58,15 +54,9 @@ describe('prefer-sticky allocation on the store', () => {
     return numbers;
   }
 
-  async function allocate(request: BookingRequest): Promise<AllocationOutcome> {
-    for (;;) {
-      try {
-        return await allocateVirtualNumber(request, runOf(request.bookingId), store);
-      } catch (error) {
-        // Temporal retries such an attempt; so does the test.
-        if (!(error instanceof AllocationContention)) throw error;
-      }
-    }
+  function allocate(request: BookingRequest): Promise<AllocationOutcome> {
+    // Temporal retries such an attempt; so does the test.
+    return retriedOnContention(() => allocateVirtualNumber(request, runOf(request.bookingId), store));
   }
 
   async function book(first: string, second: string, sticky = true) {

@@ -15,6 +15,7 @@ import { MongoAllocationStore } from '../src/store/allocationStore';
 import { CallRoutes } from '../src/store/callRoutes';
 import { NumberPool } from '../src/store/numberPool';
 import { testDatabaseUri, uniqueId } from '../harness/stack';
+import { retriedOnContention } from '../harness/contention';
 
 function booking(
   bookingId: string,
@@ -270,15 +271,8 @@ describe('allocation on the store', () => {
     const requests = Array.from({ length: 30 }, (_, i) => booking(`c${i}`, parties[i % 3]!, parties[(i + 1) % 3]!));
     // An attempt that meets claims still in flight past its settle window fails with AllocationContention, and
     // Temporal retries it (the activity's retry policy); so does this test, however slow the machine.
-    const allocateRetried = async (request: BookingRequest) => {
-      for (;;) {
-        try {
-          return await allocateVirtualNumber(request, leases);
-        } catch (error) {
-          if (!(error instanceof AllocationContention)) throw error;
-        }
-      }
-    };
+    const allocateRetried = (request: BookingRequest) =>
+      retriedOnContention(() => allocateVirtualNumber(request, leases));
     const outcomes = await Promise.all(requests.map(allocateRetried));
     const held = new Map<string, Set<string>>();
     for (const [i, outcome] of outcomes.entries()) {
